@@ -1,0 +1,63 @@
+package runtime
+
+import (
+	"context"
+	"time"
+)
+
+// An Observer is told about every HTTP response and every wait of a
+// Client. It is the one seam through which other layers (the budget
+// controller, progress reporting, metrics) follow calls; it must be safe
+// for concurrent use and must not block.
+type Observer interface {
+	// ObserveResponse is called once per HTTP response received, retries
+	// included, with the metering the response carried. ctx is the
+	// context of the Do call.
+	ObserveResponse(ctx context.Context, r *Request, status int, m Metering)
+	// ObserveWait is called before each wait for a retry.
+	ObserveWait(ctx context.Context, r *Request, w Wait)
+}
+
+// Wait describes a pause before a retry.
+type Wait struct {
+	Attempt int           // the attempt that just failed (1 = first)
+	Delay   time.Duration // how long the client will wait
+	Reason  string        // the code that caused it: rate_limited, internal_error, network_error, ...
+	Status  int           // HTTP status, 0 for transport faults
+}
+
+// ObserverFuncs adapts two functions to an Observer; either may be nil.
+type ObserverFuncs struct {
+	Response func(ctx context.Context, r *Request, status int, m Metering)
+	Wait     func(ctx context.Context, r *Request, w Wait)
+}
+
+// ObserveResponse implements Observer.
+func (o ObserverFuncs) ObserveResponse(ctx context.Context, r *Request, status int, m Metering) {
+	if o.Response != nil {
+		o.Response(ctx, r, status, m)
+	}
+}
+
+// ObserveWait implements Observer.
+func (o ObserverFuncs) ObserveWait(ctx context.Context, r *Request, w Wait) {
+	if o.Wait != nil {
+		o.Wait(ctx, r, w)
+	}
+}
+
+type observerKey struct{}
+
+// WithCallObserver returns a context whose calls are also reported to o,
+// on top of the Client's observers. The MCP face uses it to turn one tool
+// call's waits into progress notifications.
+func WithCallObserver(ctx context.Context, o Observer) context.Context {
+	prev, _ := ctx.Value(observerKey{}).([]Observer)
+	next := append(append([]Observer(nil), prev...), o)
+	return context.WithValue(ctx, observerKey{}, next)
+}
+
+func callObservers(ctx context.Context) []Observer {
+	obs, _ := ctx.Value(observerKey{}).([]Observer)
+	return obs
+}

@@ -1,0 +1,309 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Request is one API operation to perform.
+type Request struct {
+	Method string // GET when empty
+	// Path is a template such as "/v1/ads/{adId}". Each {name} is replaced
+	// by PathParams[name], escaped so that it stays one path segment: a
+	// "/" or ".." in an id can never change which endpoint is called.
+	Path       string
+	PathParams map[string]string
+	Query      url.Values
+	Body       any // sent as JSON when non-nil
+	// Idempotent marks a write that the API documents as safe to repeat,
+	// so that it is retried on 5xx and transport faults like a GET.
+	Idempotent bool
+	// Operation names the call for logs and observers (e.g. "listAds").
+	Operation string
+}
+
+// Response is a successful (2xx) API answer.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body is the raw body.
+	Body json.RawMessage
+	// Data is the envelope's data, or the whole body for endpoints that
+	// answer at the root (GET /v1/usage, /v1/me, /v1/workspace, ...).
+	Data json.RawMessage
+	// Enveloped reports whether the body was a {data, requestId} envelope.
+	Enveloped  bool
+	RequestID  string
+	Pagination *Pagination
+	Meta       json.RawMessage
+	Metering   Metering
+	Attempts   int
+}
+
+// Pagination is the envelope's pagination object: page-based
+// {page, limit, total, totalPages} or offset-based {limit, offset, total}.
+type Pagination struct {
+	Page       int  `json:"page,omitempty"`
+	Limit      int  `json:"limit"`
+	Offset     *int `json:"offset,omitempty"`
+	Total      int  `json:"total"`
+	TotalPages int  `json:"totalPages,omitempty"`
+}
+
+// HasMore reports whether a later page exists.
+func (p *Pagination) HasMore() bool {
+	if p == nil {
+		return false
+	}
+	if p.Offset != nil {
+		return p.Limit > 0 && *p.Offset+p.Limit < p.Total
+	}
+	return p.Page > 0 && p.Page < p.TotalPages
+}
+
+// maxBody bounds how much of a response body is read.
+const maxBody = 32 << 20
+
+// ExpandPath fills the template's {name} segments with escaped values.
+func ExpandPath(template string, params map[string]string) (string, error) {
+	var b strings.Builder
+	rest := template
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("runtime: path template %q has an unclosed {", template)
+		}
+		name := rest[i+1 : i+j]
+		v, ok := params[name]
+		if !ok {
+			return "", fmt.Errorf("runtime: path template %q needs parameter %q", template, name)
+		}
+		if v == "" {
+			return "", fmt.Errorf("runtime: path parameter %q is empty", name)
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(escapeSegment(v))
+		rest = rest[i+j+1:]
+	}
+	return b.String(), nil
+}
+
+// escapeSegment escapes v as one path segment. url.PathEscape already
+// escapes "/", "?" and "#"; a segment that is only dots is escaped too, since
+// servers and proxies would otherwise resolve it as "." or "..".
+func escapeSegment(v string) string {
+	if strings.Trim(v, ".") == "" {
+		return strings.Repeat("%2E", len(v))
+	}
+	return url.PathEscape(v)
+}
+
+// Do performs r, retrying per the client's RetryPolicy. It returns a
+// *Response for a 2xx answer; otherwise an *APIError (the API answered), a
+// *TransportError (it did not), or the context's error (wrapped) when ctx
+// ended first.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	path, err := ExpandPath(r.Path, r.PathParams)
+	if err != nil {
+		return nil, err
+	}
+	u := c.baseURL + path
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
+	}
+	var body []byte
+	if r.Body != nil {
+		if body, err = json.Marshal(r.Body); err != nil {
+			return nil, fmt.Errorf("runtime: encoding the body of %s: %w", r.Path, err)
+		}
+	}
+	method := strings.ToUpper(r.Method)
+	if method == "" {
+		method = http.MethodGet
+	}
+	observers := append(append([]Observer(nil), c.observers...), callObservers(ctx)...)
+
+	var rateRetries, faultRetries int
+	for attempt := 1; ; attempt++ {
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("runtime: pacing %s %s: %w", method, r.Path, err)
+			}
+		}
+		resp, callErr := c.attempt(ctx, method, u, body)
+		if callErr != nil && ctx.Err() != nil {
+			return nil, fmt.Errorf("runtime: %s %s: %w", method, r.Path, ctx.Err())
+		}
+		outcome := Outcome{SafeToRetry: safeToRetry(r)}
+		var failure error
+		if callErr != nil {
+			outcome.Transport = true
+			outcome.Retries = faultRetries
+			failure = &TransportError{Method: method, Path: path, Err: callErr, Attempts: attempt}
+		} else {
+			m := ParseMetering(resp.header)
+			for _, o := range observers {
+				o.ObserveResponse(ctx, r, resp.status, m)
+			}
+			if resp.status >= 200 && resp.status < 300 {
+				return decodeSuccess(resp, m, attempt)
+			}
+			apiErr := ParseError(resp.status, resp.header, resp.body, c.clock.Now())
+			apiErr.Attempts = attempt
+			failure = apiErr
+			outcome.Status, outcome.Header = resp.status, resp.header
+			outcome.Retries = faultRetries
+			if resp.status == http.StatusTooManyRequests {
+				outcome.Retries = rateRetries
+			}
+		}
+
+		wait, retry := c.policy.Decide(outcome, c.clock.Now(), c.jitter)
+		if !retry {
+			return nil, failure
+		}
+		w := Wait{Attempt: attempt, Delay: wait, Status: outcome.Status, Reason: reasonOf(failure)}
+		if outcome.Status == http.StatusTooManyRequests {
+			rateRetries++
+		} else {
+			faultRetries++
+		}
+		for _, o := range observers {
+			o.ObserveWait(ctx, r, w)
+		}
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "retrying TrendTrack call",
+			slog.String("op", r.Operation), slog.String("path", r.Path), slog.String("reason", w.Reason),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		if err := c.clock.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("runtime: %s %s: %w while waiting %v to retry after %v", method, r.Path, err, wait, failure)
+		}
+	}
+}
+
+func reasonOf(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return CodeNetwork
+}
+
+type rawResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*rawResponse, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if readErr != nil && (resp.StatusCode < 200 || resp.StatusCode >= 300) && len(data) == 0 {
+		// The error body was cut before a byte arrived; the status is all
+		// there is, and ParseError copes with an empty body.
+		readErr = nil
+	}
+	raw := &rawResponse{status: resp.StatusCode, header: resp.Header, body: data}
+	if readErr != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// A success whose body was cut short: the server may have charged
+		// for it, so it is reported as malformed rather than retried.
+		raw.body = nil
+	}
+	return raw, nil
+}
+
+// successEnvelope is {data, requestId, pagination, meta}.
+type successEnvelope struct {
+	Data       json.RawMessage `json:"data"`
+	RequestID  string          `json:"requestId"`
+	Pagination *Pagination     `json:"pagination"`
+	Meta       json.RawMessage `json:"meta"`
+}
+
+func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error) {
+	resp := &Response{
+		Status:    raw.status,
+		Header:    raw.header,
+		Body:      raw.body,
+		Metering:  m,
+		RequestID: m.RequestID,
+		Attempts:  attempts,
+	}
+	malformed := func(why string) (*Response, error) {
+		return nil, &APIError{
+			Status: raw.status, Code: CodeMalformedResponse, Message: why,
+			RequestID: m.RequestID, Metering: m, Attempts: attempts,
+		}
+	}
+	if raw.status == http.StatusNoContent {
+		return resp, nil
+	}
+	trimmed := bytes.TrimSpace(raw.body)
+	if len(trimmed) == 0 {
+		return malformed(fmt.Sprintf("HTTP %d with an empty or cut-off body", raw.status))
+	}
+	if !json.Valid(trimmed) {
+		return malformed(fmt.Sprintf("HTTP %d with a body that is not valid JSON (%d bytes, possibly truncated)", raw.status, len(trimmed)))
+	}
+	resp.Data = trimmed
+	if trimmed[0] != '{' {
+		return resp, nil
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &probe); err != nil {
+		return malformed("HTTP body is not a JSON object")
+	}
+	if _, ok := probe["data"]; !ok {
+		if id, ok := probe["requestId"]; ok {
+			var s string
+			if json.Unmarshal(id, &s) == nil && sanitizeID(s) != "" {
+				resp.RequestID = sanitizeID(s)
+			}
+		}
+		return resp, nil
+	}
+	var env successEnvelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return malformed("the envelope's pagination or requestId has the wrong type: " + err.Error())
+	}
+	resp.Enveloped = true
+	resp.Data = env.Data
+	resp.Pagination = env.Pagination
+	resp.Meta = env.Meta
+	if id := sanitizeID(env.RequestID); id != "" {
+		resp.RequestID = id
+	}
+	return resp, nil
+}
