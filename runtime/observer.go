@@ -50,8 +50,12 @@ type observerKey struct{}
 
 // WithCallObserver returns a context whose calls are also reported to o,
 // on top of the Client's observers. The MCP face uses it to turn one tool
-// call's waits into progress notifications.
+// call's waits into progress notifications. A nil o is ignored, as in
+// WithObserver.
 func WithCallObserver(ctx context.Context, o Observer) context.Context {
+	if o == nil {
+		return ctx
+	}
 	prev, _ := ctx.Value(observerKey{}).([]Observer)
 	next := append(append([]Observer(nil), prev...), o)
 	return context.WithValue(ctx, observerKey{}, next)

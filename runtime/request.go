@@ -140,6 +140,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	for attempt := 1; ; attempt++ {
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if ctx.Err() == nil && c.limiter.Burst() > 0 {
+					// rate.Limiter.Wait fails at once, with an error of its
+					// own, when the pacing delay would outlast ctx's
+					// deadline: report it as the deadline it is.
+					err = fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+				}
 				return nil, fmt.Errorf("runtime: pacing %s %s: %w", method, r.Path, err)
 			}
 		}
@@ -163,6 +169,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			}
 			apiErr := ParseError(resp.status, resp.header, resp.body, c.clock.Now())
 			apiErr.Attempts = attempt
+			c.redactKey(apiErr)
 			failure = apiErr
 			outcome.Status, outcome.Header = resp.status, resp.header
 			outcome.Retries = faultRetries
@@ -189,6 +196,24 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			slog.Int("attempt", attempt), slog.Duration("wait", wait))
 		if err := c.clock.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("runtime: %s %s: %w while waiting %v to retry after %v", method, r.Path, err, wait, failure)
+		}
+	}
+}
+
+// redactKey removes the API key from the text of e, in case the server or
+// a proxy echoed the Authorization header into its error body; the error
+// is shown to models and written to logs.
+func (c *Client) redactKey(e *APIError) {
+	if c.apiKey == "" {
+		return
+	}
+	redact := func(s string) string { return strings.ReplaceAll(s, c.apiKey, "[redacted]") }
+	e.Message = redact(e.Message)
+	for i := range e.ValidationErrors {
+		v := &e.ValidationErrors[i]
+		v.Field, v.Location = redact(v.Field), redact(v.Location)
+		for j := range v.Expected {
+			v.Expected[j] = redact(v.Expected[j])
 		}
 	}
 }
