@@ -121,7 +121,7 @@ func WithUserAgent(ua string) Option {
 func New(opts ...Option) (*Client, error) {
 	c := &Client{
 		baseURL:   DefaultBaseURL,
-		http:      &http.Client{},
+		http:      &http.Client{Transport: defaultTransport()},
 		policy:    DefaultRetryPolicy(),
 		clock:     SystemClock(),
 		logger:    slog.New(slog.DiscardHandler),
@@ -151,4 +151,14 @@ func (c *Client) jitter() float64 {
 	c.randMu.Lock()
 	defer c.randMu.Unlock()
 	return c.rand()
+}
+
+// defaultTransport is http.DefaultTransport with a connection pool sized
+// for concurrent tool calls: the default keeps 2 idle connections per
+// host, so 16 concurrent callers reconnect all the time (measured: 1000
+// calls took 5.9 s instead of 1.0 s).
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
 }
