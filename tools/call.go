@@ -1,0 +1,557 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"strconv"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// Codes of failures that tollgate's tool layer reports itself (source
+// "tool"); the API's codes live in runtime, the budget's in budget.
+const (
+	CodeInvalidArguments = "invalid_arguments"
+	CodeUnknownTool      = "unknown_tool"
+	CodeToolPanic        = "tool_panic"
+)
+
+// SourceTool marks advice about a failure in the tool layer itself.
+const SourceTool = "tool"
+
+// DefaultMaxResultBytes bounds the JSON of one result (about 12k tokens).
+const DefaultMaxResultBytes = 48 << 10
+
+// Config wires a Toolbox.
+type Config struct {
+	Catalogue *Catalogue
+	Client    *runtime.Client
+	// Budget is consulted before every metered call; nil means no
+	// budget (calls go straight to the API).
+	Budget *budget.Controller
+	// MaxResultBytes bounds a result's JSON; 0 means DefaultMaxResultBytes.
+	MaxResultBytes int
+	Logger         *slog.Logger
+}
+
+// A Toolbox runs tool calls: the one entry point of every face.
+type Toolbox struct {
+	cat    *Catalogue
+	client *runtime.Client
+	budget *budget.Controller
+	max    int
+	log    *slog.Logger
+}
+
+// NewToolbox checks cfg and returns a Toolbox.
+func NewToolbox(cfg Config) (*Toolbox, error) {
+	if cfg.Catalogue == nil {
+		return nil, errors.New("tools: Config.Catalogue is nil; use tools.Load or tools.BuiltIn")
+	}
+	if cfg.Client == nil {
+		return nil, errors.New("tools: Config.Client is nil; create one with runtime.New")
+	}
+	if cfg.MaxResultBytes == 0 {
+		cfg.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if cfg.MaxResultBytes < 1024 {
+		return nil, fmt.Errorf("tools: MaxResultBytes %d is too small; use at least 1024", cfg.MaxResultBytes)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger}, nil
+}
+
+// Catalogue is the set of tools the Toolbox offers.
+func (b *Toolbox) Catalogue() *Catalogue { return b.cat }
+
+// Budget is the controller in use, or nil.
+func (b *Toolbox) Budget() *budget.Controller { return b.budget }
+
+// Result is the outcome of one tool call, ready for any face: Structured
+// is what MCP sends as structuredContent and its JSON is the text content
+// (and the OpenAI tool message).
+type Result struct {
+	IsError bool
+	// Structured is *Success, *Failure, or the object of one of
+	// tollgate's own tools.
+	Structured any
+	// Advice is set when IsError.
+	Advice *runtime.Advice
+}
+
+// JSON is the result as JSON text.
+func (r *Result) JSON() []byte {
+	b, err := json.Marshal(r.Structured)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"error": "tollgate could not encode the result: " + err.Error()})
+	}
+	return b
+}
+
+// Success is the structured content of a successful API tool call.
+type Success struct {
+	Data json.RawMessage `json:"data"`
+	// More holds the envelope's other top-level fields (for example
+	// created on create_brandtracker, meta on lookup).
+	More       map[string]json.RawMessage `json:"more,omitempty"`
+	Pagination *PageInfo                  `json:"pagination,omitempty"`
+	// NextPage holds the complete arguments of the next page, when
+	// there is one.
+	NextPage  map[string]any `json:"nextPage,omitempty"`
+	Metering  *MeteringInfo  `json:"metering,omitempty"`
+	RequestID string         `json:"requestId,omitempty"`
+	Notes     []string       `json:"notes,omitempty"`
+	Truncated *Truncation    `json:"truncated,omitempty"`
+	Budget    *budget.Status `json:"budget,omitempty"`
+}
+
+// PageInfo is the pagination of a list result.
+type PageInfo struct {
+	Page       int  `json:"page,omitempty"`
+	Offset     *int `json:"offset,omitempty"`
+	Limit      int  `json:"limit"`
+	Total      int  `json:"total"`
+	TotalPages int  `json:"totalPages,omitempty"`
+	Returned   int  `json:"returned"`
+	HasMore    bool `json:"hasMore"`
+}
+
+// MeteringInfo is what one call cost, from the response's headers; a
+// null field means the API did not send it.
+type MeteringInfo struct {
+	Cost             *int64 `json:"cost"`
+	CreditsRemaining *int64 `json:"creditsRemaining"`
+	Source           string `json:"source,omitempty"`
+}
+
+// Truncation says what was cut from a result that was too large.
+type Truncation struct {
+	RowsReturned int    `json:"rowsReturned"`
+	RowsShown    int    `json:"rowsShown"`
+	Note         string `json:"note"`
+	// ShowRest holds arguments that fetch the rows not shown (the
+	// first of them, and as many after it as fit one call), when the
+	// operation pages. They cost credits again.
+	ShowRest map[string]any `json:"showRest,omitempty"`
+}
+
+// Failure is the structured content of a failed call: DESIGN.md's
+// advice object.
+type Failure struct {
+	Error  runtime.Advice `json:"error"`
+	Budget *budget.Status `json:"budget,omitempty"`
+}
+
+// Call runs one tool call. It never returns a Go error: every failure is
+// a Result with IsError and advice. args may be nil.
+func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *Result {
+	t, ok := b.cat.Lookup(name)
+	if !ok {
+		return b.fail(&ToolError{Code: CodeUnknownTool,
+			Message: fmt.Sprintf("there is no tool named %q", name),
+			Action:  "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."})
+	}
+	if args == nil {
+		args = map[string]any{}
+	}
+	if err := t.validate(args); err != nil {
+		return b.fail(err)
+	}
+	if t.Operation == "" {
+		return b.callOwn(ctx, t, args)
+	}
+	return b.callAPI(ctx, t, args)
+}
+
+func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
+	sent := cloneArgs(args)
+	var notes []string
+	var res *budget.Reservation
+	if b.budget != nil {
+		rctx, r, err := b.budget.Reserve(ctx, t.Ask(args))
+		if err != nil {
+			return b.fail(err)
+		}
+		ctx, res = rctx, r
+		// Finish is idempotent, so this one only acts when something
+		// below panics: the credits must not stay held for good.
+		defer func() { _ = r.Finish(rctx, nil) }()
+		if r.Fitted {
+			notes = append(notes, fitArgs(t, sent, t.Ask(args).Rows, r.Rows))
+		}
+		if r.Warning != "" {
+			notes = append(notes, r.Warning)
+		}
+	}
+	req, err := t.Request(sent)
+	if err != nil {
+		_ = res.Finish(ctx, nil)
+		return b.fail(err)
+	}
+	resp, err := b.client.Do(ctx, req)
+	err = res.Finish(ctx, err)
+	if err != nil {
+		b.log.Debug("tool call failed", "tool", t.Name, "err", err)
+		return b.fail(err)
+	}
+	return b.succeed(t, sent, resp, notes)
+}
+
+// fitArgs lowers the limit in sent to at most granted rows, keeping the
+// first row of the page where it was: on page-based operations the page
+// number is recomputed (page 3 of 20 rows starts at row 41, which is
+// page 5 of 10 rows), so a fitted call never repeats rows already seen.
+// It returns the note for the model.
+func fitArgs(t *Tool, sent map[string]any, asked, granted int64) string {
+	k := granted
+	if t.Paging == PagingPage {
+		page := int64(1)
+		if p, ok := asInt(sent["page"]); ok && p > 0 {
+			page = p
+		}
+		offset := (page - 1) * asked
+		for k > 1 && offset%k != 0 {
+			k--
+		}
+		sent["page"] = offset/k + 1
+	}
+	sent["limit"] = k
+	note := fmt.Sprintf("limit lowered from %d to %d so the call fits the budget; this page holds at most %d rows", asked, k, k)
+	if t.Paging == PagingPage {
+		note += fmt.Sprintf(" and starts where page %v of %d rows would (page %d of %d rows)", sentPage(sent, asked, k), asked, sent["page"], k)
+	}
+	return note + ". Plan your remaining calls with get_budget."
+}
+
+func sentPage(sent map[string]any, asked, k int64) int64 {
+	p, _ := asInt(sent["page"])
+	return (p-1)*k/asked + 1
+}
+
+// Ask is the budget request for a call of t with args: its worst case.
+func (t *Tool) Ask(args map[string]any) budget.Ask {
+	a := budget.Ask{Operation: t.Operation}
+	switch t.Cost {
+	case CostPerItem:
+		a.Fixed = 1
+	case CostPerRow:
+		a.Rows = t.DefaultLimit
+		if v, ok := args["limit"]; ok {
+			if n, ok := asInt(v); ok {
+				a.Rows = n
+			}
+		}
+	}
+	return a
+}
+
+// Request builds the runtime request of a call of t with args. Path
+// arguments are escaped by runtime, so they cannot change the path.
+func (t *Tool) Request(args map[string]any) (*runtime.Request, error) {
+	if t.Operation == "" {
+		return nil, fmt.Errorf("tools: %s is not an API operation", t.Name)
+	}
+	req := &runtime.Request{Method: t.Method, Path: t.Path, Operation: t.Operation, Idempotent: t.Idempotent}
+	var body map[string]any
+	for name, v := range args {
+		switch t.params[name] {
+		case inPath:
+			if req.PathParams == nil {
+				req.PathParams = map[string]string{}
+			}
+			req.PathParams[name] = scalar(v)
+		case inQuery:
+			if req.Query == nil {
+				req.Query = url.Values{}
+			}
+			if list, ok := v.([]any); ok {
+				for _, it := range list {
+					req.Query.Add(name, scalar(it))
+				}
+			} else {
+				req.Query.Set(name, scalar(v))
+			}
+		case inBody:
+			if body == nil {
+				body = map[string]any{}
+			}
+			body[name] = v
+		default:
+			return nil, &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: name, Location: "arguments", Expected: []string{"unknown argument"}}}}
+		}
+	}
+	if body != nil {
+		req.Body = body
+	} else if t.Method == "POST" || t.Method == "PUT" || t.Method == "PATCH" {
+		req.Body = map[string]any{}
+	}
+	return req, nil
+}
+
+func scalar(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		return strconv.FormatBool(x)
+	case json.Number:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) {
+			return int64(x), true
+		}
+	case int:
+		return int64(x), true
+	case int64:
+		return x, true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func cloneArgs(args map[string]any) map[string]any {
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		out[k] = v
+	}
+	return out
+}
+
+func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, notes []string) *Result {
+	s := &Success{Data: resp.Data, RequestID: resp.RequestID, Notes: notes}
+	if len(s.Data) == 0 {
+		s.Data = json.RawMessage("null")
+	}
+	if resp.Enveloped {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(resp.Body, &top) == nil {
+			for k, v := range top {
+				switch k {
+				case "data", "requestId", "pagination":
+				default:
+					if s.More == nil {
+						s.More = map[string]json.RawMessage{}
+					}
+					s.More[k] = v
+				}
+			}
+		}
+	}
+	rows := countRows(s.Data)
+	if p := resp.Pagination; p != nil {
+		s.Pagination = &PageInfo{Page: p.Page, Offset: p.Offset, Limit: p.Limit, Total: p.Total,
+			TotalPages: p.TotalPages, Returned: rows, HasMore: p.HasMore()}
+		if p.HasMore() {
+			s.NextPage = nextPage(t, sent, p, rows)
+		}
+	}
+	m := resp.Metering
+	if m.Metered() || m.CreditsRemaining.Present {
+		mi := &MeteringInfo{Source: m.CreditsSource}
+		if c := m.Cost(); c.Present {
+			mi.Cost = &c.Value
+		}
+		if m.CreditsRemaining.Present {
+			v := m.CreditsRemaining.Value
+			mi.CreditsRemaining = &v
+		}
+		s.Metering = mi
+	}
+	if b.budget != nil {
+		st := b.budget.Status()
+		s.Budget = &st
+	}
+	b.fit(s)
+	if tr := s.Truncated; tr != nil && tr.RowsShown < tr.RowsReturned {
+		tr.ShowRest = restArgs(t, sent, tr.RowsShown, tr.RowsReturned)
+	}
+	return &Result{Structured: s}
+}
+
+// nextPage returns the arguments of the page after p.
+func nextPage(t *Tool, sent map[string]any, p *runtime.Pagination, rows int) map[string]any {
+	next := cloneArgs(sent)
+	switch {
+	case p.Offset != nil:
+		step := rows
+		if step == 0 {
+			step = p.Limit
+		}
+		next["offset"] = *p.Offset + step
+	case p.Page > 0:
+		next["page"] = p.Page + 1
+	default:
+		return nil
+	}
+	if p.Limit > 0 && t.Paging != PagingNone {
+		next["limit"] = p.Limit
+	}
+	return next
+}
+
+func countRows(data json.RawMessage) int {
+	var rows []json.RawMessage
+	if json.Unmarshal(data, &rows) == nil {
+		return len(rows)
+	}
+	return 0
+}
+
+// fit cuts s down to the result size limit: whole rows are dropped from
+// the end of a list, long strings are shortened in a single object, and
+// a note says what was cut and how to ask for less.
+func (b *Toolbox) fit(s *Success) {
+	size := func() int { v, _ := json.Marshal(s); return len(v) }
+	if size() <= b.max {
+		return
+	}
+	var rows []json.RawMessage
+	if json.Unmarshal(s.Data, &rows) == nil && len(rows) > 0 {
+		all := s.Data
+		// Each candidate is measured with its note in place, since the
+		// note counts towards the limit too.
+		cut := func(n int) {
+			s.Data, _ = json.Marshal(rows[:n])
+			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: n,
+				Note: fmt.Sprintf("The result was too large: only the first %d of %d returned rows are shown (all %d were charged). Ask for fewer rows (limit=%d) or narrow the query to see the rest.", n, len(rows), len(rows), max(n, 1))}
+		}
+		lo, hi := 0, len(rows) // the most rows that fit is in [lo, hi)
+		for lo+1 < hi {
+			mid := (lo + hi) / 2
+			cut(mid)
+			if size() <= b.max {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		cut(lo)
+		if lo == 0 {
+			// Not even one whole row fits: show every row with its long
+			// strings cut, and say so.
+			s.Data = all
+			shortenStrings(s, 200)
+			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: countRows(s.Data),
+				Note: "The result was too large even for one whole row: long text fields were shortened (marked with …). Ask for fewer rows (limit=1) or narrow the query to see them in full."}
+		}
+		return
+	}
+	before := len(s.Data)
+	shortenStrings(s, 500)
+	if len(s.Data) != before {
+		s.Truncated = &Truncation{Note: "The result was too large: long text fields were shortened (marked with …). Ask for a narrower result to see them in full."}
+	}
+}
+
+// restArgs returns the arguments that fetch exactly the rows of a list
+// page that a truncated result did not show: rows [shown, returned) of the
+// page sent. Page-based operations get a smaller limit that divides the
+// first missing row's offset, so a page boundary falls on it.
+func restArgs(t *Tool, sent map[string]any, shown, returned int) map[string]any {
+	if shown <= 0 || shown >= returned {
+		return nil
+	}
+	rest := cloneArgs(sent)
+	missing := int64(returned - shown)
+	switch t.Paging {
+	case PagingOffset:
+		off, _ := asInt(sent["offset"])
+		rest["offset"] = off + int64(shown)
+		rest["limit"] = missing
+	case PagingPage:
+		page, ok := asInt(sent["page"])
+		if !ok || page < 1 {
+			page = 1
+		}
+		limit, ok := asInt(sent["limit"])
+		if !ok {
+			limit = t.DefaultLimit
+		}
+		start := (page-1)*limit + int64(shown)
+		k := missing
+		for k > 1 && start%k != 0 {
+			k--
+		}
+		rest["page"] = start/k + 1
+		rest["limit"] = k
+	default:
+		return nil
+	}
+	return rest
+}
+
+func shortenStrings(s *Success, limit int) {
+	var v any
+	if json.Unmarshal(s.Data, &v) != nil {
+		return
+	}
+	v = shorten(v, limit)
+	s.Data, _ = json.Marshal(v)
+}
+
+func shorten(v any, limit int) any {
+	switch x := v.(type) {
+	case string:
+		r := []rune(x)
+		if len(r) > limit {
+			return string(r[:limit]) + fmt.Sprintf("…[%d more characters]", len(r)-limit)
+		}
+	case []any:
+		for i := range x {
+			x[i] = shorten(x[i], limit)
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = shorten(x[k], limit)
+		}
+	}
+	return v
+}
+
+// fail turns err into a failure result with advice.
+func (b *Toolbox) fail(err error) *Result {
+	a := runtime.Advise(err)
+	f := &Failure{Error: a}
+	if b.budget != nil {
+		st := b.budget.Status()
+		f.Budget = &st
+	}
+	return &Result{IsError: true, Structured: f, Advice: &f.Error}
+}
+
+// ToolError is a failure of the tool layer itself (unknown tool, a
+// panic): it advises itself with source "tool".
+type ToolError struct {
+	Code    string
+	Message string
+	Action  string
+}
+
+func (e *ToolError) Error() string { return e.Message }
+
+// Advice implements runtime.Adviser.
+func (e *ToolError) Advice() runtime.Advice {
+	return runtime.Advice{Code: e.Code, Message: e.Message, Action: e.Action, Source: SourceTool}
+}

@@ -1,0 +1,137 @@
+package tools_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{server: tools.ServerOptions{Mode: tools.ModeDynamic}})
+	list, err := e.mcp.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatalf("ListTools: %v", err)
+	}
+	var names []string
+	for _, mt := range list.Tools {
+		names = append(names, mt.Name)
+		if mt.Annotations.ReadOnlyHint == nil {
+			t.Errorf("%s has no readOnlyHint", mt.Name)
+		} else if want := mt.Name != tools.ToolCallOperation; *mt.Annotations.ReadOnlyHint != want {
+			t.Errorf("%s: readOnlyHint = %v, want %v", mt.Name, *mt.Annotations.ReadOnlyHint, want)
+		}
+	}
+	sort.Strings(names)
+	want := []string{tools.ToolCallOperation, tools.ToolDescribeOperation, tools.ToolGetBudget, tools.ToolSearchOperations}
+	if !slices.Equal(names, want) {
+		t.Fatalf("dynamic tools/list = %v, want %v", names, want)
+	}
+
+	t.Run("search finds search_ads by ads", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"query": "ads"})
+		if res.IsError {
+			t.Fatalf("search_operations failed: %s", mustJSON(sc))
+		}
+		ops, _ := sc["operations"].([]any)
+		var found []string
+		for _, o := range ops {
+			op := o.(map[string]any)
+			found = append(found, op["name"].(string))
+			if op["cost"] == "" || op["about"] == "" {
+				t.Errorf("operation %v has no cost or description", op["name"])
+			}
+		}
+		if !slices.Contains(found, "search_ads") {
+			t.Errorf("search_operations(ads) = %v, want search_ads among them", found)
+		}
+	})
+	t.Run("search by toolset", func(t *testing.T) {
+		_, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"toolset": "tiktok"})
+		ops, _ := sc["operations"].([]any)
+		if len(ops) != 1 || ops[0].(map[string]any)["name"] != "search_tiktok_library" {
+			t.Errorf("search_operations(toolset tiktok) = %s, want only search_tiktok_library", mustJSON(ops))
+		}
+	})
+	t.Run("search with an unknown toolset", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"toolset": "nope"})
+		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	})
+	t.Run("search without arguments lists every operation", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolSearchOperations, nil)
+		if res.IsError {
+			t.Fatalf("search_operations failed: %s", mustJSON(sc))
+		}
+		if ops, _ := sc["operations"].([]any); len(ops) != e.box.Catalogue().Len() {
+			t.Errorf("search_operations() lists %d operations, the catalogue holds %d", len(ops), e.box.Catalogue().Len())
+		}
+	})
+	t.Run("call with arguments that are not an object", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": "search=coffee"})
+		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	})
+	t.Run("describe returns the schema", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolDescribeOperation, map[string]any{"name": "search_ads"})
+		if res.IsError {
+			t.Fatalf("describe_operation failed: %s", mustJSON(sc))
+		}
+		schema := obj(t, sc, "inputSchema")
+		if got := num(t, obj(t, schema, "properties", "limit"), "maximum"); got != 100 {
+			t.Errorf("inputSchema.properties.limit.maximum = %d, want 100", got)
+		}
+		if req, _ := schema["required"].([]any); !slices.Contains(req, any("search")) {
+			t.Errorf("inputSchema.required = %v, want search", schema["required"])
+		}
+		if sc["readOnly"] != true || sc["cost"] != string(tools.CostPerRow) {
+			t.Errorf("describe_operation: readOnly %v cost %v", sc["readOnly"], sc["cost"])
+		}
+	})
+	t.Run("describe an unknown operation", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolDescribeOperation, map[string]any{"name": "search_everything"})
+		wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
+	})
+	t.Run("call runs it", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads",
+			"arguments": map[string]any{"search": "coffee", "limit": 2}})
+		if res.IsError {
+			t.Fatalf("call_operation failed: %s", mustJSON(sc))
+		}
+		if n := len(rows(t, sc)); n != 2 {
+			t.Errorf("got %d rows, want 2", n)
+		}
+		if next := obj(t, sc, "nextPage"); num(t, next, "page") != 2 {
+			t.Errorf("nextPage = %s, want page 2", mustJSON(next))
+		}
+		checkMetering(t, e, sc)
+	})
+	t.Run("call an unknown operation", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_everything", "arguments": map[string]any{}})
+		wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
+	})
+	t.Run("call with invalid arguments", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": map[string]any{"limit": 101}})
+		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	})
+	t.Run("call without arguments", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "get_workspace"})
+		if res.IsError {
+			t.Fatalf("call_operation(get_workspace) failed: %s", mustJSON(sc))
+		}
+	})
+	t.Run("call that the API refuses", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "get_ad", "arguments": map[string]any{"adId": "facebook_0"}})
+		wantAdvice(t, res, sc, "not_found", "api")
+	})
+	t.Run("get_budget", func(t *testing.T) {
+		res, sc := e.call(t, tools.ToolGetBudget, nil)
+		if res.IsError {
+			t.Fatalf("get_budget failed: %s", mustJSON(sc))
+		}
+		wantBudget(t, sc)
+	})
+}

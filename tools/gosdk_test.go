@@ -1,0 +1,115 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// bearer adds the HTTP token to every request of the official SDK's client.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+// TestOfficialGoSDKClientOverHTTP drives the server with an MCP client
+// that is not mcp-go: the official Go SDK, over Streamable HTTP.
+func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken})
+	ctx := context.Background()
+
+	c := sdk.NewClient(&sdk.Implementation{Name: "go-sdk-test", Version: "1"}, nil)
+	hc := &http.Client{Transport: bearer{token: httpToken, next: http.DefaultTransport}}
+	cs, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: url, HTTPClient: hc, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+
+	list, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatalf("ListTools: %v", err)
+	}
+	var names []string
+	for _, tl := range list.Tools {
+		names = append(names, tl.Name)
+		if tl.Annotations == nil || tl.Annotations.ReadOnlyHint != (tl.Name != "create_brandtracker" && tl.Name != "delete_brandtracker") {
+			t.Errorf("%s: annotations %+v", tl.Name, tl.Annotations)
+		}
+	}
+	if len(names) != e.box.Catalogue().Len() || !slices.Contains(names, "search_ads") {
+		t.Fatalf("tools/list = %v", names)
+	}
+
+	decode := func(t *testing.T, res *sdk.CallToolResult) map[string]any {
+		t.Helper()
+		if len(res.Content) != 1 {
+			t.Fatalf("%d content items, want 1", len(res.Content))
+		}
+		tc, ok := res.Content[0].(*sdk.TextContent)
+		if !ok {
+			t.Fatalf("content is %T, want text", res.Content[0])
+		}
+		var text, structured map[string]any
+		if err := json.Unmarshal([]byte(tc.Text), &text); err != nil {
+			t.Fatalf("text content is not JSON: %v", err)
+		}
+		raw, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(raw, &structured); err != nil {
+			t.Fatalf("structuredContent is not an object: %s", raw)
+		}
+		if mustJSON(text) != mustJSON(structured) {
+			t.Errorf("text and structuredContent differ:\n%s\n%s", tc.Text, raw)
+		}
+		return structured
+	}
+
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "search_ads", Arguments: map[string]any{"search": "coffee", "limit": 2}})
+	if err != nil {
+		t.Fatalf("CallTool search_ads: %v", err)
+	}
+	sc := decode(t, res)
+	if res.IsError || len(rows(t, sc)) != 2 {
+		t.Fatalf("search_ads: isError %v: %s", res.IsError, mustJSON(sc))
+	}
+	if num(t, obj(t, sc, "nextPage"), "page") != 2 {
+		t.Errorf("nextPage = %s", mustJSON(sc["nextPage"]))
+	}
+
+	res, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: "search_ads", Arguments: map[string]any{"search": "coffee", "limit": 500}})
+	if err != nil {
+		t.Fatalf("CallTool with bad arguments: a protocol error instead of a tool result: %v", err)
+	}
+	sc = decode(t, res)
+	if !res.IsError || obj(t, sc, "error")["code"] != tools.CodeInvalidArguments {
+		t.Errorf("search_ads limit 500: isError %v: %s", res.IsError, mustJSON(sc))
+	}
+
+	res, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_ad", Arguments: map[string]any{"adId": "facebook_0"}})
+	if err != nil {
+		t.Fatalf("CallTool get_ad: %v", err)
+	}
+	sc = decode(t, res)
+	if !res.IsError {
+		t.Fatalf("get_ad of an unknown id: isError false: %s", mustJSON(sc))
+	}
+	ad := obj(t, sc, "error")
+	if ad["code"] != "not_found" || ad["httpStatus"] != float64(404) || ad["source"] != "api" || ad["action"] == "" {
+		t.Errorf("advice = %s", mustJSON(ad))
+	}
+	wantBudget(t, sc)
+}

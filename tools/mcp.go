@@ -1,0 +1,341 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// Mode chooses how the MCP server lists the catalogue.
+type Mode string
+
+// Server modes.
+const (
+	// ModeStatic lists every tool of the catalogue.
+	ModeStatic Mode = "static"
+	// ModeDynamic lists a handful of tools (search_operations,
+	// describe_operation, call_operation, get_budget) for hosts that cap
+	// the number of tools.
+	ModeDynamic Mode = "dynamic"
+)
+
+// Names of the dynamic-mode tools.
+const (
+	ToolSearchOperations  = "search_operations"
+	ToolDescribeOperation = "describe_operation"
+	ToolCallOperation     = "call_operation"
+)
+
+// ServerOptions configure [NewMCPServer].
+type ServerOptions struct {
+	Name    string // default "tollgate"
+	Version string // default "dev"
+	Mode    Mode   // default ModeStatic
+	// ProgressEvery throttles progress notifications per call; 0 means
+	// 500 ms.
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
+	// Now is the clock for throttling; nil means time.Now.
+	Now func() time.Time
+}
+
+// Instructions is what the server tells the model at initialisation.
+const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, brandtrackers, TikTok and Google ads). Most calls cost credits: one per returned row or item.
+- Call lookup first when the user names a brand, domain or handle: it is free and gives the ids other tools need.
+- Ask for the rows you need (limit); follow nextPage only when you need more.
+- Every failure is a JSON object {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}}. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report.
+- Call get_budget to plan a long series of calls.`
+
+// NewMCPServer returns an MCP server (mcp-go) offering box's tools. Every
+// handler returns a tool result, never a JSON-RPC error, for API, budget
+// and argument failures; a panic in a handler becomes an isError result
+// with code tool_panic and the server keeps serving. Waits on Retry-After
+// and backoff are sent as progress notifications when the host asked for
+// progress.
+func NewMCPServer(box *Toolbox, o ServerOptions) *server.MCPServer {
+	if o.Name == "" {
+		o.Name = "tollgate"
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Mode == "" {
+		o.Mode = ModeStatic
+	}
+	if o.ProgressEvery == 0 {
+		o.ProgressEvery = 500 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	f := &mcpFace{box: box, o: o}
+	srv := server.NewMCPServer(o.Name, o.Version,
+		server.WithToolCapabilities(false),
+		server.WithInstructions(Instructions),
+		server.WithToolHandlerMiddleware(f.recoverPanics),
+	)
+	switch o.Mode {
+	case ModeDynamic:
+		for _, t := range dynamicTools(box.cat) {
+			srv.AddTool(mcpTool(t), f.handler(t))
+		}
+	default:
+		for _, t := range box.cat.tools {
+			srv.AddTool(mcpTool(t), f.handler(t))
+		}
+	}
+	return srv
+}
+
+type mcpFace struct {
+	box *Toolbox
+	o   ServerOptions
+}
+
+func mcpTool(t *Tool) mcp.Tool {
+	b := func(v bool) *bool { return &v }
+	return mcp.Tool{
+		Name:           t.Name,
+		Title:          t.Title,
+		Description:    t.Description,
+		RawInputSchema: t.InputSchema,
+		Annotations: mcp.ToolAnnotation{
+			Title:           t.Title,
+			ReadOnlyHint:    b(t.Annotations.ReadOnly),
+			DestructiveHint: b(t.Annotations.Destructive),
+			IdempotentHint:  b(t.Annotations.Idempotent),
+			OpenWorldHint:   b(t.Operation != ""),
+		},
+	}
+}
+
+func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args := req.GetArguments()
+		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
+			ctx = runtime.WithCallObserver(ctx, &progress{
+				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken,
+				every: f.o.ProgressEvery, now: f.o.Now, log: f.o.Logger,
+			})
+		}
+		if t.Toolset == "dynamic" {
+			// Toolbox.Call checks the arguments of catalogue tools; the
+			// dynamic-mode tools are answered here, so check theirs here.
+			if args == nil {
+				args = map[string]any{}
+			}
+			if err := t.validate(args); err != nil {
+				return toMCP(f.box.fail(err)), nil
+			}
+		}
+		var r *Result
+		switch t.Name {
+		case ToolSearchOperations:
+			r = f.searchOperations(args)
+		case ToolDescribeOperation:
+			r = f.describeOperation(args)
+		case ToolCallOperation:
+			name, _ := args["name"].(string)
+			inner, _ := args["arguments"].(map[string]any)
+			if _, ok := f.box.cat.Lookup(name); !ok {
+				r = f.box.fail(&ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
+					Action: "Find the operation's name with search_operations first."})
+			} else {
+				r = f.box.Call(ctx, name, inner)
+			}
+		default:
+			r = f.box.Call(ctx, t.Name, args)
+		}
+		return toMCP(r), nil
+	}
+}
+
+// toMCP renders a Result: structuredContent plus the same JSON as text.
+func toMCP(r *Result) *mcp.CallToolResult {
+	text := string(r.JSON())
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(text)},
+		StructuredContent: json.RawMessage(text),
+		IsError:           r.IsError,
+	}
+}
+
+// recoverPanics turns a panic in a handler into an isError result.
+func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
+				res = toMCP(f.box.fail(&ToolError{Code: CodeToolPanic,
+					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
+					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
+				err = nil
+			}
+		}()
+		return next(ctx, req)
+	}
+}
+
+// progress sends a tool call's retry waits as MCP progress
+// notifications, at most one per interval.
+type progress struct {
+	srv   *server.MCPServer
+	ctx   context.Context
+	token mcp.ProgressToken
+	every time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	n    int
+	last time.Time
+}
+
+func (p *progress) ObserveResponse(context.Context, *runtime.Request, int, runtime.Metering) {}
+
+func (p *progress) ObserveWait(_ context.Context, r *runtime.Request, w runtime.Wait) {
+	if p.srv == nil {
+		return
+	}
+	p.mu.Lock()
+	now := p.now()
+	if p.n > 0 && now.Sub(p.last) < p.every {
+		p.mu.Unlock()
+		return
+	}
+	p.n++
+	n := p.n
+	p.last = now
+	p.mu.Unlock()
+	msg := fmt.Sprintf("%s: %s (HTTP %d); waiting %s before retry %d", r.Operation, w.Reason, w.Status, w.Delay.Round(10*time.Millisecond), w.Attempt)
+	if w.Status == 0 {
+		msg = fmt.Sprintf("%s: %s; waiting %s before retry %d", r.Operation, w.Reason, w.Delay.Round(10*time.Millisecond), w.Attempt)
+	}
+	err := p.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
+		"progressToken": p.token,
+		"progress":      n,
+		"message":       msg,
+	})
+	if err != nil {
+		p.log.Debug("progress notification not sent", "err", err)
+	}
+}
+
+// dynamicTools are the few tools of dynamic mode.
+func dynamicTools(cat *Catalogue) []*Tool {
+	mk := func(name, title, about string, schema map[string]any, ro bool) *Tool {
+		raw, _ := json.Marshal(schema)
+		sch, err := compileSchema(name, raw)
+		if err != nil {
+			panic("tools: schema of " + name + ": " + err.Error())
+		}
+		return &Tool{Name: name, Title: title, Description: about, Toolset: "dynamic", InputSchema: raw, schema: sch,
+			Annotations: Annotations{ReadOnly: ro, Idempotent: ro}}
+	}
+	toolsets := cat.Toolsets()
+	out := []*Tool{
+		mk(ToolSearchOperations, "Search operations",
+			"Find TrendTrack API operations by keywords (e.g. 'tiktok', 'shop traffic', 'brand ads'). Returns names, what each does and what it costs. Free.",
+			map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
+				"query":   map[string]any{"type": "string", "description": "Keywords; empty lists every operation."},
+				"toolset": map[string]any{"type": "string", "enum": toAny(toolsets), "description": "Only this toolset."},
+			}}, true),
+		mk(ToolDescribeOperation, "Describe an operation",
+			"The full description and input schema of one operation found with search_operations. Free.",
+			map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
+				"name": map[string]any{"type": "string", "description": "Operation name, e.g. search_ads."},
+			}}, true),
+		mk(ToolCallOperation, "Call an operation",
+			"Call one operation with its arguments (see describe_operation). Costs what the operation costs; the result or the failure advice is that of the operation.",
+			map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
+				"name":      map[string]any{"type": "string", "description": "Operation name, e.g. search_ads."},
+				"arguments": map[string]any{"type": "object", "description": "The operation's arguments."},
+			}}, false),
+	}
+	if t, ok := cat.Lookup(ToolGetBudget); ok {
+		out = append(out, t)
+	}
+	return out
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// OperationSummary is one hit of search_operations.
+type OperationSummary struct {
+	Name    string   `json:"name"`
+	Title   string   `json:"title"`
+	Toolset string   `json:"toolset"`
+	Cost    CostKind `json:"cost"`
+	About   string   `json:"about"`
+}
+
+func (f *mcpFace) searchOperations(args map[string]any) *Result {
+	q, _ := args["query"].(string)
+	ts, _ := args["toolset"].(string)
+	words := strings.Fields(strings.ToLower(q))
+	type hit struct {
+		s     OperationSummary
+		score int
+	}
+	var hits []hit
+	for _, t := range f.box.cat.tools {
+		if ts != "" && t.Toolset != ts {
+			continue
+		}
+		hay := strings.ToLower(t.Name + " " + t.Title + " " + t.Toolset + " " + t.Description)
+		score := 0
+		for _, w := range words {
+			if strings.Contains(hay, w) {
+				score++
+			}
+			if strings.Contains(t.Name, w) {
+				score += 2
+			}
+		}
+		if len(words) > 0 && score == 0 {
+			continue
+		}
+		about, _, _ := strings.Cut(t.Description, "\n")
+		hits = append(hits, hit{OperationSummary{Name: t.Name, Title: t.Title, Toolset: t.Toolset, Cost: t.Cost, About: about}, score})
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
+	ops := make([]OperationSummary, len(hits))
+	for i, h := range hits {
+		ops[i] = h.s
+	}
+	return &Result{Structured: map[string]any{"operations": ops,
+		"next": "Call describe_operation with a name for its arguments, then call_operation."}}
+}
+
+func (f *mcpFace) describeOperation(args map[string]any) *Result {
+	name, _ := args["name"].(string)
+	t, ok := f.box.cat.Lookup(name)
+	if !ok {
+		return f.box.fail(&ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
+			Action: "Find the operation's name with search_operations first."})
+	}
+	return &Result{Structured: map[string]any{
+		"name": t.Name, "title": t.Title, "toolset": t.Toolset, "description": t.Description,
+		"cost": t.Cost, "inputSchema": json.RawMessage(t.InputSchema),
+		"readOnly": t.Annotations.ReadOnly, "destructive": t.Annotations.Destructive,
+	}}
+}

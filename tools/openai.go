@@ -1,0 +1,123 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// This file is the go-openai face: the catalogue as function tools, and a
+// dispatcher that turns the model's tool call into the tool message to
+// append. Like the MCP face it only translates: Toolbox.Call does the
+// work, so the tool message holds the same result or advice JSON that MCP
+// hosts see as text content.
+
+// OpenAITools returns the Toolbox's tools as go-openai function tools, in
+// catalogue order, ready for ChatCompletionRequest.Tools. Each carries the
+// tool's name, its description (which says what a call costs) and its
+// input schema as Parameters. Strict mode is off: the schemas use JSON
+// Schema features (optional arguments, ranges, patterns) that OpenAI's
+// strict subset does not allow, and Toolbox.Call validates the arguments
+// anyway.
+func (b *Toolbox) OpenAITools() []openai.Tool {
+	out := make([]openai.Tool, 0, b.cat.Len())
+	for _, t := range b.cat.tools {
+		out = append(out, openai.Tool{
+			Type: openai.ToolTypeFunction,
+			Function: &openai.FunctionDefinition{
+				Name:        t.Name,
+				Description: t.Description,
+				Strict:      false,
+				// A copy, so that a caller editing the request cannot
+				// change the catalogue.
+				Parameters: json.RawMessage(slices.Clone(t.InputSchema)),
+			},
+		})
+	}
+	return out
+}
+
+// DispatchOpenAI runs one tool call of a model's assistant message and
+// returns the message to append to the conversation (role "tool",
+// ToolCallID set to call.ID, Content the Result's JSON) with the Result
+// itself, for a caller that wants to branch on it (Result.IsError,
+// Result.Advice).
+//
+// It never fails and never panics: arguments that are not a JSON object
+// (models do send truncated or malformed JSON) become an invalid_arguments
+// advice, an unknown function name an unknown_tool advice, and a panic
+// inside the call a tool_panic advice, each with source "tool", so the
+// model reads what went wrong and can correct itself. Empty arguments
+// ("" or "null") mean no arguments.
+func (b *Toolbox) DispatchOpenAI(ctx context.Context, call openai.ToolCall) (msg openai.ChatCompletionMessage, res *Result) {
+	name := call.Function.Name
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("panic in tool call", "tool", name, "panic", p)
+			res = b.fail(&ToolError{Code: CodeToolPanic,
+				Message: fmt.Sprintf("tollgate failed while running %s: %v", name, p),
+				Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."})
+			msg = openAIToolMessage(call.ID, res)
+		}
+	}()
+	args, err := parseOpenAIArguments(name, call.Function.Arguments)
+	if err != nil {
+		res = b.fail(err)
+	} else {
+		res = b.Call(ctx, name, args)
+	}
+	return openAIToolMessage(call.ID, res), res
+}
+
+func openAIToolMessage(id string, r *Result) openai.ChatCompletionMessage {
+	return openai.ChatCompletionMessage{
+		Role:       openai.ChatMessageRoleTool,
+		Content:    string(r.JSON()),
+		ToolCallID: id,
+	}
+}
+
+// parseOpenAIArguments decodes the JSON text of a function call's
+// arguments into the map Toolbox.Call takes. Anything but a JSON object
+// (or nothing) is an *ArgumentError.
+func parseOpenAIArguments(tool, raw string) (map[string]any, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "null" {
+		return map[string]any{}, nil
+	}
+	bad := func(why string) error {
+		return &ArgumentError{Tool: tool, Problems: []runtime.ValidationError{{
+			Field: "(arguments)", Location: "arguments",
+			Expected: []string{"the arguments must be one JSON object, e.g. {\"limit\": 10}: " + why},
+		}}}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil, bad("they could not be parsed (" + err.Error() + ")")
+	}
+	args, ok := v.(map[string]any)
+	if !ok {
+		return nil, bad(fmt.Sprintf("got a JSON %s", jsonKind(v)))
+	}
+	return args, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "value"
+}

@@ -1,0 +1,339 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/sandbox"
+)
+
+// oaiStack is a Toolbox wired to a sandbox over httptest, with a budget
+// and a count of the API's responses by status.
+type oaiStack struct {
+	box  *Toolbox
+	ctrl *budget.Controller
+
+	mu       sync.Mutex
+	statuses map[int]int
+}
+
+func (s *oaiStack) responses(status int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statuses[status]
+}
+
+func (s *oaiStack) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.statuses {
+		n += c
+	}
+	return n
+}
+
+// oaiCatalogue is parsed once: a Catalogue is immutable, and parsing is
+// slow under the race detector.
+var oaiCatalogue = sync.OnceValue(BuiltIn)
+
+func newOAIStack(t *testing.T, maxCredits int64) *oaiStack {
+	t.Helper()
+	ts := httptest.NewServer(sandbox.New(sandbox.Config{}))
+	t.Cleanup(ts.Close)
+	s := &oaiStack{statuses: map[int]int{}}
+	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := runtime.ObserverFuncs{Response: func(_ context.Context, _ *runtime.Request, status int, _ runtime.Metering) {
+		s.mu.Lock()
+		s.statuses[status]++
+		s.mu.Unlock()
+	}}
+	c, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sandbox.DemoKey),
+		runtime.WithObserver(ctrl), runtime.WithObserver(count))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := NewToolbox(Config{Catalogue: oaiCatalogue(), Client: c, Budget: ctrl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.box, s.ctrl = box, ctrl
+	return s
+}
+
+// failureOf decodes a tool message's content as the advice object.
+func failureOf(t *testing.T, content string) map[string]any {
+	t.Helper()
+	var f struct {
+		Error  map[string]any `json:"error"`
+		Budget map[string]any `json:"budget"`
+	}
+	if err := json.Unmarshal([]byte(content), &f); err != nil {
+		t.Fatalf("tool message is not JSON: %v\n%s", err, content)
+	}
+	if f.Error == nil {
+		t.Fatalf("tool message has no error object: %s", content)
+	}
+	return f.Error
+}
+
+var openAIName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+func TestOpenAIToolsOffersEveryToolWithAValidSchema(t *testing.T) {
+	s := newOAIStack(t, 100)
+	got := s.box.OpenAITools()
+	want := s.box.Catalogue().Tools()
+	if len(got) != len(want) {
+		t.Fatalf("OpenAITools has %d tools, the catalogue %d", len(got), len(want))
+	}
+	for i, ot := range got {
+		ct := want[i]
+		if ot.Type != openai.ToolTypeFunction || ot.Function == nil {
+			t.Fatalf("tool %d: type %q, function %v; want a function tool", i, ot.Type, ot.Function)
+		}
+		f := ot.Function
+		if f.Name != ct.Name {
+			t.Errorf("tool %d is %q, want %q (catalogue order)", i, f.Name, ct.Name)
+		}
+		if !openAIName.MatchString(f.Name) {
+			t.Errorf("%q is not a valid OpenAI function name", f.Name)
+		}
+		if f.Description != ct.Description || f.Description == "" {
+			t.Errorf("%s: description %q, want the catalogue's", f.Name, f.Description)
+		}
+		if f.Strict {
+			t.Errorf("%s: Strict is on; the schemas are not of the strict subset", f.Name)
+		}
+		raw, ok := f.Parameters.(json.RawMessage)
+		if !ok {
+			t.Fatalf("%s: Parameters is %T, want json.RawMessage", f.Name, f.Parameters)
+		}
+		var schema map[string]any
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatalf("%s: parameters are not a JSON object: %v", f.Name, err)
+		}
+		if schema["type"] != "object" {
+			t.Errorf("%s: parameters type is %v, want object", f.Name, schema["type"])
+		}
+		if _, ok := schema["properties"].(map[string]any); !ok {
+			t.Errorf("%s: parameters have no properties object", f.Name)
+		}
+		if _, err := compileSchema("openai_"+f.Name, raw); err != nil {
+			t.Errorf("%s: parameters are not a valid JSON Schema: %v", f.Name, err)
+		}
+		// The wire form is what an endpoint receives.
+		wire, err := json.Marshal(ot)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		var back struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name       string          `json:"name"`
+				Parameters json.RawMessage `json:"parameters"`
+			} `json:"function"`
+		}
+		if err := json.Unmarshal(wire, &back); err != nil || back.Type != "function" || back.Function.Name != f.Name ||
+			!bytes.Equal(back.Function.Parameters, ct.InputSchema) {
+			t.Errorf("%s: wire form %s does not carry the tool's schema (err %v)", f.Name, wire, err)
+		}
+	}
+}
+
+func TestOpenAIToolsCannotChangeTheCatalogue(t *testing.T) {
+	s := newOAIStack(t, 100)
+	first := s.box.OpenAITools()
+	raw := first[0].Function.Parameters.(json.RawMessage)
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	again := s.box.OpenAITools()[0].Function.Parameters.(json.RawMessage)
+	if !json.Valid(again) {
+		t.Fatalf("editing a returned schema changed the catalogue: %s", again)
+	}
+}
+
+func TestDispatchOpenAI(t *testing.T) {
+	tests := []struct {
+		name      string
+		tool      string
+		args      string
+		isError   bool
+		code      string
+		source    string
+		field     string // a validationErrors field that must be named
+		apiCalled bool   // whether an HTTP request may reach the API
+	}{
+		{name: "free call answers data", tool: "lookup", args: `{"q":"coffee","limit":2}`, apiCalled: true},
+		{name: "paid call answers data", tool: "search_ads", args: `{"search":"coffee","limit":3}`, apiCalled: true},
+		{name: "empty arguments mean none", tool: "get_budget", args: ``, apiCalled: true},
+		{name: "null arguments mean none", tool: "get_budget", args: ` null `, apiCalled: true},
+		{name: "truncated JSON is invalid_arguments", tool: "search_ads", args: `{"search":"cof`,
+			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+		{name: "a JSON array is invalid_arguments", tool: "search_ads", args: `[{"search":"coffee"}]`,
+			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+		{name: "a JSON string is invalid_arguments", tool: "search_ads", args: `"coffee"`,
+			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+		{name: "text after the object is invalid_arguments", tool: "search_ads", args: `{"search":"coffee"} {"limit":2}`,
+			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+		{name: "schema violation is invalid_arguments", tool: "search_ads", args: `{"search":"coffee","limit":500}`,
+			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "limit"},
+		{name: "unknown tool", tool: "search_the_web", args: `{}`,
+			isError: true, code: CodeUnknownTool, source: SourceTool},
+		{name: "API error reaches the model", tool: "get_ad", args: `{"adId":"facebook_0000000000000000"}`,
+			isError: true, code: runtime.CodeNotFound, source: runtime.SourceAPI, apiCalled: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newOAIStack(t, 100)
+			call := openai.ToolCall{ID: "call_42", Type: openai.ToolTypeFunction,
+				Function: openai.FunctionCall{Name: tc.tool, Arguments: tc.args}}
+			msg, res := s.box.DispatchOpenAI(context.Background(), call)
+			if res == nil {
+				t.Fatal("nil Result")
+			}
+			if msg.Role != openai.ChatMessageRoleTool || msg.ToolCallID != "call_42" {
+				t.Fatalf("message role %q, tool call id %q; want tool, call_42", msg.Role, msg.ToolCallID)
+			}
+			if msg.Content != string(res.JSON()) {
+				t.Fatalf("content is not the Result's JSON:\n%s\n%s", msg.Content, res.JSON())
+			}
+			if res.IsError != tc.isError {
+				t.Fatalf("IsError = %v, want %v: %s", res.IsError, tc.isError, msg.Content)
+			}
+			if !tc.apiCalled && s.total() != 0 {
+				t.Errorf("%d requests reached the API; want none", s.total())
+			}
+			if !tc.isError {
+				if !json.Valid([]byte(msg.Content)) || strings.Contains(msg.Content, `"error"`) {
+					t.Fatalf("want a success object, got %s", msg.Content)
+				}
+				return
+			}
+			e := failureOf(t, msg.Content)
+			if e["code"] != tc.code || e["source"] != tc.source {
+				t.Fatalf("error code %v source %v, want %s %s: %s", e["code"], e["source"], tc.code, tc.source, msg.Content)
+			}
+			if res.Advice == nil || res.Advice.Code != tc.code {
+				t.Fatalf("Result.Advice = %+v, want code %s", res.Advice, tc.code)
+			}
+			if a, _ := e["action"].(string); a == "" {
+				t.Errorf("advice has no action: %s", msg.Content)
+			}
+			if tc.field != "" {
+				found := false
+				for _, ve := range res.Advice.ValidationErrors {
+					found = found || ve.Field == tc.field
+				}
+				if !found {
+					t.Errorf("validationErrors %+v do not name %q", res.Advice.ValidationErrors, tc.field)
+				}
+			}
+		})
+	}
+}
+
+func TestDispatchOpenAIBudgetHaltIsAdviceNot402(t *testing.T) {
+	s := newOAIStack(t, 5)
+	call := func(args string) map[string]any {
+		msg, _ := s.box.DispatchOpenAI(context.Background(), openai.ToolCall{ID: "c", Type: openai.ToolTypeFunction,
+			Function: openai.FunctionCall{Name: "search_ads", Arguments: args}})
+		var m map[string]any
+		if err := json.Unmarshal([]byte(msg.Content), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	first := call(`{"search":"coffee","limit":20}`) // fitted down to the 5 credits left
+	if _, isErr := first["error"]; isErr {
+		t.Fatalf("first call failed: %v", first)
+	}
+	second := call(`{"search":"coffee","limit":20,"page":2}`)
+	e, _ := second["error"].(map[string]any)
+	if e == nil || e["source"] != budget.SourceBudget || e["code"] != budget.CodeCapReached {
+		t.Fatalf("want a budget_cap_reached halt with source budget, got %v", second)
+	}
+	if s.responses(402) != 0 {
+		t.Fatalf("%d 402s reached the client", s.responses(402))
+	}
+	if spent := s.ctrl.Status().RunSpent; spent > 5 {
+		t.Fatalf("spent %d over a cap of 5", spent)
+	}
+}
+
+func TestDispatchOpenAIRecoversFromAPanic(t *testing.T) {
+	// A Toolbox without a catalogue panics inside Call.
+	box := &Toolbox{log: slog.New(slog.DiscardHandler)}
+	msg, res := box.DispatchOpenAI(context.Background(), openai.ToolCall{ID: "c1",
+		Function: openai.FunctionCall{Name: "lookup", Arguments: `{}`}})
+	if !res.IsError || res.Advice.Code != CodeToolPanic || res.Advice.Source != SourceTool {
+		t.Fatalf("want a tool_panic advice, got %+v", res.Advice)
+	}
+	if msg.ToolCallID != "c1" || msg.Role != openai.ChatMessageRoleTool || msg.Content != string(res.JSON()) {
+		t.Fatalf("bad tool message %+v", msg)
+	}
+}
+
+// The OpenAI tool message holds the same JSON an MCP host gets as text
+// content.
+func TestDispatchOpenAIMatchesTheMCPFace(t *testing.T) {
+	s := newOAIStack(t, 100)
+	ctx := context.Background()
+	mc, err := client.NewInProcessClient(NewMCPServer(s.box, ServerOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	if err := mc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := mc.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	// Calls whose answers do not change between two runs: validation
+	// failures and a free tool with a fixed budget snapshot.
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"search_ads", map[string]any{"search": "coffee", "limit": 500}},
+		{"get_ad", map[string]any{}},
+		{"estimate_cost", map[string]any{"tool": "search_ads", "arguments": map[string]any{"limit": 30}}},
+	} {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = tc.tool
+		req.Params.Arguments = tc.args
+		mr, err := mc.CallTool(ctx, req)
+		if err != nil {
+			t.Fatalf("%s over MCP: %v", tc.tool, err)
+		}
+		text := mr.Content[0].(mcp.TextContent).Text
+		raw, _ := json.Marshal(tc.args)
+		msg, res := s.box.DispatchOpenAI(ctx, openai.ToolCall{ID: "x", Function: openai.FunctionCall{Name: tc.tool, Arguments: string(raw)}})
+		if msg.Content != text {
+			t.Errorf("%s: OpenAI and MCP differ:\nopenai %s\nmcp    %s", tc.tool, msg.Content, text)
+		}
+		if res.IsError != mr.IsError {
+			t.Errorf("%s: IsError %v over OpenAI, %v over MCP", tc.tool, res.IsError, mr.IsError)
+		}
+	}
+}

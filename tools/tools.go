@@ -1,0 +1,236 @@
+// Package tools turns the TrendTrack API into tools for LLM agents.
+//
+// A [Catalogue] is built from the API's OpenAPI document (parsed with
+// kin-openapi) plus an overlay written in Go for what the document does
+// not say: a stable snake_case name, a description written for a model,
+// the credit cost model the budget controller needs, a toolset and MCP
+// annotations. Tools are grouped in toolsets (ads, advertisers, shops,
+// brandtrackers, lookup, tiktok, google_ads, workspace, account, budget).
+//
+// A [Toolbox] is the one entry point every face shares: [Toolbox.Call]
+// validates the arguments against the tool's input schema, asks the
+// budget controller for a reservation (lowering limit when only part of
+// the page fits), calls the API through runtime, and shapes the answer
+// into a [Result]: the data with pagination, the arguments of the next
+// page and the call's metering on success, or the advice object on
+// failure. The MCP server ([NewMCPServer]) and the go-openai adapter
+// ([Toolbox.OpenAITools], [Toolbox.DispatchOpenAI]) only translate that
+// Result to their protocol, so a model sees the same JSON through both.
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// Toolsets tollgate groups its tools into.
+const (
+	ToolsetAds           = "ads"
+	ToolsetAdvertisers   = "advertisers"
+	ToolsetShops         = "shops"
+	ToolsetBrandtrackers = "brandtrackers"
+	ToolsetLookup        = "lookup"
+	ToolsetTikTok        = "tiktok"
+	ToolsetGoogleAds     = "google_ads"
+	ToolsetWorkspace     = "workspace"
+	ToolsetAccount       = "account"
+	ToolsetBudget        = "budget"
+)
+
+// CostKind says how an operation is charged.
+type CostKind string
+
+// The cost models of the API (reference §3: one credit per returned
+// business row or item).
+const (
+	CostFree    CostKind = "free"     // no credits
+	CostPerItem CostKind = "per_item" // 1 credit when the item is returned
+	CostPerRow  CostKind = "per_row"  // 1 credit per returned row, up to limit
+)
+
+// Describe says what a call costs, in words a model reads.
+func (k CostKind) Describe() string {
+	switch k {
+	case CostFree:
+		return "free (no credits)"
+	case CostPerItem:
+		return "1 credit when the item is found (a not-found costs nothing)"
+	case CostPerRow:
+		return "1 credit per returned row; up to `limit` credits are reserved before the call"
+	}
+	return string(k)
+}
+
+// Paging is the pagination style of a list operation.
+type Paging string
+
+// Pagination styles of the API.
+const (
+	PagingNone   Paging = ""
+	PagingPage   Paging = "page"   // page (1-based) and limit
+	PagingOffset Paging = "offset" // offset (0-based) and limit
+)
+
+// Annotations are the MCP tool hints.
+type Annotations struct {
+	ReadOnly    bool
+	Destructive bool
+	Idempotent  bool
+}
+
+// A Tool is one operation of the API offered to a model, or one of
+// tollgate's own tools (get_budget, estimate_cost, and the dynamic-mode
+// tools), which have no Operation.
+type Tool struct {
+	Name        string // snake_case, at most 64 characters, stable across releases
+	Title       string
+	Description string // written for a model: what it returns, what it costs
+	Toolset     string
+	Annotations Annotations
+
+	// Operation is the API's operationId; empty for tollgate's own tools.
+	Operation string
+	Method    string
+	Path      string // template, e.g. /v1/ads/{adId}
+	Cost      CostKind
+	Paging    Paging
+	// DefaultLimit and MaxLimit bound the limit argument of list
+	// operations (0 when the operation has none).
+	DefaultLimit int64
+	MaxLimit     int64
+	// Idempotent is true for GETs and for writes the API documents as
+	// safe to repeat; only these are retried on 5xx.
+	Idempotent bool
+
+	// InputSchema is the JSON Schema of the arguments (an object).
+	InputSchema json.RawMessage
+
+	params map[string]paramIn // argument name -> where it goes
+	schema *jsonschema.Schema // compiled InputSchema
+	props  map[string]map[string]any
+}
+
+// paramIn is where an argument travels in the HTTP request.
+type paramIn string
+
+const (
+	inPath  paramIn = "path"
+	inQuery paramIn = "query"
+	inBody  paramIn = "body"
+)
+
+// A Catalogue is an ordered, immutable set of tools.
+type Catalogue struct {
+	tools  []*Tool
+	byName map[string]*Tool
+	// Source says where the OpenAPI document came from ("api",
+	// "cache", "built-in").
+	Source string
+}
+
+func newCatalogue(tools []*Tool, source string) (*Catalogue, error) {
+	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source}
+	for _, t := range tools {
+		if err := checkName(t.Name); err != nil {
+			return nil, err
+		}
+		if _, dup := c.byName[t.Name]; dup {
+			return nil, fmt.Errorf("tools: two tools are named %q", t.Name)
+		}
+		c.byName[t.Name] = t
+		c.tools = append(c.tools, t)
+	}
+	return c, nil
+}
+
+// checkName enforces the tool name rules shared by MCP hosts and OpenAI
+// function calling: 1 to 64 characters of [a-z0-9_].
+func checkName(n string) error {
+	if n == "" || len(n) > 64 {
+		return fmt.Errorf("tools: tool name %q must be 1 to 64 characters", n)
+	}
+	for _, r := range n {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return fmt.Errorf("tools: tool name %q may only hold a-z, 0-9 and _", n)
+		}
+	}
+	return nil
+}
+
+// Tools returns the tools in catalogue order.
+func (c *Catalogue) Tools() []*Tool { return slices.Clone(c.tools) }
+
+// Len is the number of tools.
+func (c *Catalogue) Len() int { return len(c.tools) }
+
+// Lookup finds a tool by name.
+func (c *Catalogue) Lookup(name string) (*Tool, bool) {
+	t, ok := c.byName[name]
+	return t, ok
+}
+
+// Toolsets lists the toolsets present, sorted.
+func (c *Catalogue) Toolsets() []string {
+	var out []string
+	for _, t := range c.tools {
+		if !slices.Contains(out, t.Toolset) {
+			out = append(out, t.Toolset)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Filter narrows what a catalogue exposes.
+type Filter struct {
+	Toolsets []string // keep only these toolsets (empty: all)
+	Tools    []string // keep only these tool names (empty: all)
+	ReadOnly bool     // drop tools that change anything
+}
+
+// Select returns the tools f keeps. Unknown toolset or tool names are an
+// error that lists the valid ones, so a typo in --toolsets is not a
+// silently empty server.
+func (c *Catalogue) Select(f Filter) (*Catalogue, error) {
+	known := c.Toolsets()
+	for _, ts := range f.Toolsets {
+		if !slices.Contains(known, ts) {
+			return nil, fmt.Errorf("unknown toolset %q; toolsets are: %s", ts, strings.Join(known, ", "))
+		}
+	}
+	for _, n := range f.Tools {
+		if _, ok := c.byName[n]; !ok {
+			return nil, fmt.Errorf("unknown tool %q; tools are: %s", n, strings.Join(c.names(), ", "))
+		}
+	}
+	var keep []*Tool
+	for _, t := range c.tools {
+		if len(f.Toolsets) > 0 && !slices.Contains(f.Toolsets, t.Toolset) {
+			continue
+		}
+		if len(f.Tools) > 0 && !slices.Contains(f.Tools, t.Name) {
+			continue
+		}
+		if f.ReadOnly && !t.Annotations.ReadOnly {
+			continue
+		}
+		keep = append(keep, t)
+	}
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("the filter leaves no tools")
+	}
+	return newCatalogue(keep, c.Source)
+}
+
+func (c *Catalogue) names() []string {
+	out := make([]string, len(c.tools))
+	for i, t := range c.tools {
+		out[i] = t.Name
+	}
+	return out
+}
