@@ -300,7 +300,7 @@ func TestConcurrentCallsStopAtTheFloor(t *testing.T) {
 	}
 	_, _, err := ctrl.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1})
 	h := mustHalt(t, err, budget.CodeFloorReached)
-	if !strings.Contains(h.Advice().Action, "--reserve") {
+	if !strings.Contains(h.Advice().Action, "keeps 300 in reserve") {
 		t.Errorf("floor action = %q", h.Advice().Action)
 	}
 }
