@@ -171,12 +171,37 @@ func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *R
 	return b.callAPI(ctx, t, args)
 }
 
+// Validate checks args against the named tool's input schema without
+// calling anything: nil, an *ArgumentError, or a *ToolError for an
+// unknown tool.
+func (b *Toolbox) Validate(name string, args map[string]any) error {
+	t, ok := b.cat.Lookup(name)
+	if !ok {
+		return &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no tool named %q", name),
+			Action: "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."}
+	}
+	if args == nil {
+		args = map[string]any{}
+	}
+	return t.validate(args)
+}
+
+type exactKey struct{}
+
+// Exact returns a context whose calls run at the size asked or not at
+// all: the budget never lowers their limit to fit (it halts them
+// instead). Batch jobs use it so that every output line holds the call
+// as written.
+func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, exactKey{}, true) }
+
 func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
 	sent := cloneArgs(args)
 	var notes []string
 	var res *budget.Reservation
 	if b.budget != nil {
-		rctx, r, err := b.budget.Reserve(ctx, t.Ask(args))
+		ask := t.Ask(args)
+		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
+		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
 			return b.fail(err)
 		}
