@@ -1,0 +1,277 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// maxProblems bounds the problems an InputError lists.
+const maxProblems = 20
+
+// InputError lists what is wrong with a batch's input, line by line. It
+// is returned before any call is made.
+type InputError struct {
+	Problems []LineError
+	// More counts problems left out of Problems.
+	More int
+}
+
+// LineError is one problem of the input.
+type LineError struct {
+	// Line is the input line (1-based); 0 for a job built in code.
+	Line int
+	// Job is the index of the job among the jobs given (for jobs built
+	// in code), or -1.
+	Job int
+	Msg string
+}
+
+func (e LineError) String() string {
+	switch {
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	case e.Job >= 0:
+		return fmt.Sprintf("job %d: %s", e.Job, e.Msg)
+	}
+	return e.Msg
+}
+
+func (e *InputError) Error() string {
+	n := len(e.Problems) + e.More
+	if n == 1 && len(e.Problems) == 1 {
+		return e.Problems[0].String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems in the input:", n)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", e.More)
+	}
+	return b.String()
+}
+
+func (e *InputError) add(p LineError) {
+	if len(e.Problems) < maxProblems {
+		e.Problems = append(e.Problems, p)
+	} else {
+		e.More++
+	}
+}
+
+func (e *InputError) orNil() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+// inputLine is the shape of one input line.
+type inputLine struct {
+	ID   json.RawMessage `json:"id"`
+	Tool *string         `json:"tool"`
+	Args json.RawMessage `json:"args"`
+}
+
+// ReadJobs reads a batch's input: one JSON object per line,
+//
+//	{"id": "a1", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}
+//
+// id is a non-empty string or a number and must be unique; tool is a
+// tool's name; args, an object, may be left out. Blank lines are skipped.
+// Every malformed line and every repeated id is reported in one
+// *InputError, by line number; the jobs are returned only when there is
+// none. Numbers in args are kept as json.Number.
+func ReadJobs(r io.Reader) ([]Job, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		jobs []Job
+		bad  InputError
+		seen = map[string]int{}
+	)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			if n == 1 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a byte order mark
+			}
+			if j, msg := parseLine(line, n); msg != "" {
+				bad.add(LineError{Line: n, Job: -1, Msg: msg})
+			} else if j != nil {
+				key, _ := idKey(j.ID)
+				if first, dup := seen[key]; dup {
+					bad.add(LineError{Line: n, Job: -1, Msg: fmt.Sprintf("id %s is already used on line %d; ids must be unique", j.ID, first)})
+				} else {
+					seen[key] = n
+					jobs = append(jobs, *j)
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("batch: reading the input: %w", err)
+		}
+	}
+	if err := bad.orNil(); err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// parseLine parses one input line; it returns nil and "" for a blank
+// line, or a message saying what is wrong.
+func parseLine(line []byte, n int) (*Job, string) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil, ""
+	}
+	if line[0] != '{' {
+		return nil, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var in inputLine
+	if err := dec.Decode(&in); err != nil {
+		return nil, describeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, "extra text after the JSON object (one call per line)"
+	}
+	j := &Job{ID: in.ID, Line: n}
+	if len(in.ID) == 0 || string(in.ID) == "null" {
+		return nil, "id is missing: give each call a unique string or number id"
+	}
+	if _, err := idKey(in.ID); err != nil {
+		return nil, err.Error()
+	}
+	if in.Tool == nil || *in.Tool == "" {
+		return nil, "tool is missing: name the tool to call, e.g. \"tool\": \"search_ads\""
+	}
+	j.Tool = *in.Tool
+	if len(in.Args) > 0 && string(in.Args) != "null" {
+		if in.Args[0] != '{' {
+			return nil, "args must be a JSON object of the tool's arguments"
+		}
+		d := json.NewDecoder(bytes.NewReader(in.Args))
+		d.UseNumber()
+		if err := d.Decode(&j.Args); err != nil {
+			return nil, "args: " + describeJSONError(err)
+		}
+	}
+	return j, ""
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON (at byte %d): %v", syn.Offset, err)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("%s must not be a JSON %s", typ.Field, typ.Value)
+		}
+		return fmt.Sprintf("not a JSON object but a JSON %s", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON object is cut short"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.TrimPrefix(err.Error(), "json: ") + "; a line holds only id, tool and args"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// idKey is the identity of an id: ids that are the same JSON value have
+// the same key ("a" and "\u0061"; 10, 10.0 and 1e1), a string and a
+// number never do.
+func idKey(id json.RawMessage) (string, error) {
+	raw := bytes.TrimSpace(id)
+	if len(raw) == 0 {
+		return "", errors.New("id is missing")
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("id %s is not a valid JSON string", raw)
+		}
+		if s == "" {
+			return "", errors.New("id is an empty string; give each call a unique non-empty id")
+		}
+		return "s:" + s, nil
+	case c == '-' || c >= '0' && c <= '9':
+		if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return "n:" + strconv.FormatInt(i, 10), nil
+		}
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			if f == float64(int64(f)) {
+				return "n:" + strconv.FormatInt(int64(f), 10), nil
+			}
+			return "n:" + strconv.FormatFloat(f, 'g', -1, 64), nil
+		}
+		return "n:" + string(raw), nil // too large for a float64: compare as written
+	}
+	return "", fmt.Errorf("id %s must be a string or a number", raw)
+}
+
+// CheckJobs reports, before any call, what would stop jobs from running:
+// invalid or repeated ids and tools that cat does not offer. It returns
+// an *InputError or nil.
+func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
+	var bad InputError
+	seen := map[string]int{}
+	unknown := map[string]bool{}
+	for i, j := range jobs {
+		where := LineError{Line: j.Line, Job: i}
+		key, err := idKey(j.ID)
+		if err != nil {
+			where.Msg = err.Error()
+			bad.add(where)
+			continue
+		}
+		if first, dup := seen[key]; dup {
+			where.Msg = fmt.Sprintf("id %s is already used by %s; ids must be unique", j.ID, jobRef(jobs[first], first))
+			bad.add(where)
+		} else {
+			seen[key] = i
+		}
+		if cat == nil {
+			continue
+		}
+		if _, ok := cat.Lookup(j.Tool); !ok {
+			where.Msg = fmt.Sprintf("there is no tool named %q", j.Tool)
+			if !unknown[j.Tool] {
+				where.Msg += "; tools are: " + toolNames(cat)
+				unknown[j.Tool] = true
+			}
+			bad.add(where)
+		}
+	}
+	return bad.orNil()
+}
+
+func jobRef(j Job, i int) string {
+	if j.Line > 0 {
+		return fmt.Sprintf("line %d", j.Line)
+	}
+	return fmt.Sprintf("job %d", i)
+}
+
+func toolNames(cat *tools.Catalogue) string {
+	var names []string
+	for _, t := range cat.Tools() {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
+}

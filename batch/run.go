@@ -1,0 +1,335 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	rtdebug "runtime/debug"
+	"time"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// Run makes the calls of jobs that out does not hold yet, at most
+// opts.Concurrency at a time, and appends each result that is done to
+// out as it arrives (see the package comment for what is done, and for
+// the budget and interruption rules). out is synced after each group of
+// results and before Run returns.
+//
+// Run checks jobs first (CheckJobs: unique ids, tools the toolbox offers)
+// and returns the *InputError before any call. Otherwise it returns an
+// error only when out cannot be written; halts, failures and
+// interruptions are reported in the Summary.
+func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts Options) (Summary, error) {
+	if box == nil || out == nil {
+		return Summary{}, errors.New("batch: Run needs a toolbox and an output")
+	}
+	if err := CheckJobs(box.Catalogue(), jobs); err != nil {
+		return Summary{}, err
+	}
+	r := newRunner(box, out, opts)
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	r.total = len(jobs)
+	var queue []Job
+	for _, j := range jobs {
+		if out.Done(j.ID) {
+			r.skipped++
+		} else {
+			queue = append(queue, j)
+		}
+	}
+	r.progress()
+
+	type result struct {
+		job       Job
+		worst     int64
+		settledAt int
+		res       *tools.Result
+	}
+	results := make(chan result, conc)
+	ctxDone := ctx.Done()
+	for {
+		for !r.stopping() && ctx.Err() == nil && r.inflight < conc && len(queue) > 0 {
+			j := queue[0]
+			worst, v, halt := r.check(j.Tool, j.Args)
+			if v == verdictWait {
+				r.log.Debug("batch: waiting for calls in flight to settle before the next", "id", string(j.ID), "worstCase", worst, "inFlightWorstCase", r.pending)
+				break
+			}
+			if v == verdictStop {
+				r.halt = halt
+				r.log.Info("batch: the budget stops the run", "id", string(j.ID), "code", halt.Error.Code, "reason", halt.Error.Message)
+				break
+			}
+			queue = queue[1:]
+			r.inflight++
+			r.pending += worst
+			go func(j Job, worst int64, settledAt int) {
+				results <- result{j, worst, settledAt, r.call(ctx, j.Tool, j.Args)}
+			}(j, worst, r.settled)
+		}
+		if r.inflight == 0 {
+			break
+		}
+		select {
+		case res := <-results:
+			r.inflight--
+			r.pending -= res.worst
+			if res.worst > 0 {
+				r.settled++
+			}
+			if r.handle(res.job.ID, res.job.Tool, nil, res.res, res.settledAt) {
+				queue = append([]Job{res.job}, queue...)
+			}
+			if len(results) == 0 {
+				r.sync()
+			}
+			r.progress()
+		case <-ctxDone:
+			ctxDone = nil
+		}
+	}
+	r.sync()
+	s := r.summary()
+	for _, j := range jobs {
+		if !out.Done(j.ID) {
+			s.LeftIDs = append(s.LeftIDs, j.ID)
+		}
+	}
+	s.Left = len(s.LeftIDs)
+	s.Complete = s.Left == 0
+	s.Interrupted = !s.Complete && ctx.Err() != nil
+	r.progress()
+	return s, r.writeErr
+}
+
+// runner is the state Run and Crawl share. Only the goroutine of Run or
+// Crawl touches it; calls run on their own goroutines and only return
+// results.
+type runner struct {
+	box  *tools.Toolbox
+	ctrl *budget.Controller
+	out  *Output
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	start  time.Time
+	spent0 int64
+	costs  int64 // charged, from results' metering (used without a budget)
+
+	total, skipped, done, failed, retry int
+	inflight                            int
+	pending                             int64 // worst case of our metered calls in flight
+	settled                             int   // our metered calls finished so far
+	consecutive                         int   // retryable failures in a row
+
+	halt, fatal *tools.Failure
+	writeErr    error
+}
+
+func newRunner(box *tools.Toolbox, out *Output, opts Options) *runner {
+	r := &runner{box: box, ctrl: box.Budget(), out: out, opts: opts, log: opts.Logger, now: opts.Now}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.opts.MaxConsecutiveFailures == 0 {
+		r.opts.MaxConsecutiveFailures = DefaultMaxConsecutiveFailures
+	}
+	r.start = r.now()
+	if r.ctrl != nil {
+		r.spent0 = r.ctrl.Status().RunSpent
+	}
+	return r
+}
+
+// stopping reports that no new call may start.
+func (r *runner) stopping() bool { return r.halt != nil || r.fatal != nil || r.writeErr != nil }
+
+// call makes one tool call. The caller's cancellation does not reach it:
+// a call once started finishes, so its result can be written.
+func (r *runner) call(ctx context.Context, tool string, args map[string]any) (res *tools.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("batch: a tool call panicked; its id is left for the next run", "tool", tool, "panic", p, "stack", string(rtdebug.Stack()))
+			a := runtime.Advice{Code: tools.CodeToolPanic, Message: fmt.Sprintf("tollgate panicked during the call: %v", p),
+				Action: "This is a bug in tollgate; report it with the log above.", Source: tools.SourceTool}
+			res = &tools.Result{IsError: true, Structured: &tools.Failure{Error: a}, Advice: &a}
+		}
+	}()
+	return r.box.Call(tools.Exact(context.WithoutCancel(ctx)), tool, args)
+}
+
+// verdict is what check decides about the next call.
+type verdict int
+
+const (
+	verdictGo   verdict = iota // make the call
+	verdictWait                // wait for calls in flight to settle, then check again
+	verdictStop                // the budget stops the run
+)
+
+// check decides whether a call may start now, in full: its worst case
+// must fit the budget even if every call of ours already in flight were
+// charged its worst case. It returns the call's worst case, and the halt
+// when the verdict is verdictStop.
+func (r *runner) check(tool string, args map[string]any) (int64, verdict, *tools.Failure) {
+	if r.ctrl == nil {
+		return 0, verdictGo, nil
+	}
+	t, ok := r.box.Catalogue().Lookup(tool)
+	if !ok || t.Operation == "" {
+		return 0, verdictGo, nil
+	}
+	ask := t.Ask(args)
+	ask.NoFit = true
+	worst := ask.Worst()
+	if worst <= 0 || t.MaxLimit > 0 && ask.Rows > t.MaxLimit {
+		return 0, verdictGo, nil // free, or a limit the call itself refuses (for free)
+	}
+	if _, err := r.ctrl.Preview(ask); err != nil {
+		h, ok := budget.AsHalt(err)
+		if !ok {
+			return worst, verdictGo, nil // an ask the call itself will refuse
+		}
+		if r.pending > 0 && waitable(h.Code) {
+			return worst, verdictWait, nil
+		}
+		if !r.argsValid(tool, args) {
+			return 0, verdictGo, nil // the call fails as invalid_arguments, for free: let it be written
+		}
+		st := h.Status
+		return worst, verdictStop, &tools.Failure{Error: h.Advice(), Budget: &st}
+	}
+	if r.pending > 0 && worst+r.pending > poolLeft(r.ctrl.Status()) {
+		return worst, verdictWait, nil
+	}
+	return worst, verdictGo, nil
+}
+
+// argsValid reports whether args pass the tool's input schema. A call
+// with invalid arguments costs nothing and is done (invalid_arguments),
+// so the budget must not hold it back.
+func (r *runner) argsValid(tool string, args map[string]any) bool {
+	var ae *tools.ArgumentError
+	return !errors.As(r.box.Validate(tool, args), &ae)
+}
+
+// waitable reports halts that calls in flight may lift by settling for
+// less than they hold.
+func waitable(code string) bool {
+	return code == budget.CodeCapReached || code == budget.CodeFloorReached
+}
+
+// poolLeft is what the run cap and the balance above the floor leave,
+// the per-call limit aside.
+func poolLeft(st budget.Status) int64 {
+	left := budget.NoLimit
+	if st.RunCap != nil {
+		left = min(left, *st.RunCap-st.RunSpent-st.InFlight)
+	}
+	if st.CreditsRemaining != nil {
+		left = min(left, *st.CreditsRemaining-st.Reserve-st.InFlight)
+	}
+	return left
+}
+
+// handle records one result. It reports whether the call should be made
+// again (a budget halt that calls in flight may lift).
+func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, res *tools.Result, settledAt int) (again bool) {
+	switch o := Classify(res); o {
+	case OutcomeOK, OutcomeFailed:
+		if err := r.out.Write(record(id, tool, args, res)); err != nil {
+			r.writeErr = err
+			return false
+		}
+		r.done++
+		r.consecutive = 0
+		if o == OutcomeFailed {
+			r.failed++
+		}
+		if s, ok := res.Structured.(*tools.Success); ok && s.Metering != nil && s.Metering.Cost != nil {
+			r.costs += *s.Metering.Cost
+		}
+	case OutcomeRetry:
+		f := failureOf(res)
+		r.retry++
+		r.consecutive++
+		r.log.Warn("batch: call failed after retries; its id is left for the next run",
+			"id", string(id), "tool", tool, "code", f.Error.Code, "message", f.Error.Message)
+		if limit := r.opts.MaxConsecutiveFailures; limit > 0 && r.consecutive >= limit && r.fatal == nil {
+			r.fatal = f
+			r.log.Warn("batch: stopping: calls keep failing", "inARow", r.consecutive)
+		}
+	case OutcomeHalt:
+		f := failureOf(res)
+		if r.halt == nil && waitable(f.Error.Code) && (r.pending > 0 || r.settled > settledAt) {
+			return true
+		}
+		if r.halt == nil {
+			r.halt = f
+			r.log.Info("batch: the budget stops the run", "id", string(id), "code", f.Error.Code, "reason", f.Error.Message)
+		}
+	case OutcomeFatal:
+		if r.fatal == nil {
+			r.fatal = failureOf(res)
+		}
+	}
+	return false
+}
+
+func (r *runner) sync() {
+	if err := r.out.Sync(); err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
+}
+
+func (r *runner) spent() int64 {
+	if r.ctrl != nil {
+		return r.ctrl.Status().RunSpent - r.spent0
+	}
+	return r.costs
+}
+
+func (r *runner) snapshot() Progress {
+	p := Progress{
+		Total: r.total, Done: r.skipped + r.done, Skipped: r.skipped, Failed: r.failed, Retry: r.retry,
+		InFlight: r.inflight, Spent: r.spent(), Elapsed: r.now().Sub(r.start),
+	}
+	if r.ctrl != nil {
+		if c := r.ctrl.Config().MaxCredits; c >= 0 {
+			p.Cap = &c
+		}
+	}
+	return p
+}
+
+func (r *runner) progress() {
+	if r.opts.Progress != nil {
+		r.opts.Progress(r.snapshot())
+	}
+}
+
+// summary fills what the runner knows; the caller adds Left, LeftIDs,
+// Complete and Interrupted.
+func (r *runner) summary() Summary {
+	s := Summary{
+		Total: r.total, Done: r.done, Failed: r.failed, Skipped: r.skipped, Retry: r.retry,
+		Spent: r.spent(), Halt: r.halt, Fatal: r.fatal, Elapsed: r.now().Sub(r.start),
+	}
+	if r.ctrl != nil {
+		st := r.ctrl.Status()
+		s.Budget = &st
+	}
+	return s
+}
