@@ -1,0 +1,544 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	// progressbar draws the terminal progress bar: maintained, no cgo,
+	// already computes rate and ETA, and degrades to nothing when told
+	// to; writing our own ANSI redraw logic is not worth it.
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/tollgate-mcp/tollgate/batch"
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// batchMaxResultBytes is the default --max-result-bytes of batch: its
+// results go to a file, not into a model's context, so rows that were
+// paid for are not cut.
+const batchMaxResultBytes = 16 << 20
+
+const batchHelp = `Usage:
+  tollgate batch --in calls.jsonl --out results.jsonl [flags]
+  tollgate batch --crawl TOOL --args '{"search":"coffee","limit":50}' --out pages.jsonl [flags]
+
+Run tool calls under a credit cap, writing one JSON line per result as it
+arrives. Run the same command again to resume: ids already in --out are
+skipped, and a run that was killed (even with SIGKILL) loses nothing.
+
+Input (--in, "-" for stdin): one call per line,
+  {"id": "a1", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}
+ids are unique strings or numbers. Malformed lines, repeated ids and unknown
+tools are reported with their line numbers before any call (exit 2).
+
+--crawl TOOL follows one list tool's pages (nextPage) from --args to the end
+or to the cap, one page at a time; its ids are TOOL#p1, TOOL#p2, ...
+
+Output (--out), in completion order:
+  {"id": "a1", "tool": "search_ads", "ok": true, "result": {...}}
+  {"id": 7, "tool": "get_ad", "ok": false, "error": {...advice...}, "budget": {...}}
+Written (done): successes, and failures that are final (400 validation, 403,
+404, invalid arguments), with their advice. Not written, so made again by
+the next run: budget halts, retryable failures that outlived the retries
+(429, 5xx, network), credential failures, and calls never started.
+
+Budget: --max-credits caps each run (a resumed run may spend up to it
+again). No call exceeds the cap, the --reserve floor or the balance: when
+the next call does not fit in full, the batch stops scheduling, lets the
+calls in flight finish and exits 3 with a summary and the command to resume.
+Ctrl-C does the same (exit 1): calls in flight finish and are written.
+
+Exit codes: 0 every id done; 1 ids left after failures or an interruption;
+2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace).
+
+Reads ` + envAPIKey + ` and ` + envBaseURL + `, or use --sandbox.
+
+Flags:
+`
+
+// runBatch runs JSONL tool calls, or crawls one list tool, under the
+// credit cap; the work is done by package batch.
+func runBatch(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("tollgate batch", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	sf := stackFlags{getenv: c.getenv}
+	sf.register(fs)
+	sf.maxResult = batchMaxResultBytes
+	fs.Lookup("max-result-bytes").DefValue = strconv.Itoa(batchMaxResultBytes)
+	inPath := fs.String("in", "", "JSONL file of calls, one {\"id\", \"tool\", \"args\"} object per line (- reads stdin)")
+	outPath := fs.String("out", "", "JSONL file of results, resumed if it exists (required)")
+	concurrency := fs.Int("concurrency", batch.DefaultConcurrency, "calls in flight at once (--in)")
+	crawl := fs.String("crawl", "", "instead of --in: follow this list tool's pagination to the end or to the cap")
+	crawlArgs := fs.String("args", "", "with --crawl: the first page's arguments, a JSON object")
+	maxPages := fs.Int("max-pages", 0, "with --crawl: stop after this many pages (0: no limit)")
+	maxFailures := fs.Int("max-failures", batch.DefaultMaxConsecutiveFailures, "stop after this many retryable failures in a row (0: never)")
+	every := fs.Duration("progress-every", 2*time.Second, "when stderr is not a terminal: print a progress line this often (0: never)")
+	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprint(c.stderr, batchHelp)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case *outPath == "":
+		return usageErrorf("--out FILE is required: results are written there, and a rerun resumes from it")
+	case *outPath == "-":
+		return usageErrorf("--out must be a file, not stdout: a rerun resumes from it")
+	case (*inPath == "") == (*crawl == ""):
+		return usageErrorf("give either --in FILE (calls to run) or --crawl TOOL (pages to follow)")
+	case *crawlArgs != "" && *crawl == "":
+		return usageErrorf("--args goes with --crawl; with --in, each line carries its args")
+	case *maxPages != 0 && *crawl == "":
+		return usageErrorf("--max-pages goes with --crawl")
+	case *maxPages < 0:
+		return usageErrorf("--max-pages %d: want 0 (no limit) or more", *maxPages)
+	case *concurrency < 1 || *concurrency > 256:
+		return usageErrorf("--concurrency %d: want 1 to 256", *concurrency)
+	case *every < 0:
+		return usageErrorf("--progress-every %v: want 0 (never) or a positive duration", *every)
+	}
+	logger, err := newLogger(c.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	// The input is checked before anything else, and the output is
+	// created only when the calls are about to run.
+	var (
+		jobs  []batch.Job
+		start map[string]any
+	)
+	if *crawl != "" {
+		if start, err = parseCrawlArgs(*crawlArgs); err != nil {
+			return err
+		}
+	} else if jobs, err = readJobs(c, *inPath, *outPath); err != nil {
+		return err
+	}
+	st, err := sf.build(ctx, logger, "tollgate-batch/"+version())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *crawl != "" {
+		if err := batch.CheckCrawl(st.Box.Catalogue(), *crawl); err != nil {
+			return usageErrorf("--crawl: %v", err)
+		}
+	} else if err := batch.CheckJobs(st.Box.Catalogue(), jobs); err != nil {
+		return usageErrorf("%s: %v", inputName(*inPath), err)
+	}
+	out, err := batch.OpenOutput(*outPath)
+	if err != nil {
+		return outputError(*outPath, err)
+	}
+	defer out.Close()
+	if n := out.Repaired(); n > 0 {
+		fmt.Fprintf(c.stderr, "tollgate batch: %s ended in a torn line (%d bytes) left by a run that was killed; cut it off: that id runs again\n", *outPath, n)
+	}
+
+	view := newProgressView(c, *every)
+	opts := batch.Options{Concurrency: *concurrency, Progress: view.update, MaxPages: *maxPages,
+		MaxConsecutiveFailures: *maxFailures, Logger: logger}
+	if *maxFailures <= 0 {
+		opts.MaxConsecutiveFailures = -1
+	}
+	var sum batch.Summary
+	if *crawl != "" {
+		sum, err = batch.Crawl(ctx, st.Box, *crawl, start, out, opts)
+	} else {
+		sum, err = batch.Run(ctx, st.Box, jobs, out, opts)
+	}
+	view.finish()
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		var ie *batch.InputError
+		var oe *batch.OutputError
+		switch {
+		case errors.As(err, &ie):
+			return usageErrorf("%v", err)
+		case errors.As(err, &oe):
+			return usageErrorf("%v", err)
+		}
+		return fmt.Errorf("%v (the results written so far are kept; rerun the same command to resume)", err)
+	}
+	resume := "tollgate batch " + shellJoin(args)
+	if *inPath == "-" {
+		resume += "   (with the same input on stdin)"
+	}
+	writeSummary(c.stderr, sum, summaryInfo{out: *outPath, resume: resume, crawl: *crawl, sandbox: sf.sandbox})
+	switch {
+	case sum.Halt != nil:
+		return &exitError{code: exitCap, err: fmt.Errorf("stopped by the budget (%s); the summary above says how to resume", sum.Halt.Error.Code)}
+	case sum.Fatal != nil && sum.Fatal.Error.Retryable:
+		return &exitError{code: exitFailure, err: fmt.Errorf("stopped after %d retryable failures in a row (%s); rerun the same command when the API is back", *maxFailures, sum.Fatal.Error.Code)}
+	case sum.Fatal != nil:
+		return &exitError{code: exitFailure, err: fmt.Errorf("stopped: %s; fix that, then rerun the same command to resume", sum.Fatal.Error.Code)}
+	case sum.Interrupted:
+		return &exitError{code: exitFailure, err: errors.New("interrupted; rerun the same command to resume")}
+	case !sum.Complete:
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d ids failed with retryable errors and were not written; rerun the same command to retry them", sum.Retry)}
+	}
+	return nil
+}
+
+// readJobs reads and checks the input, which must not be the output.
+func readJobs(c *cli, inPath, outPath string) ([]batch.Job, error) {
+	var r io.Reader = c.stdin
+	if inPath != "-" {
+		f, err := os.Open(inPath)
+		if err != nil {
+			return nil, usageErrorf("--in: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			if fo, err := os.Stat(outPath); err == nil && os.SameFile(fi, fo) {
+				return nil, usageErrorf("--in and --out are the same file")
+			}
+		}
+		r = f
+	}
+	jobs, err := batch.ReadJobs(r)
+	if err != nil {
+		var ie *batch.InputError
+		if errors.As(err, &ie) {
+			return nil, usageErrorf("%s: %v", inputName(inPath), err)
+		}
+		return nil, err
+	}
+	return jobs, nil
+}
+
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
+func parseCrawlArgs(s string) (map[string]any, error) {
+	if strings.TrimSpace(s) == "" {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, usageErrorf("--args %q: want a JSON object of the tool's arguments, e.g. '{\"search\":\"coffee\",\"limit\":50}'", s)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, usageErrorf("--args %q: extra text after the JSON object", s)
+	}
+	return m, nil
+}
+
+func outputError(path string, err error) error {
+	var oe *batch.OutputError
+	switch {
+	case errors.As(err, &oe):
+		return usageErrorf("--out: %v", err)
+	case errors.Is(err, batch.ErrLocked):
+		return usageErrorf("--out %s: another tollgate batch is writing to it; wait for it, or use another file", path)
+	}
+	return usageErrorf("--out: %v", err)
+}
+
+// summaryInfo is what the summary needs besides the Summary.
+type summaryInfo struct {
+	out, resume, crawl string
+	sandbox            bool
+}
+
+// writeSummary tells a person what the run did and, unless it is
+// complete, how to go on.
+func writeSummary(w io.Writer, s batch.Summary, in summaryInfo) {
+	unit := "ids"
+	if in.crawl != "" {
+		unit = "pages"
+	}
+	var head string
+	switch {
+	case s.Halt != nil:
+		head = "stopped by the budget: " + s.Halt.Error.Code
+	case s.Fatal != nil && s.Fatal.Error.Retryable:
+		head = fmt.Sprintf("stopped: calls keep failing (%s)", s.Fatal.Error.Code)
+	case s.Fatal != nil:
+		head = "stopped: " + s.Fatal.Error.Code
+	case s.Interrupted:
+		head = "interrupted"
+	case !s.Complete:
+		head = fmt.Sprintf("finished with %d %s left after retryable failures", s.Left, unit)
+	default:
+		head = "done"
+	}
+	fmt.Fprintf(w, "tollgate batch: %s\n", head)
+	row := func(k, format string, a ...any) {
+		if k != "" {
+			k += ":"
+		}
+		fmt.Fprintf(w, "  %-8s %s\n", k, fmt.Sprintf(format, a...))
+	}
+	if s.Halt != nil {
+		row("why", "%s", s.Halt.Error.Message)
+	}
+	if s.Fatal != nil {
+		row("why", "%s", s.Fatal.Error.Message)
+		row("action", "%s", s.Fatal.Error.Action)
+	}
+
+	done := s.Skipped + s.Done
+	ids := fmt.Sprintf("%d of %d done", done, done+s.Left)
+	if s.Complete {
+		ids = fmt.Sprintf("all %d done", done)
+	}
+	detail := []string{fmt.Sprintf("%d by this run", s.Done)}
+	if s.Failed > 0 {
+		detail = append(detail, fmt.Sprintf("%d failed for good, written with advice", s.Failed))
+	}
+	if s.Skipped > 0 {
+		detail = append(detail, fmt.Sprintf("%d by earlier runs", s.Skipped))
+	}
+	ids += " (" + strings.Join(detail, "; ") + ")"
+	if s.Left > 0 {
+		ids += fmt.Sprintf(", %d left", s.Left)
+		if s.Retry > 0 {
+			ids += fmt.Sprintf(" (%d after retryable failures)", s.Retry)
+		}
+		if len(s.LeftIDs) > 0 {
+			ids += ", next " + idList(s.LeftIDs, 3)
+		}
+	}
+	row(unit, "%s", ids)
+	row("results", "%s", in.out)
+
+	credits := fmt.Sprintf("%d spent by this run", s.Spent)
+	var st *budget.Status
+	if s.Budget != nil {
+		st = s.Budget
+	} else if s.Halt != nil {
+		st = s.Halt.Budget
+	}
+	if st != nil {
+		if st.RunCap != nil {
+			credits += fmt.Sprintf(" (cap %d)", *st.RunCap)
+		}
+		if st.CreditsRemaining != nil {
+			credits += fmt.Sprintf("; workspace balance %d", *st.CreditsRemaining)
+		}
+		if st.Reserve > 0 {
+			credits += fmt.Sprintf(" (%d kept in reserve)", st.Reserve)
+		}
+	}
+	if in.sandbox {
+		credits += " (sandbox credits, not real ones)"
+	}
+	row("credits", "%s", credits)
+	if st != nil && st.RefillAt != nil && (s.Halt != nil || !s.Complete) {
+		row("refill", "%s", st.RefillAt.UTC().Format(time.RFC3339))
+	}
+	if s.Complete {
+		return
+	}
+	row("resume", "%s", in.resume)
+	if s.Halt != nil {
+		row("", "%s", haltHint(s.Halt.Error.Code, st))
+	}
+}
+
+// haltHint says what must change before a resumed run can go further.
+func haltHint(code string, st *budget.Status) string {
+	refill := "the refill"
+	if st != nil && st.RefillAt != nil {
+		refill = "the refill on " + st.RefillAt.UTC().Format("2006-01-02")
+	}
+	switch code {
+	case budget.CodeCapReached:
+		return "(each run may spend up to --max-credits: rerunning spends up to that again; raise it to go further in one run)"
+	case budget.CodeFloorReached:
+		return "(the workspace is down to its --reserve floor: lower --reserve, top up, or wait for " + refill + ")"
+	case budget.CodeCallLimit:
+		return "(a call needs more than --max-per-call allows: raise it, or lower that call's limit)"
+	case budget.CodeExhausted, runtime.CodeInsufficientCredits:
+		return "(the workspace is out of credits: top up, or wait for " + refill + ")"
+	}
+	return ""
+}
+
+func idList(ids []json.RawMessage, n int) string {
+	var parts []string
+	for i, id := range ids {
+		if i == n {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, string(id))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shellJoin quotes args for a POSIX shell, so the resume command can be
+// pasted as it is.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@%+#", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// progressView shows a batch's progress on stderr: a bar on a terminal,
+// a line every interval otherwise, nothing when the interval is 0.
+type progressView struct {
+	w        io.Writer
+	terminal bool
+	every    time.Duration
+
+	mu      sync.Mutex
+	last    batch.Progress
+	changed bool
+	bar     *progressbar.ProgressBar
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func newProgressView(c *cli, every time.Duration) *progressView {
+	v := &progressView{w: c.stderr, terminal: c.stderrIsTerminal, every: every}
+	if !v.terminal && every > 0 {
+		v.stop, v.stopped = make(chan struct{}), make(chan struct{})
+		go v.tick()
+	}
+	return v
+}
+
+// update is the batch's Progress callback.
+func (v *progressView) update(p batch.Progress) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if p != v.last {
+		v.last, v.changed = p, true
+	}
+	if !v.terminal {
+		return
+	}
+	todo := int64(p.Total - p.Skipped)
+	if todo <= 0 {
+		return // nothing to do, or a crawl whose size is not known yet
+	}
+	if v.bar == nil {
+		v.bar = progressbar.NewOptions64(todo,
+			progressbar.OptionSetWriter(v.w),
+			progressbar.OptionSetDescription(barText(p)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("ids"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+	}
+	if v.bar.GetMax64() != todo {
+		v.bar.ChangeMax64(todo)
+	}
+	v.bar.Describe(barText(p))
+	_ = v.bar.Set64(min(todo, int64(p.Done-p.Skipped)))
+}
+
+func barText(p batch.Progress) string {
+	s := fmt.Sprintf("batch: %d/%d done", p.Done, p.Total)
+	if p.Failed > 0 {
+		s += fmt.Sprintf(", %d failed", p.Failed)
+	}
+	if p.Cap != nil {
+		return s + fmt.Sprintf(", credits %d/%d", p.Spent, *p.Cap)
+	}
+	return s + fmt.Sprintf(", credits %d", p.Spent)
+}
+
+// progressLine is the plain progress line printed without a terminal.
+func progressLine(p batch.Progress) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tollgate batch: %d/%d done", p.Done, p.Total)
+	if p.Total > 0 {
+		fmt.Fprintf(&b, " (%d%%)", 100*p.Done/p.Total)
+	}
+	if p.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", p.Failed)
+	}
+	if p.Retry > 0 {
+		fmt.Fprintf(&b, ", %d left after retryable failures", p.Retry)
+	}
+	fmt.Fprintf(&b, ", %d in flight, credits %d", p.InFlight, p.Spent)
+	if p.Cap != nil {
+		fmt.Fprintf(&b, "/%d", *p.Cap)
+	}
+	fmt.Fprintf(&b, ", %.1f ids/s", p.Rate())
+	if eta, ok := p.ETA(); ok {
+		fmt.Fprintf(&b, ", ETA %s", eta.Round(time.Second))
+	}
+	return b.String()
+}
+
+func (v *progressView) tick() {
+	defer close(v.stopped)
+	t := time.NewTicker(v.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-t.C:
+			v.mu.Lock()
+			p, changed := v.last, v.changed
+			v.changed = false
+			v.mu.Unlock()
+			if changed {
+				fmt.Fprintln(v.w, progressLine(p))
+			}
+		}
+	}
+}
+
+// finish stops the view before the summary is printed.
+func (v *progressView) finish() {
+	if v.stop != nil {
+		close(v.stop)
+		<-v.stopped
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.bar != nil {
+		_ = v.bar.Exit()
+		fmt.Fprintln(v.w)
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// runServe serves the tools over MCP: stdio by default, Streamable HTTP
+// with --http.
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("tollgate serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	sf := stackFlags{getenv: c.getenv}
+	sf.register(fs)
+	httpAddr := fs.String("http", "", "serve Streamable HTTP at ADDR/mcp instead of stdio (e.g. 127.0.0.1:8080)")
+	token := fs.String("http-token", "", "bearer token HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
+	mode := fs.String("mode", string(tools.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
+	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	quiet := fs.Bool("quiet", false, "no banner on stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: tollgate serve [--sandbox] [--http ADDR] [flags]\n\nServe the TrendTrack API as MCP tools with a credit budget. Reads %s and %s\nunless --sandbox is given.\n\n", envAPIKey, envBaseURL)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	m := tools.Mode(*mode)
+	if m != tools.ModeStatic && m != tools.ModeDynamic {
+		return usageErrorf("--mode %q: want static or dynamic", *mode)
+	}
+	if *token == "" {
+		*token = strings.TrimSpace(c.getenv(envHTTPToken))
+	}
+	if *httpAddr != "" {
+		if err := tools.CheckHTTPExposure(*httpAddr, *token); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	logger, err := newLogger(c.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := sf.build(ctx, logger, "tollgate/"+version())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv := tools.NewMCPServer(st.Box, tools.ServerOptions{Version: version(), Mode: m, Logger: logger})
+
+	if *httpAddr == "" {
+		if !*quiet {
+			banner(c.stderr, st, &sf, m, "stdio: waiting for an MCP host on stdin/stdout (this terminal is not one; Ctrl-C quits)", "")
+		}
+		stdio := server.NewStdioServer(srv)
+		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
+		err := stdio.Listen(ctx, c.stdin, c.stdout)
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
+	}
+	hs := &http.Server{
+		Handler:           tools.HTTPHandler(srv, tools.HTTPOptions{Token: *token, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	url := "http://" + ln.Addr().String() + "/mcp"
+	if !*quiet {
+		banner(c.stderr, st, &sf, m, "Streamable HTTP at "+url, *token)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	<-errc
+	return nil
+}
+
+// banner tells a person in a terminal what is running and how to attach.
+func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, token string) {
+	api := st.BaseURL
+	if st.Sandbox != nil {
+		api = "embedded sandbox at " + st.BaseURL + " (synthetic data, no real credits)"
+	}
+	cat := st.Box.Catalogue()
+	b := st.Budget.Status()
+	capText := "no cap"
+	if b.RunCap != nil {
+		capText = fmt.Sprintf("%d credits for this process", *b.RunCap)
+	}
+	balance := "unknown until the first paid call"
+	if b.CreditsRemaining != nil {
+		balance = fmt.Sprintf("%d credits", *b.CreditsRemaining)
+		if b.RefillAt != nil {
+			balance += ", refills " + b.RefillAt.Format("2006-01-02")
+		}
+	}
+	fmt.Fprintf(w, "tollgate %s: TrendTrack API as MCP tools\n", version())
+	fmt.Fprintf(w, "  transport  %s\n", transport)
+	fmt.Fprintf(w, "  api        %s\n", api)
+	fmt.Fprintf(w, "  tools      %d in %s mode (toolsets: %s; catalogue from %s)\n", cat.Len(), m, strings.Join(cat.Toolsets(), ", "), cat.Source)
+	fmt.Fprintf(w, "  budget     cap %s, floor %d, balance %s\n", capText, b.Reserve, balance)
+	if strings.HasPrefix(transport, "stdio") {
+		fmt.Fprintf(w, "  attach     claude mcp add tollgate -- tollgate serve%s\n", sandboxFlag(sf))
+	} else if token != "" {
+		fmt.Fprintf(w, "  attach     send \"Authorization: Bearer <token>\" to %s\n", strings.TrimPrefix(transport, "Streamable HTTP at "))
+	} else {
+		fmt.Fprintf(w, "  attach     claude mcp add --transport http tollgate %s\n", strings.TrimPrefix(transport, "Streamable HTTP at "))
+	}
+}
+
+func sandboxFlag(sf *stackFlags) string {
+	if sf.sandbox {
+		return " --sandbox"
+	}
+	return ""
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// usageReport is the JSON of tollgate usage --json.
+type usageReport struct {
+	// API is GET /v1/usage as the API answered it.
+	API *runtime.Usage `json:"api"`
+	// Budget is the controller's view with the flags given.
+	Budget budget.Status `json:"budget"`
+}
+
+// runUsage prints the balance and refill date of the configured API and
+// what the budget controller would let this process spend.
+func runUsage(ctx context.Context, c *cli, args []string) error {
+	fs := flag.NewFlagSet("tollgate usage", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	sf := stackFlags{getenv: c.getenv}
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	logLevel := fs.String("log-level", "error", "log level on stderr: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: tollgate usage [--json] [flags]\n\nPrint the workspace's credit balance and refill date (GET /v1/usage, free) and\nwhat the budget controller would let one process spend with the given flags.\nReads %s and %s, or use --sandbox.\n\n", envAPIKey, envBaseURL)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	log, err := newLogger(c.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	sf.noTools = true
+	st, err := sf.build(ctx, log, "tollgate/"+version())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if st.UsageErr != nil {
+		a := runtime.Advise(st.UsageErr)
+		return fmt.Errorf("GET /v1/usage failed: %s (%s). %s", a.Message, a.Code, a.Action)
+	}
+	rep := usageReport{API: st.Usage, Budget: st.Budget.Status()}
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printUsage(c, st.BaseURL, rep, time.Now())
+	return nil
+}
+
+func printUsage(c *cli, baseURL string, rep usageReport, now time.Time) {
+	u, b := rep.API, rep.Budget
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "API\t%s\n", baseURL)
+	fmt.Fprintf(w, "Workspace\t%s (%s)\n", u.Workspace.Name, u.Workspace.Slug)
+	fmt.Fprintf(w, "Key access\t%s\n", u.Credential.AccessLevel)
+	fmt.Fprintf(w, "Credits left\t%d\n", u.Credits.TotalRemaining)
+	fmt.Fprintf(w, "  recurring\t%d of %d (%d used this period)\n", u.Credits.Recurring.Remaining, u.Credits.Recurring.Limit, u.Credits.Recurring.Used)
+	fmt.Fprintf(w, "  top-up\t%d (never expires)\n", u.Credits.Topup.Balance)
+	if at, ok := u.RefillAt(); ok {
+		fmt.Fprintf(w, "Refills\t%s (in %s)\n", at.Format(time.RFC3339), humanDuration(at.Sub(now)))
+	} else {
+		fmt.Fprintf(w, "Refills\tunknown (billing not configured)\n")
+	}
+	fmt.Fprintf(w, "\t\n")
+	fmt.Fprintf(w, "Budget of one tollgate process\t(with these flags)\n")
+	if b.RunCap != nil {
+		fmt.Fprintf(w, "  run cap\t%d credits (--max-credits)\n", *b.RunCap)
+	} else {
+		fmt.Fprintf(w, "  run cap\tnone (--max-credits -1)\n")
+	}
+	fmt.Fprintf(w, "  floor\t%d credits never spent (--reserve)\n", b.Reserve)
+	fmt.Fprintf(w, "  may spend now\t%d credits\n", b.Available)
+	if b.Exhausted {
+		fmt.Fprintf(w, "  state\texhausted until the refill\n")
+	}
+	w.Flush()
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "the past"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	default:
+		return d.Round(time.Minute).String()
+	}
+}
