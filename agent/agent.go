@@ -283,13 +283,13 @@ func (r *Runner) Run(ctx context.Context, question string) (*Outcome, error) {
 func (r *Runner) check() error {
 	var errs []error
 	if r.Client == nil {
-		errs = append(errs, errors.New("Client is nil: use agent.ClientFromEnv() or openai.NewClientWithConfig"))
+		errs = append(errs, errors.New("agent.Runner: Client is nil: use agent.ClientFromEnv() or openai.NewClientWithConfig"))
 	}
 	if r.Model == "" {
-		errs = append(errs, errors.New("Model is empty: name the model to ask, e.g. gpt-4o-mini"))
+		errs = append(errs, errors.New("agent.Runner: Model is empty: name the model to ask, e.g. gpt-4o-mini"))
 	}
 	if r.Box == nil {
-		errs = append(errs, errors.New("Box is nil: create one with tools.NewToolbox"))
+		errs = append(errs, errors.New("agent.Runner: Box is nil: create one with tools.NewToolbox"))
 	}
 	if r.MaxTurns < 0 {
 		errs = append(errs, fmt.Errorf("MaxTurns is %d: use 0 for the default (%d) or a positive number", r.MaxTurns, DefaultMaxTurns))

@@ -43,7 +43,7 @@ func parseHeaderLines(s string) http.Header {
 		if !ok {
 			continue
 		}
-		h.Add(http.CanonicalHeaderKey(strings.TrimSpace(k)), v)
+		h.Add(strings.TrimSpace(k), v)
 	}
 	return h
 }

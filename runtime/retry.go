@@ -26,7 +26,7 @@ type RetryPolicy struct {
 	BaseDelay, MaxDelay time.Duration
 }
 
-// DefaultRetryPolicy: 2 retries of 5xx and transport faults (backoff base
+// DefaultRetryPolicy returns the defaults: 2 retries of 5xx and transport faults (backoff base
 // 0.5 s, cap 8 s, full jitter), 3 retries of 429 waiting Retry-After up to
 // 60 s (1 s jittered when the header is absent).
 func DefaultRetryPolicy() RetryPolicy {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 var (
@@ -15,11 +18,18 @@ var (
 	binDir  string
 )
 
-// TestMain removes the binary built by tollgateBinary.
+// TestMain removes the binary built by tollgateBinary and fails the run
+// if goroutines outlive the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
