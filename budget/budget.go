@@ -71,6 +71,7 @@ package budget
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,6 +304,20 @@ type Status struct {
 	Exhausted bool `json:"exhausted"`
 	// Warning is set once the run has spent or reserved WarnAt of its cap.
 	Warning string `json:"warning,omitempty"`
+}
+
+// MarshalJSON writes Available as null when nothing bounds it, rather
+// than NoLimit's 19 digits, which a model would read as a real figure.
+func (s Status) MarshalJSON() ([]byte, error) {
+	type plain Status
+	out := struct {
+		plain
+		Available *int64 `json:"available"`
+	}{plain: plain(s)}
+	if s.Available != NoLimit {
+		out.Available = &s.Available
+	}
+	return json.Marshal(out)
 }
 
 // Status returns a snapshot of the budget. If the store cannot be read the
