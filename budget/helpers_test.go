@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
@@ -24,25 +25,10 @@ var sandboxNow = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 
 var sandboxRefill = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the shared settable test clock.
+type fakeClock = fakeclock.Clock
 
-func newClock() *fakeClock { return &fakeClock{t: sandboxNow} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeClock { return fakeclock.New(sandboxNow) }
 
 // noSleep is a runtime.Clock whose waits end at once, so retries in tests
 // never really sleep.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
@@ -19,48 +20,11 @@ import (
 // HTTP-date Retry-After converts to an exact wait.
 var epoch = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 
-// fakeClock is a runtime.Clock that never sleeps. Sleep records the wait,
-// advances the clock by it and returns at once; with block set it instead
-// announces itself on entered and waits until ctx is done.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	sleeps  []time.Duration
-	block   bool
-	entered chan time.Duration
-}
+// fakeClock is the shared test clock: Sleep records, advances and
+// returns at once (or blocks after Block).
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{now: epoch} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	block, entered := c.block, c.entered
-	if !block {
-		c.now = c.now.Add(d)
-	}
-	c.mu.Unlock()
-	if block {
-		if entered != nil {
-			entered <- d
-		}
-		<-ctx.Done()
-	}
-	return ctx.Err()
-}
-
-// Sleeps returns the waits requested so far.
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
-}
+func newFakeClock() *fakeClock { return fakeclock.New(epoch) }
 
 // observed is one ObserveResponse call.
 type observed struct {

@@ -448,8 +448,8 @@ func TestCancelDuringWait(t *testing.T) {
 		t.Run(fault.Kind.String(), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, sandbox.Config{})
-			e.clock.block = true
-			e.clock.entered = make(chan time.Duration, 1)
+			entered := make(chan time.Duration, 1)
+			e.clock.Block(entered)
 			e.sb.Inject(fault)
 			c := e.client()
 
@@ -461,7 +461,7 @@ func TestCancelDuringWait(t *testing.T) {
 				done <- err
 			}()
 			select {
-			case <-e.clock.entered:
+			case <-entered:
 			case err := <-done:
 				t.Fatalf("Do returned %v before waiting to retry", err)
 			case <-time.After(10 * time.Second):

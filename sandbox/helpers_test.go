@@ -7,34 +7,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the shared settable test clock, for Config.Now.
+type fakeClock = fakeclock.Clock
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeClock { return fakeclock.New(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)) }
 
 // env is a sandbox served over real HTTP.
 type env struct {

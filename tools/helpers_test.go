@@ -16,56 +16,17 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// fakeClock is a runtime.Clock that never really sleeps: it records every
-// wait and moves its time forward instead. With block set, Sleep waits for
-// its context to end, so a test can cancel a call in the middle of a wait.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-	block  bool
-	// sleeping receives one value each time Sleep starts (when not nil).
-	sleeping chan time.Duration
-}
+// fakeClock is the shared test clock: Sleep records, advances and
+// returns at once (or blocks after Block).
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 8, 25, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	block, ch := c.block, c.sleeping
-	c.mu.Unlock()
-	if ch != nil {
-		ch <- d
-	}
-	if block {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+func newFakeClock() *fakeClock { return fakeclock.New(time.Date(2026, 8, 25, 12, 0, 0, 0, time.UTC)) }
 
 // builtIn parses the built-in document once for every test: a catalogue
 // is immutable, so tests share it.

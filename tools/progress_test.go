@@ -161,8 +161,8 @@ func TestProgressNotificationsAreThrottled(t *testing.T) {
 func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	clock.block = true
-	clock.sleeping = make(chan time.Duration, 1)
+	sleeping := make(chan time.Duration, 1)
+	clock.Block(sleeping)
 	e := newEnv(t, envConfig{clock: clock, budget: &budget.Config{MaxCredits: 100}})
 	e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
 
@@ -182,7 +182,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	}()
 
 	select {
-	case d := <-clock.sleeping:
+	case d := <-sleeping:
 		if d != 30*time.Second {
 			t.Errorf("the call waits %v, want the Retry-After of 30s", d)
 		}
