@@ -131,8 +131,9 @@ type Config struct {
 	Usage UsageSource
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
-	// Logger receives Debug logs per call and Info logs for halts,
-	// refreshes and anomalies; nil discards them.
+	// Logger receives Debug logs per call and refresh, and Info logs for
+	// halts and anomalies; nil discards them.
+
 	Logger *slog.Logger
 }
 
@@ -268,7 +269,7 @@ func (c *Controller) Refresh(ctx context.Context) (*runtime.Usage, error) {
 	if err != nil {
 		return u, fmt.Errorf("budget: recording the balance: %w", err)
 	}
-	c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: balance refreshed",
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: balance refreshed",
 		slog.Int64("balance", l.Balance), slog.Int64("usageTotalRemaining", u.Credits.TotalRemaining),
 		slog.Time("refillAt", l.RefillAt), slog.Bool("exhausted", l.Exhausted), slog.Bool("exhaustedCleared", cleared))
 	return u, nil

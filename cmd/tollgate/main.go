@@ -52,7 +52,8 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// stdinIsTerminal/stderrIsTerminal are decided once, in main.
+	// stdinIsTerminal and stderrIsTerminal are decided once, in main.
+	stdinIsTerminal  bool
 	stderrIsTerminal bool
 }
 
@@ -79,7 +80,7 @@ func main() {
 	// finish their calls in flight, and a second Ctrl-C kills at once.
 	go func() { <-ctx.Done(); stop() }()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stderrIsTerminal: isTerminal(os.Stderr)}
+		stdinIsTerminal: isTerminal(os.Stdin), stderrIsTerminal: isTerminal(os.Stderr)}
 	code := run(ctx, c, os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -64,7 +64,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 	if *httpAddr == "" {
 		if !*quiet {
-			banner(c.stderr, st, &sf, m, "stdio: waiting for an MCP host on stdin/stdout (this terminal is not one; Ctrl-C quits)", "")
+			transport := "stdio (MCP on stdin/stdout)"
+			if c.stdinIsTerminal {
+				transport = "stdio: waiting for an MCP host on stdin/stdout; this terminal is not one (attach a host as below; Ctrl-C quits)"
+			}
+			banner(c.stderr, st, &sf, m, transport, "")
 		}
 		stdio := server.NewStdioServer(srv)
 		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
@@ -125,7 +129,11 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, tok
 	fmt.Fprintf(w, "tollgate %s: TrendTrack API as MCP tools\n", version())
 	fmt.Fprintf(w, "  transport  %s\n", transport)
 	fmt.Fprintf(w, "  api        %s\n", api)
-	fmt.Fprintf(w, "  tools      %d in %s mode (toolsets: %s; catalogue from %s)\n", cat.Len(), m, strings.Join(cat.Toolsets(), ", "), cat.Source)
+	if m == tools.ModeDynamic {
+		fmt.Fprintf(w, "  tools      4 (dynamic mode: search, describe and call %d operations; catalogue from %s)\n", cat.Len(), cat.Source)
+	} else {
+		fmt.Fprintf(w, "  tools      %d (toolsets: %s; catalogue from %s)\n", cat.Len(), strings.Join(cat.Toolsets(), ", "), cat.Source)
+	}
 	fmt.Fprintf(w, "  budget     cap %s, floor %d, balance %s\n", capText, b.Reserve, balance)
 	if strings.HasPrefix(transport, "stdio") {
 		fmt.Fprintf(w, "  attach     claude mcp add tollgate -- tollgate serve%s\n", sandboxFlag(sf))
