@@ -133,7 +133,6 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives Debug logs per call and refresh, and Info logs for
 	// halts and anomalies; nil discards them.
-
 	Logger *slog.Logger
 }
 
