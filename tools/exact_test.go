@@ -43,3 +43,18 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		t.Fatalf("unknown tool: %v", err)
 	}
 }
+
+func TestListenAddrDefaultsToLoopback(t *testing.T) {
+	for in, want := range map[string]string{
+		"8080": "127.0.0.1:8080", ":8080": "127.0.0.1:8080", "0.0.0.0:9": "0.0.0.0:9",
+		"localhost:7": "localhost:7", "[::1]:5": "[::1]:5",
+	} {
+		got, err := tools.ListenAddr(in)
+		if err != nil || got != want {
+			t.Errorf("ListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := tools.ListenAddr("nope"); err == nil {
+		t.Error("ListenAddr(\"nope\") accepted")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -58,6 +59,24 @@ func bearerOK(header, token string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+}
+
+// ListenAddr completes an --http address: a bare port ("8080") or an
+// empty host (":8080") means the loopback interface, so the server is
+// only reachable from other machines when the address says so (for
+// example 0.0.0.0:8080).
+func ListenAddr(addr string) (string, error) {
+	if _, err := strconv.Atoi(addr); err == nil {
+		return net.JoinHostPort("127.0.0.1", addr), nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--http %q: want host:port or a port, e.g. 127.0.0.1:8080", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // CheckHTTPExposure refuses to serve a non-loopback address without a

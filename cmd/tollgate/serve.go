@@ -24,7 +24,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	fs.SetOutput(c.stderr)
 	sf := stackFlags{getenv: c.getenv}
 	sf.register(fs)
-	httpAddr := fs.String("http", "", "serve Streamable HTTP at ADDR/mcp instead of stdio (e.g. 127.0.0.1:8080)")
+	httpAddr := fs.String("http", "", "serve Streamable HTTP at ADDR/mcp instead of stdio (a port or :port binds 127.0.0.1; 0.0.0.0:PORT needs --http-token)")
 	token := fs.String("http-token", "", "bearer token HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
 	mode := fs.String("mode", string(tools.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
@@ -47,6 +47,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		*token = strings.TrimSpace(c.getenv(envHTTPToken))
 	}
 	if *httpAddr != "" {
+		addr, err := tools.ListenAddr(*httpAddr)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		*httpAddr = addr
 		if err := tools.CheckHTTPExposure(*httpAddr, *token); err != nil {
 			return usageErrorf("%v", err)
 		}
