@@ -56,7 +56,7 @@ var adviceTable = map[string]CodeInfo{
 	CodeForbidden:                   {Status: 403, Action: "Do not retry: this key may not do that (check its scope; writes need a full_access key). Use a read-only tool instead, or tell the user which permission is missing."},
 	CodeRateLimited:                 {Status: 429, Retryable: true, Action: "Wait retryAfterSeconds, then send the same call again. Make fewer calls in parallel."},
 	CodeInsufficientCredits:         {Status: 402, Action: "Do not retry: the workspace is out of credits. Stop making paid calls, summarise what you have, and tell the user to top up or wait for the refill date."},
-	CodeInternalError:               {Status: 500, Retryable: true, Action: "Retry the same call once or twice with a short backoff. If it keeps failing, tell the user and quote the requestId."},
+	CodeInternalError:               {Status: 500, Retryable: true, Action: "The API failed on its side (tollgate already retried with backoff). Wait a few seconds and retry once; if it fails again, tell the user and quote the requestId."},
 	CodeValidation:                  {Status: 400, Action: "Do not retry as is: fix the arguments named in validationErrors (allowed values are listed there), then call again."},
 	CodeNotFound:                    {Status: 404, Action: "Do not retry: that id does not exist in this workspace. Find the right id first (the lookup tool is free), then call again."},
 	CodeMalformedResponse:           {Retryable: true, Action: "The API's answer could not be read. Retry once; if it happens again, tell the user and quote the requestId."},
