@@ -25,9 +25,6 @@ const (
 	envHTTPToken = "TOLLGATE_HTTP_TOKEN"
 )
 
-// defaultBaseURL is the production API.
-const defaultBaseURL = "https://api.trendtrack.io"
-
 // errUsage marks a command-line or configuration mistake (exit code 2).
 var errUsage = errors.New("usage")
 
@@ -113,7 +110,7 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		}
 		st.BaseURL = getenv(envBaseURL)
 		if st.BaseURL == "" {
-			st.BaseURL = defaultBaseURL
+			st.BaseURL = runtime.DefaultBaseURL
 		}
 	}
 	if f.maxCredits == 0 {
