@@ -58,15 +58,19 @@
 //
 // All state lives in a Ledger held by a Store, so that a budget can be
 // shared by many processes without changing callers. NewMemoryStore keeps
-// it in memory. A Redis store would keep the ledger in one hash (or one
-// JSON value) under a budget key and implement Update as an optimistic
-// transaction: WATCH the key, read the ledger, run fn on it, then MULTI,
-// write the new ledger, EXEC; if EXEC fails because the key changed, read
-// again and retry fn, a bounded number of times. Load is a plain read.
-// That is why Update's fn must be a pure function of the ledger it is
-// given. (A Lua script doing the same arithmetic server-side is the
-// faster alternative.) Reservations themselves stay in the process that
-// made them; only their sums (InFlight, Spent) are shared.
+// it in memory: the budget of one process.
+//
+// To share one budget between processes (parallel batch jobs, the MCP
+// servers of a team), open a RedisStore in each, on the same Redis with
+// the same budget name (OpenRedisStore). They then share one Spent
+// against one run cap (Config.MaxCredits becomes the cap of the whole
+// group), one InFlight and one view of the balance. Update is an optimistic
+// transaction (WATCH, read, fn, MULTI, write, EXEC, tried again after a
+// conflict), which is why Update's fn must be a pure function of the
+// ledger it is given. Reservations themselves stay in the process that
+// made them; only their sums are shared, and each process's share of
+// InFlight is held under a lease, so a process that dies mid-call gives
+// its credits back within RedisOptions.LeaseTTL.
 package budget
 
 import (
@@ -107,7 +111,8 @@ const maxAsk = 1 << 40
 // Config configures a Controller. Zero values mean the documented
 // defaults.
 type Config struct {
-	// MaxCredits is the run cap: the most this process may spend. 0 means
+	// MaxCredits is the run cap: the most this process (or, with a shared
+	// Store, the group of processes using it) may spend. 0 means
 	// DefaultMaxCredits; a negative value (Unlimited) means no cap.
 	MaxCredits int64
 	// Reserve is the floor: credits of the workspace never to touch.

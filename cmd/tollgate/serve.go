@@ -123,6 +123,9 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, tok
 	capText := "no cap"
 	if b.RunCap != nil {
 		capText = fmt.Sprintf("%d credits for this process", *b.RunCap)
+		if sf.sharedName() != "" {
+			capText = fmt.Sprintf("%d credits shared by every process on budget %q", *b.RunCap, sf.sharedName())
+		}
 	}
 	balance := "unknown until the first paid call"
 	if b.CreditsRemaining != nil {

@@ -59,11 +59,11 @@ func runUsage(ctx context.Context, c *cli, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printUsage(c, st.BaseURL, rep, time.Now())
+	printUsage(c, st.BaseURL, sf.sharedName(), rep, time.Now())
 	return nil
 }
 
-func printUsage(c *cli, baseURL string, rep usageReport, now time.Time) {
+func printUsage(c *cli, baseURL, shared string, rep usageReport, now time.Time) {
 	u, b := rep.API, rep.Budget
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "API\t%s\n", baseURL)
@@ -78,7 +78,11 @@ func printUsage(c *cli, baseURL string, rep usageReport, now time.Time) {
 		fmt.Fprintf(w, "Refills\tunknown (billing not configured)\n")
 	}
 	fmt.Fprintf(w, "\t\n")
-	fmt.Fprintf(w, "Budget of one tollgate process\t(with these flags)\n")
+	if shared != "" {
+		fmt.Fprintf(w, "Budget shared through Redis\t%q (every process using it)\n", shared)
+	} else {
+		fmt.Fprintf(w, "Budget of one tollgate process\t(with these flags)\n")
+	}
 	if b.RunCap != nil {
 		fmt.Fprintf(w, "  run cap\t%d credits (--max-credits)\n", *b.RunCap)
 	} else {

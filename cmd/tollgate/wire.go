@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/tollgate-mcp/tollgate/budget"
@@ -23,6 +24,10 @@ const (
 	envAPIKey    = "TRENDTRACK_API_KEY"
 	envBaseURL   = "TRENDTRACK_BASE_URL"
 	envHTTPToken = "TOLLGATE_HTTP_TOKEN"
+	// envBudgetRedis is the default of --budget-redis. Read from the
+	// environment rather than shown as a flag default: the URL may carry
+	// a password.
+	envBudgetRedis = "TOLLGATE_BUDGET_REDIS"
 )
 
 // errUsage marks a command-line or configuration mistake (exit code 2).
@@ -47,6 +52,11 @@ type stackFlags struct {
 	tools      string
 	readOnly   bool
 	maxResult  int
+	// budgetRedis and budgetName share the budget through Redis;
+	// budgetRedisEnv is $TOLLGATE_BUDGET_REDIS, read by register.
+	budgetRedis    string
+	budgetRedisEnv string
+	budgetName     string
 	// noTools skips loading the catalogue (tollgate usage).
 	noTools bool
 	// getenv reads the environment; nil means os.Getenv.
@@ -56,7 +66,7 @@ type stackFlags struct {
 func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.sandbox, "sandbox", false, "use the embedded API simulator instead of the real API (no key needed)")
 	fs.Int64Var(&f.credits, "sandbox-credits", 10000, "with --sandbox: the demo workspace's starting balance")
-	fs.Int64Var(&f.maxCredits, "max-credits", budget.DefaultMaxCredits, "the most credits this process may spend (-1: no cap)")
+	fs.Int64Var(&f.maxCredits, "max-credits", budget.DefaultMaxCredits, "the most credits this process may spend, or with --budget-redis every process sharing the budget together (-1: no cap)")
 	fs.Int64Var(&f.reserve, "reserve", 0, "credits of the workspace never to spend (left for other users)")
 	fs.Int64Var(&f.maxPerCall, "max-per-call", 0, "the most credits one call may reserve (0: no limit)")
 	fs.Float64Var(&f.warnAt, "warn-at", budget.DefaultWarnAt, "fraction of --max-credits after which results carry a warning")
@@ -65,6 +75,14 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tools, "tools", "", "comma-separated tool names to offer (default all)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "offer only tools that change nothing")
 	fs.IntVar(&f.maxResult, "max-result-bytes", tools.DefaultMaxResultBytes, "cut results larger than this many bytes of JSON")
+	fs.StringVar(&f.budgetRedis, "budget-redis", "", "share the budget (spend, calls in flight, balance) with every tollgate process using this Redis and --budget-name: "+
+		"redis://[user:password@]host[:port][/db], rediss://... or unix:///path (default $"+envBudgetRedis+")")
+	fs.StringVar(&f.budgetName, "budget-name", "default", "with --budget-redis: the shared budget's name; its spend stays in Redis after the run, so use a new name to start a new cap")
+	getenv := f.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	f.budgetRedisEnv = strings.TrimSpace(getenv(envBudgetRedis))
 }
 
 // stack is everything a command needs to call tools.
@@ -74,13 +92,22 @@ type stack struct {
 	Box     *tools.Toolbox
 	Sandbox *sandbox.Running // nil against the real API
 	BaseURL string
+	// Store is the shared budget's store with --budget-redis, else nil.
+	Store *budget.RedisStore
+	log   *slog.Logger
 	// Balance is the first usage answer, nil when it failed.
 	Usage    *runtime.Usage
 	UsageErr error
 }
 
-// Close stops the embedded sandbox, if any.
+// Close releases this process's share of a Redis budget and stops the
+// embedded sandbox, if any.
 func (s *stack) Close() {
+	if s.Store != nil {
+		if err := s.Store.Close(); err != nil && s.log != nil {
+			s.log.Warn("could not release this process's share of the shared budget", "err", err)
+		}
+	}
 	if s.Sandbox != nil {
 		_ = s.Sandbox.Close()
 	}
@@ -88,7 +115,7 @@ func (s *stack) Close() {
 
 // build wires runtime, budget and tools from flags and environment.
 func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent string) (*stack, error) {
-	st := &stack{}
+	st := &stack{log: log}
 	getenv := f.getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -117,14 +144,24 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		st.Close()
 		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or -1 for no cap")
 	}
+	store, err := f.openStore(ctx, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.Store = store
 	// The controller observes the client's responses and reads usage
 	// through the same client: tie the knot with a usage source that
 	// looks the client up when called.
 	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{
+	cfg := budget.Config{
 		MaxCredits: f.maxCredits, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt, Logger: log,
 		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) }),
-	})
+	}
+	if st.Store != nil {
+		cfg.Store = st.Store
+	}
+	ctrl, err := budget.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, usageErrorf("%v", err)
@@ -168,6 +205,39 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	return st, nil
 }
 
+// sharedName is the name of the Redis-shared budget, or "" when the
+// budget is this process's own.
+func (f *stackFlags) sharedName() string {
+	if strings.TrimSpace(f.budgetRedis) == "" && f.budgetRedisEnv == "" {
+		return ""
+	}
+	return f.budgetName
+}
+
+// openStore opens the Redis budget of --budget-redis (or
+// $TOLLGATE_BUDGET_REDIS) and --budget-name; nil when neither URL is set.
+func (f *stackFlags) openStore(ctx context.Context, log *slog.Logger) (*budget.RedisStore, error) {
+	rawURL, flagName := strings.TrimSpace(f.budgetRedis), "--budget-redis"
+	if rawURL == "" {
+		rawURL, flagName = f.budgetRedisEnv, "--budget-redis (from $"+envBudgetRedis+")"
+	}
+	if rawURL == "" {
+		return nil, nil
+	}
+	// go-redis logs dial failures itself; send them through our logger
+	// (stderr, leveled) instead of its own.
+	redis.SetLogger(redisLogger{log})
+	store, err := budget.OpenRedisStore(ctx, rawURL, f.budgetName, budget.RedisOptions{Logger: log})
+	switch {
+	case errors.Is(err, budget.ErrInvalidRedisName):
+		return nil, usageErrorf("--budget-name: %v", err)
+	case err != nil:
+		return nil, usageErrorf("%s: %v", flagName, err)
+	}
+	log.Info("budget shared through Redis", "name", f.budgetName, "key", store.Key(), "process", store.ID())
+	return store, nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -176,4 +246,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// redisLogger routes go-redis's internal messages to slog at debug level:
+// the errors that matter reach the user through the store's own errors.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
