@@ -44,8 +44,11 @@ type Response struct {
 	RequestID  string
 	Pagination *Pagination
 	Meta       json.RawMessage
-	Metering   Metering
-	Attempts   int
+	// Extra holds the envelope's other top-level fields (for example
+	// created on POST /v1/brandtrackers).
+	Extra    map[string]json.RawMessage
+	Metering Metering
+	Attempts int
 }
 
 // Pagination is the envelope's pagination object: page-based
@@ -319,14 +322,30 @@ func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error
 		}
 		return resp, nil
 	}
+	// The body was parsed once, into probe; decode the envelope's small
+	// fields from there rather than scanning the whole body again.
 	var env successEnvelope
-	if err := json.Unmarshal(trimmed, &env); err != nil {
-		return malformed("the envelope's pagination or requestId has the wrong type: " + err.Error())
+	for name, dst := range map[string]any{"requestId": &env.RequestID, "pagination": &env.Pagination} {
+		if raw, ok := probe[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return malformed("the envelope's pagination or requestId has the wrong type: " + err.Error())
+			}
+		}
 	}
 	resp.Enveloped = true
-	resp.Data = env.Data
+	resp.Data = probe["data"]
 	resp.Pagination = env.Pagination
-	resp.Meta = env.Meta
+	resp.Meta = probe["meta"]
+	for k, v := range probe {
+		switch k {
+		case "data", "requestId", "pagination", "meta":
+		default:
+			if resp.Extra == nil {
+				resp.Extra = map[string]json.RawMessage{}
+			}
+			resp.Extra[k] = v
+		}
+	}
 	if id := sanitizeID(env.RequestID); id != "" {
 		resp.RequestID = id
 	}

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -370,18 +371,17 @@ func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, 
 		s.Data = json.RawMessage("null")
 	}
 	if resp.Enveloped {
-		var top map[string]json.RawMessage
-		if json.Unmarshal(resp.Body, &top) == nil {
-			for k, v := range top {
-				switch k {
-				case "data", "requestId", "pagination":
-				default:
-					if s.More == nil {
-						s.More = map[string]json.RawMessage{}
-					}
-					s.More[k] = v
-				}
+		for k, v := range resp.Extra {
+			if s.More == nil {
+				s.More = map[string]json.RawMessage{}
 			}
+			s.More[k] = v
+		}
+		if len(resp.Meta) > 0 {
+			if s.More == nil {
+				s.More = map[string]json.RawMessage{}
+			}
+			s.More["meta"] = resp.Meta
 		}
 	}
 	rows := countRows(s.Data)
@@ -436,12 +436,43 @@ func nextPage(t *Tool, sent map[string]any, p *runtime.Pagination, rows int) map
 	return next
 }
 
+// countRows counts the elements of a JSON array (0 for anything else)
+// without decoding them: data is valid JSON, checked by runtime.
 func countRows(data json.RawMessage) int {
-	var rows []json.RawMessage
-	if json.Unmarshal(data, &rows) == nil {
-		return len(rows)
+	data = bytes.TrimSpace(data)
+	if len(data) < 2 || data[0] != '[' {
+		return 0
 	}
-	return 0
+	n, depth, inString, escaped, empty := 0, 0, false, false, true
+	for _, c := range data[1 : len(data)-1] {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			n++
+		}
+		if c != ' ' && c != '\n' && c != '\t' && c != '\r' {
+			empty = false
+		}
+	}
+	if empty {
+		return 0
+	}
+	return n + 1
 }
 
 // fit cuts s down to the result size limit: whole rows are dropped from
