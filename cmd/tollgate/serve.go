@@ -103,10 +103,12 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Calls in progress get ten seconds to finish and be answered; then
+	// whatever is still open (an idle SSE stream, say) is closed.
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return err
+		_ = hs.Close()
 	}
 	<-errc
 	return nil
