@@ -1,19 +1,14 @@
 package budget_test
 
 import (
-	"bufio"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,89 +18,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/redistest"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
-
-// envTestRedis names a Redis the tests may use instead of starting their
-// own redis-server. They write only keys of budgets named "test-..." and
-// delete them afterwards.
-const envTestRedis = "TOLLGATE_TEST_REDIS_URL"
-
-// redisURL returns the URL of a Redis for t: $TOLLGATE_TEST_REDIS_URL, or
-// a redis-server of t's own (no persistence, in a temporary directory)
-// stopped when t ends. It skips t when neither is available.
-func redisURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv(envTestRedis); u != "" {
-		return u
-	}
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("no Redis to test against: redis-server is not installed (.ci/run installs it) and %s is not set", envTestRedis)
-	}
-	dir := t.TempDir()
-	logFile := filepath.Join(dir, "redis.log")
-	for try := 1; ; try++ {
-		addr := freeAddr(t)
-		_, port, _ := net.SplitHostPort(addr)
-		cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--dir", dir, "--logfile", logFile)
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		if redisReady(addr, exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
-			return "redis://" + addr
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		if try == 3 {
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("redis-server did not start on %s:\n%s", addr, log)
-		}
-	}
-}
-
-// freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// redisReady waits up to 10 s for a PONG from addr, false if the server
-// exited first.
-func redisReady(addr string, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			_ = c.SetDeadline(time.Now().Add(time.Second))
-			_, _ = c.Write([]byte("PING\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "+PONG") {
-				return true
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return false
-}
 
 // redisBudget is one test's Redis: its URL, a raw client to look at the
 // keys, and a budget name of its own.
@@ -120,7 +36,7 @@ type redisBudget struct {
 
 func newRedisBudget(t *testing.T) *redisBudget {
 	t.Helper()
-	u := redisURL(t)
+	u := redistest.URL(t)
 	opts, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +373,7 @@ func TestRedisStoreCountsItsHoldsAgainAfterALapse(t *testing.T) {
 
 func TestRedisStoreRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	client := redis.NewClient(&redis.Options{Addr: freeAddr(t)}) // never used
+	client := redis.NewClient(&redis.Options{Addr: redistest.FreeAddr(t)}) // never used
 	defer client.Close()
 	for _, tt := range []struct {
 		name, budget string
@@ -490,7 +406,7 @@ func TestRedisStoreRejectsBadConfig(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("an unparsable URL: %v", err)
 		}
-		_, err = budget.OpenRedisStore(ctx, "redis://:hunter2@"+freeAddr(t), "x", budget.RedisOptions{})
+		_, err = budget.OpenRedisStore(ctx, "redis://:hunter2@"+redistest.FreeAddr(t), "x", budget.RedisOptions{})
 		if err == nil || !strings.Contains(err.Error(), "cannot reach Redis") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("no Redis listening: %v", err)
 		}

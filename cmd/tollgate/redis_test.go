@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,13 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/redistest"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
-
-// envTestRedis names a Redis the tests may use instead of starting their
-// own redis-server; they write only budgets named "t-<random>" and delete
-// them afterwards.
-const envTestRedis = "TOLLGATE_TEST_REDIS_URL"
 
 // testRedis returns the URL of a Redis for t ($TOLLGATE_TEST_REDIS_URL, or
 // a redis-server of t's own without persistence, stopped when t ends) and
@@ -32,10 +25,7 @@ const envTestRedis = "TOLLGATE_TEST_REDIS_URL"
 // there is no Redis.
 func testRedis(t *testing.T) (url, name string) {
 	t.Helper()
-	url = os.Getenv(envTestRedis)
-	if url == "" {
-		url = startRedisServer(t)
-	}
+	url = redistest.URL(t)
 	var b [4]byte
 	_, _ = crand.Read(b[:])
 	name = "t-" + hex.EncodeToString(b[:])
@@ -57,77 +47,6 @@ func rawRedis(t *testing.T, url string) *redis.Client {
 		t.Fatal(err)
 	}
 	return redis.NewClient(opts)
-}
-
-// startRedisServer runs redis-server on a free loopback port in a
-// temporary directory, without persistence, until t ends.
-func startRedisServer(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("no Redis to test against: redis-server is not installed (.ci/run installs it) and %s is not set", envTestRedis)
-	}
-	dir := t.TempDir()
-	logFile := filepath.Join(dir, "redis.log")
-	for try := 1; ; try++ {
-		addr := unusedAddr(t)
-		_, port, _ := net.SplitHostPort(addr)
-		cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--dir", dir, "--logfile", logFile)
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		if pong(addr, exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
-			return "redis://" + addr
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		if try == 3 {
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("redis-server did not start on %s:\n%s", addr, log)
-		}
-	}
-}
-
-// unusedAddr returns a loopback address nobody listens on now.
-func unusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// pong waits up to 10 s for addr to answer PING, false if the server
-// exited first.
-func pong(addr string, exited <-chan struct{}) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			continue
-		}
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		_, _ = c.Write([]byte("PING\r\n"))
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		c.Close()
-		if strings.HasPrefix(line, "+PONG") {
-			return true
-		}
-	}
-	return false
 }
 
 // seedSpent records spent credits in the shared budget, as earlier
@@ -200,7 +119,7 @@ func TestBudgetRedisErrorsExit2NamingTheFlag(t *testing.T) {
 	}{
 		{"not a Redis URL", nil, []string{"--budget-redis", "http://:hunter2@localhost:6379"}, "--budget-redis: budget: invalid Redis URL"},
 		{"unparsable URL", nil, []string{"--budget-redis", "redis://:hunter2@localhost:port"}, "--budget-redis: budget: invalid Redis URL"},
-		{"nobody listening", nil, []string{"--budget-redis", "redis://:hunter2@" + unusedAddr(t)}, "--budget-redis: budget: cannot reach Redis at redis://:xxxxx@127.0.0.1:"},
+		{"nobody listening", nil, []string{"--budget-redis", "redis://:hunter2@" + redistest.FreeAddr(t)}, "--budget-redis: budget: cannot reach Redis at redis://:xxxxx@127.0.0.1:"},
 		{"from the environment", map[string]string{envBudgetRedis: "http://x"}, nil, "--budget-redis (from $" + envBudgetRedis + "): budget: invalid Redis URL"},
 		{"bad name", nil, []string{"--budget-redis", "redis://localhost:6379", "--budget-name", "a b"}, "--budget-name: budget: invalid Redis budget name"},
 	} {
