@@ -44,7 +44,12 @@ type ServerOptions struct {
 	// ProgressEvery throttles progress notifications per call; 0 means
 	// 500 ms.
 	ProgressEvery time.Duration
-	Logger        *slog.Logger
+	// ProgressTick is how often a long wait (at least two ticks) is
+	// reported again while it lasts, so a host that resets its timeout
+	// on progress does not give up on a call that is only waiting out a
+	// Retry-After; 0 means 5 s.
+	ProgressTick time.Duration
+	Logger       *slog.Logger
 	// Now is the clock for throttling; nil means time.Now.
 	Now func() time.Time
 }
@@ -74,6 +79,9 @@ func NewMCPServer(box *Toolbox, o ServerOptions) *server.MCPServer {
 	}
 	if o.ProgressEvery == 0 {
 		o.ProgressEvery = 500 * time.Millisecond
+	}
+	if o.ProgressTick == 0 {
+		o.ProgressTick = 5 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -126,10 +134,13 @@ func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args := req.GetArguments()
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
-			ctx = runtime.WithCallObserver(ctx, &progress{
+			p := &progress{
 				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken,
-				every: f.o.ProgressEvery, now: f.o.Now, log: f.o.Logger,
-			})
+				every: f.o.ProgressEvery, tick: f.o.ProgressTick, now: f.o.Now, log: f.o.Logger,
+				done: make(chan struct{}),
+			}
+			defer p.stop()
+			ctx = runtime.WithCallObserver(ctx, p)
 		}
 		if t.Toolset == "dynamic" {
 			// Toolbox.Call checks the arguments of catalogue tools; the
@@ -190,18 +201,24 @@ func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerF
 }
 
 // progress sends a tool call's retry waits as MCP progress
-// notifications, at most one per interval.
+// notifications, at most one per interval, and repeats a long wait's
+// notification every tick while it lasts.
 type progress struct {
 	srv   *server.MCPServer
 	ctx   context.Context
 	token mcp.ProgressToken
 	every time.Duration
+	tick  time.Duration
 	now   func() time.Time
 	log   *slog.Logger
+	done  chan struct{} // closed when the tool call returns
 
-	mu   sync.Mutex
-	n    int
-	last time.Time
+	mu      sync.Mutex
+	n       int
+	last    time.Time
+	stopped bool
+	wg      sync.WaitGroup
+	sendMu  sync.Mutex
 }
 
 func (p *progress) ObserveResponse(context.Context, *runtime.Request, int, runtime.Metering) {}
@@ -212,18 +229,57 @@ func (p *progress) ObserveWait(_ context.Context, r *runtime.Request, w runtime.
 	}
 	p.mu.Lock()
 	now := p.now()
-	if p.n > 0 && now.Sub(p.last) < p.every {
+	if p.n > 0 && now.Sub(p.last) < p.every || p.stopped {
 		p.mu.Unlock()
 		return
 	}
+	p.last = now
+	long := w.Delay >= 2*p.tick
+	if long {
+		p.wg.Add(1)
+	}
+	p.mu.Unlock()
+	why := fmt.Sprintf("%s: %s (HTTP %d)", r.Operation, w.Reason, w.Status)
+	if w.Status == 0 {
+		why = fmt.Sprintf("%s: %s", r.Operation, w.Reason)
+	}
+	p.send(fmt.Sprintf("%s; waiting %s before retry %d", why, w.Delay.Round(10*time.Millisecond), w.Attempt))
+	if long {
+		go p.repeat(why, w, time.Now().Add(w.Delay))
+	}
+}
+
+// repeat reports the wait every tick until it ends, the call returns or
+// its context is done. It measures real time: the wait it reports is a
+// real sleep.
+func (p *progress) repeat(why string, w runtime.Wait, end time.Time) {
+	defer p.wg.Done()
+	t := time.NewTicker(p.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-p.ctx.Done():
+			return
+		case now := <-t.C:
+			left := end.Sub(now)
+			if left < p.tick/2 {
+				return
+			}
+			p.send(fmt.Sprintf("%s; still waiting, %s left before retry %d", why, left.Round(time.Second), w.Attempt))
+		}
+	}
+}
+
+func (p *progress) send(msg string) {
+	// One send at a time, so progress numbers reach the host in order.
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	p.mu.Lock()
 	p.n++
 	n := p.n
-	p.last = now
 	p.mu.Unlock()
-	msg := fmt.Sprintf("%s: %s (HTTP %d); waiting %s before retry %d", r.Operation, w.Reason, w.Status, w.Delay.Round(10*time.Millisecond), w.Attempt)
-	if w.Status == 0 {
-		msg = fmt.Sprintf("%s: %s; waiting %s before retry %d", r.Operation, w.Reason, w.Delay.Round(10*time.Millisecond), w.Attempt)
-	}
 	err := p.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
 		"progressToken": p.token,
 		"progress":      n,
@@ -232,6 +288,15 @@ func (p *progress) ObserveWait(_ context.Context, r *runtime.Request, w runtime.
 	if err != nil {
 		p.log.Debug("progress notification not sent", "err", err)
 	}
+}
+
+// stop ends the repeats when the tool call returns, and waits for them.
+func (p *progress) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	close(p.done)
+	p.wg.Wait()
 }
 
 // dynamicTools are the few tools of dynamic mode.
