@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/url"
 	"strconv"
@@ -154,16 +155,11 @@ type Failure struct {
 // Call runs one tool call. It never returns a Go error: every failure is
 // a Result with IsError and advice. args may be nil.
 func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *Result {
-	t, ok := b.cat.Lookup(name)
-	if !ok {
-		return b.fail(&ToolError{Code: CodeUnknownTool,
-			Message: fmt.Sprintf("there is no tool named %q", name),
-			Action:  "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."})
-	}
 	if args == nil {
 		args = map[string]any{}
 	}
-	if err := t.validate(args); err != nil {
+	t, err := b.check(name, args)
+	if err != nil {
 		return b.fail(err)
 	}
 	if t.Operation == "" {
@@ -176,15 +172,24 @@ func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *R
 // calling anything: nil, an *ArgumentError, or a *ToolError for an
 // unknown tool.
 func (b *Toolbox) Validate(name string, args map[string]any) error {
-	t, ok := b.cat.Lookup(name)
-	if !ok {
-		return &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no tool named %q", name),
-			Action: "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."}
-	}
 	if args == nil {
 		args = map[string]any{}
 	}
-	return t.validate(args)
+	_, err := b.check(name, args)
+	return err
+}
+
+// check finds the named tool and validates args against its schema.
+func (b *Toolbox) check(name string, args map[string]any) (*Tool, error) {
+	t, ok := b.cat.Lookup(name)
+	if !ok {
+		return nil, &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no tool named %q", name),
+			Action: "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."}
+	}
+	if err := t.validate(args); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 type exactKey struct{}
@@ -207,11 +212,11 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 			return b.fail(err)
 		}
 		ctx, res = rctx, r
-		// Finish is idempotent, so this one only acts when something
-		// below panics: the credits must not stay held for good.
+		// Finish is idempotent: this one releases the credits on the
+		// paths that end before Do (and if something below panics).
 		defer func() { _ = r.Finish(rctx, nil) }()
 		if r.Fitted {
-			notes = append(notes, fitArgs(t, sent, t.Ask(args).Rows, r.Rows))
+			notes = append(notes, fitArgs(t, sent, ask.Rows, r.Rows))
 		}
 		if r.Warning != "" {
 			notes = append(notes, r.Warning)
@@ -219,7 +224,6 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 	}
 	req, err := t.Request(sent)
 	if err != nil {
-		_ = res.Finish(ctx, nil)
 		return b.fail(err)
 	}
 	resp, err := b.client.Do(ctx, req)
@@ -237,29 +241,35 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 // page 5 of 10 rows), so a fitted call never repeats rows already seen.
 // It returns the note for the model.
 func fitArgs(t *Tool, sent map[string]any, asked, granted int64) string {
-	k := granted
-	if t.Paging == PagingPage {
-		page := int64(1)
-		if p, ok := asInt(sent["page"]); ok && p > 0 {
-			page = p
-		}
-		offset := (page - 1) * asked
-		for k > 1 && offset%k != 0 {
-			k--
-		}
-		sent["page"] = offset/k + 1
+	note := "limit lowered from %d to %d so the call fits the budget; this page holds at most %d rows"
+	if t.Paging != PagingPage {
+		sent["limit"] = granted
+		return fmt.Sprintf(note, asked, granted, granted) + ". Plan your remaining calls with get_budget."
 	}
-	sent["limit"] = k
-	note := fmt.Sprintf("limit lowered from %d to %d so the call fits the budget; this page holds at most %d rows", asked, k, k)
-	if t.Paging == PagingPage {
-		note += fmt.Sprintf(" and starts where page %v of %d rows would (page %d of %d rows)", sentPage(sent, asked, k), asked, sent["page"], k)
-	}
-	return note + ". Plan your remaining calls with get_budget."
+	page := pageOf(sent)
+	newPage, k := alignedPage((page-1)*asked, granted)
+	sent["page"], sent["limit"] = newPage, k
+	return fmt.Sprintf(note+" and starts where page %d of %d rows would (page %d of %d rows). Plan your remaining calls with get_budget.",
+		asked, k, k, page, asked, newPage, k)
 }
 
-func sentPage(sent map[string]any, asked, k int64) int64 {
-	p, _ := asInt(sent["page"])
-	return (p-1)*k/asked + 1
+// pageOf is the page a page-based call asks for (1 when absent).
+func pageOf(args map[string]any) int64 {
+	if p, ok := asInt(args["page"]); ok && p > 0 {
+		return p
+	}
+	return 1
+}
+
+// alignedPage returns the page and limit of a page-based call whose first
+// row is the start-th (0-based) and which asks for at most most rows: the
+// largest limit that divides start, so that a page boundary falls on it.
+func alignedPage(start, most int64) (page, limit int64) {
+	limit = most
+	for limit > 1 && start%limit != 0 {
+		limit--
+	}
+	return start/limit + 1, limit
 }
 
 // Ask is the budget request for a call of t with args: its worst case.
@@ -370,19 +380,12 @@ func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, 
 	if len(s.Data) == 0 {
 		s.Data = json.RawMessage("null")
 	}
-	if resp.Enveloped {
-		for k, v := range resp.Extra {
-			if s.More == nil {
-				s.More = map[string]json.RawMessage{}
-			}
-			s.More[k] = v
+	s.More = maps.Clone(resp.Extra)
+	if len(resp.Meta) > 0 {
+		if s.More == nil {
+			s.More = map[string]json.RawMessage{}
 		}
-		if len(resp.Meta) > 0 {
-			if s.More == nil {
-				s.More = map[string]json.RawMessage{}
-			}
-			s.More["meta"] = resp.Meta
-		}
+		s.More["meta"] = resp.Meta
 	}
 	rows := countRows(s.Data)
 	if p := resp.Pagination; p != nil {
@@ -537,21 +540,11 @@ func restArgs(t *Tool, sent map[string]any, shown, returned int) map[string]any 
 		rest["offset"] = off + int64(shown)
 		rest["limit"] = missing
 	case PagingPage:
-		page, ok := asInt(sent["page"])
-		if !ok || page < 1 {
-			page = 1
-		}
 		limit, ok := asInt(sent["limit"])
 		if !ok {
 			limit = t.DefaultLimit
 		}
-		start := (page-1)*limit + int64(shown)
-		k := missing
-		for k > 1 && start%k != 0 {
-			k--
-		}
-		rest["page"] = start/k + 1
-		rest["limit"] = k
+		rest["page"], rest["limit"] = alignedPage((pageOf(sent)-1)*limit+int64(shown), missing)
 	default:
 		return nil
 	}

@@ -162,8 +162,7 @@ func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
 			name, _ := args["name"].(string)
 			inner, _ := args["arguments"].(map[string]any)
 			if _, ok := f.box.cat.Lookup(name); !ok {
-				r = f.box.fail(&ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
-					Action: "Find the operation's name with search_operations first."})
+				r = f.box.fail(unknownOperation(name))
 			} else {
 				r = f.box.Call(ctx, name, inner)
 			}
@@ -344,6 +343,13 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// unknownOperation is the error of a dynamic-mode call naming no
+// operation of the catalogue.
+func unknownOperation(name string) *ToolError {
+	return &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
+		Action: "Find the operation's name with search_operations first."}
+}
+
 // OperationSummary is one hit of search_operations.
 type OperationSummary struct {
 	Name    string   `json:"name"`
@@ -395,8 +401,7 @@ func (f *mcpFace) describeOperation(args map[string]any) *Result {
 	name, _ := args["name"].(string)
 	t, ok := f.box.cat.Lookup(name)
 	if !ok {
-		return f.box.fail(&ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
-			Action: "Find the operation's name with search_operations first."})
+		return f.box.fail(unknownOperation(name))
 	}
 	return &Result{Structured: map[string]any{
 		"name": t.Name, "title": t.Title, "toolset": t.Toolset, "description": t.Description,

@@ -304,8 +304,8 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 		}
 	}
 	if lim, ok := t.props["limit"]; ok {
-		t.DefaultLimit = int64Of(lim["default"])
-		t.MaxLimit = int64Of(lim["maximum"])
+		t.DefaultLimit, _ = asInt(lim["default"])
+		t.MaxLimit, _ = asInt(lim["maximum"])
 		switch {
 		case t.props["page"] != nil:
 			t.Paging = PagingPage
@@ -432,19 +432,4 @@ func jsonSchema(s *openapi3.Schema) map[string]any {
 		}
 	}
 	return out
-}
-
-func int64Of(v any) int64 {
-	switch n := v.(type) {
-	case float64:
-		return int64(n)
-	case int64:
-		return n
-	case int:
-		return int64(n)
-	case json.Number:
-		i, _ := n.Int64()
-		return i
-	}
-	return 0
 }
