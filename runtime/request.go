@@ -272,14 +272,6 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 	return raw, nil
 }
 
-// successEnvelope is {data, requestId, pagination, meta}.
-type successEnvelope struct {
-	Data       json.RawMessage `json:"data"`
-	RequestID  string          `json:"requestId"`
-	Pagination *Pagination     `json:"pagination"`
-	Meta       json.RawMessage `json:"meta"`
-}
-
 func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error) {
 	resp := &Response{
 		Status:    raw.status,
@@ -324,8 +316,8 @@ func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error
 	}
 	// The body was parsed once, into probe; decode the envelope's small
 	// fields from there rather than scanning the whole body again.
-	var env successEnvelope
-	for name, dst := range map[string]any{"requestId": &env.RequestID, "pagination": &env.Pagination} {
+	var requestID string
+	for name, dst := range map[string]any{"requestId": &requestID, "pagination": &resp.Pagination} {
 		if raw, ok := probe[name]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
 				return malformed("the envelope's pagination or requestId has the wrong type: " + err.Error())
@@ -334,7 +326,6 @@ func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error
 	}
 	resp.Enveloped = true
 	resp.Data = probe["data"]
-	resp.Pagination = env.Pagination
 	resp.Meta = probe["meta"]
 	for k, v := range probe {
 		switch k {
@@ -346,7 +337,7 @@ func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error
 			resp.Extra[k] = v
 		}
 	}
-	if id := sanitizeID(env.RequestID); id != "" {
+	if id := sanitizeID(requestID); id != "" {
 		resp.RequestID = id
 	}
 	return resp, nil

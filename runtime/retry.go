@@ -26,9 +26,9 @@ type RetryPolicy struct {
 	BaseDelay, MaxDelay time.Duration
 }
 
-// DefaultRetryPolicy returns the defaults: 2 retries of 5xx and transport faults (backoff base
-// 0.5 s, cap 8 s, full jitter), 3 retries of 429 waiting Retry-After up to
-// 60 s (1 s jittered when the header is absent).
+// DefaultRetryPolicy returns the defaults: 2 retries of 5xx and transport
+// faults (backoff base 0.5 s, cap 8 s, full jitter), 3 retries of 429
+// waiting Retry-After up to 60 s (1 s jittered when the header is absent).
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxRetries:          2,

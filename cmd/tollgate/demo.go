@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
@@ -36,7 +37,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	if *maxCredits < 1 || *retryAfter < 0 {
 		return usageErrorf("--max-credits must be positive and --retry-after not negative")
 	}
-	sf := stackFlags{sandbox: true, credits: sandbox.DefaultRecurringLimit, maxCredits: *maxCredits, warnAt: 0.8, maxResult: tools.DefaultMaxResultBytes}
+	sf := stackFlags{sandbox: true, credits: sandbox.DefaultRecurringLimit, maxCredits: *maxCredits, warnAt: budget.DefaultWarnAt, maxResult: tools.DefaultMaxResultBytes}
 	quiet := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	st, err := sf.build(ctx, quiet, "tollgate-demo/"+version())
 	if err != nil {
