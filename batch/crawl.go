@@ -128,9 +128,9 @@ func CheckCrawl(cat *tools.Catalogue, tool string) error {
 	t, ok := cat.Lookup(tool)
 	switch {
 	case !ok:
-		return &InputError{Problems: []LineError{{Job: -1, Msg: fmt.Sprintf("there is no tool named %q; list tools are: %s", tool, listTools(cat))}}}
+		return &InputError{Problems: []LineError{{Job: -1, Msg: fmt.Sprintf("there is no tool named %q; list tools are: %s", tool, toolNames(cat, pages))}}}
 	case t.Paging == tools.PagingNone:
-		return &InputError{Problems: []LineError{{Job: -1, Msg: fmt.Sprintf("%s does not page, so there is nothing to crawl; list tools are: %s", tool, listTools(cat))}}}
+		return &InputError{Problems: []LineError{{Job: -1, Msg: fmt.Sprintf("%s does not page, so there is nothing to crawl; list tools are: %s", tool, toolNames(cat, pages))}}}
 	}
 	return nil
 }
@@ -221,16 +221,5 @@ func stuckAdvice(tool string, page int) runtime.Advice {
 		Action:  "Stop: the API's pagination does not advance. Report it with the requestId of the last page."}
 }
 
-func listTools(cat *tools.Catalogue) string {
-	var names []byte
-	for _, t := range cat.Tools() {
-		if t.Paging == tools.PagingNone {
-			continue
-		}
-		if len(names) > 0 {
-			names = append(names, ", "...)
-		}
-		names = append(names, t.Name...)
-	}
-	return string(names)
-}
+// pages keeps the tools that page: the ones a crawl can follow.
+func pages(t *tools.Tool) bool { return t.Paging != tools.PagingNone }

@@ -252,7 +252,7 @@ func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
 		if _, ok := cat.Lookup(j.Tool); !ok {
 			where.Msg = fmt.Sprintf("there is no tool named %q", j.Tool)
 			if !unknown[j.Tool] {
-				where.Msg += "; tools are: " + toolNames(cat)
+				where.Msg += "; tools are: " + toolNames(cat, nil)
 				unknown[j.Tool] = true
 			}
 			bad.add(where)
@@ -268,10 +268,14 @@ func jobRef(j Job, i int) string {
 	return fmt.Sprintf("job %d", i)
 }
 
-func toolNames(cat *tools.Catalogue) string {
+// toolNames lists the catalogue's tool names that keep accepts (all
+// when keep is nil), for error messages.
+func toolNames(cat *tools.Catalogue, keep func(*tools.Tool) bool) string {
 	var names []string
 	for _, t := range cat.Tools() {
-		names = append(names, t.Name)
+		if keep == nil || keep(t) {
+			names = append(names, t.Name)
+		}
 	}
 	return strings.Join(names, ", ")
 }
