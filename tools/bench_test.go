@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -70,7 +71,7 @@ func BenchmarkSearchAds(b *testing.B) {
 	})
 	b.Run("mcp", func(b *testing.B) {
 		_, box := benchStack(b)
-		mc, err := client.NewInProcessClient(tools.NewMCPServer(box, tools.ServerOptions{}))
+		mc, err := client.NewInProcessClient(mcpserver.New(box, mcpserver.Options{}))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tollgate-mcp/tollgate/budget"
@@ -17,38 +16,29 @@ const (
 
 // ownTools are the budget toolset: answered by tollgate, free.
 func ownTools() []*Tool {
-	defs := []struct {
-		name, title, about string
-		schema             map[string]any
-	}{
-		{ToolGetBudget, "Budget and balance",
-			"What this session may still spend and what the workspace has: the run's cap, credits spent so far, the floor kept for others, in-flight reservations, the balance the API reports (fetched now from /v1/usage), and the refill date. Call it before planning a long series of paid calls.",
-			map[string]any{"type": "object", "properties": map[string]any{}, "additionalProperties": false}},
-		{ToolEstimateCost, "Estimate a call's cost",
-			"Before a paid call: the most it can cost, whether the budget allows it now, and the limit it would run with if only part of the page fits. Reserves and spends nothing.",
-			map[string]any{"type": "object", "required": []string{"tool"}, "additionalProperties": false,
+	specs := []LocalSpec{
+		{Name: ToolGetBudget, Title: "Budget and balance", Toolset: ToolsetBudget, ReadOnly: true,
+			Description: "What this session may still spend and what the workspace has: the run's cap, credits spent so far, the floor kept for others, in-flight reservations, the balance the API reports (fetched now from /v1/usage), and the refill date. Call it before planning a long series of paid calls.\nCost: free.",
+			Schema:      map[string]any{"type": "object", "properties": map[string]any{}, "additionalProperties": false},
+			Handler: func(ctx context.Context, b *Toolbox, _ map[string]any) *Result {
+				return &Result{Structured: b.budgetView(ctx)}
+			}},
+		{Name: ToolEstimateCost, Title: "Estimate a call's cost", Toolset: ToolsetBudget, ReadOnly: true,
+			Description: "Before a paid call: the most it can cost, whether the budget allows it now, and the limit it would run with if only part of the page fits. Reserves and spends nothing.\nCost: free.",
+			Schema: map[string]any{"type": "object", "required": []string{"tool"}, "additionalProperties": false,
 				"properties": map[string]any{
 					"tool":      map[string]any{"type": "string", "description": "Name of the tool you plan to call, e.g. search_ads."},
 					"arguments": map[string]any{"type": "object", "description": "The arguments you plan to pass it."},
-				}}},
+				}},
+			Handler: func(_ context.Context, b *Toolbox, args map[string]any) *Result { return b.estimate(args) }},
 	}
-	out := make([]*Tool, 0, len(defs))
-	for _, d := range defs {
-		raw, _ := json.Marshal(d.schema)
-		sch, err := compileSchema(d.name, raw)
+	out := make([]*Tool, 0, len(specs))
+	for _, s := range specs {
+		t, err := NewLocal(s)
 		if err != nil {
-			panic("tools: schema of " + d.name + ": " + err.Error())
+			panic(err.Error())
 		}
-		props := map[string]map[string]any{}
-		for k, v := range d.schema["properties"].(map[string]any) {
-			props[k] = v.(map[string]any)
-		}
-		out = append(out, &Tool{
-			Name: d.name, Title: d.title, Toolset: ToolsetBudget, Cost: CostFree,
-			Description: d.about + "\nCost: free.",
-			Annotations: Annotations{ReadOnly: true, Idempotent: true},
-			Idempotent:  true, InputSchema: raw, schema: sch, props: props,
-		})
+		out = append(out, t)
 	}
 	return out
 }
@@ -72,16 +62,6 @@ type BudgetView struct {
 	Usage      *runtime.Usage  `json:"usage,omitempty"`
 	UsageError *runtime.Advice `json:"usageError,omitempty"`
 	Note       string          `json:"note,omitempty"`
-}
-
-func (b *Toolbox) callOwn(ctx context.Context, t *Tool, args map[string]any) *Result {
-	switch t.Name {
-	case ToolGetBudget:
-		return &Result{Structured: b.budgetView(ctx)}
-	case ToolEstimateCost:
-		return b.estimate(args)
-	}
-	return b.fail(&ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 }
 
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
@@ -112,7 +92,7 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 	name, _ := args["tool"].(string)
 	target, ok := b.cat.Lookup(name)
 	if !ok || target.Operation == "" {
-		return b.fail(&ToolError{Code: CodeUnknownTool,
+		return b.Fail(&ToolError{Code: CodeUnknownTool,
 			Message: fmt.Sprintf("estimate_cost: %q is not an API tool of this server", name),
 			Action:  "Pass the name of one of the listed API tools, e.g. search_ads."})
 	}
@@ -120,8 +100,8 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 	if targs == nil {
 		targs = map[string]any{}
 	}
-	if err := target.validate(targs); err != nil {
-		return b.fail(err)
+	if err := target.Validate(targs); err != nil {
+		return b.Fail(err)
 	}
 	ask := target.Ask(targs)
 	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.Cost.Describe(), WorstCase: ask.Worst(), Allowed: true}

@@ -160,10 +160,32 @@ func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *R
 	}
 	t, err := b.check(name, args)
 	if err != nil {
-		return b.fail(err)
+		return b.Fail(err)
+	}
+	return b.run(ctx, t, args)
+}
+
+// CallTool runs a call of t, a tool that need not be in the catalogue (a
+// face's local tool, see NewLocal): the arguments are validated against
+// its schema, then it runs as Call runs a catalogue tool. args may be nil.
+func (b *Toolbox) CallTool(ctx context.Context, t *Tool, args map[string]any) *Result {
+	if args == nil {
+		args = map[string]any{}
+	}
+	if err := t.Validate(args); err != nil {
+		return b.Fail(err)
+	}
+	return b.run(ctx, t, args)
+}
+
+// run dispatches a validated call: a local tool to its handler, an API
+// operation to callAPI.
+func (b *Toolbox) run(ctx context.Context, t *Tool, args map[string]any) *Result {
+	if t.Handler != nil {
+		return t.Handler(ctx, b, args)
 	}
 	if t.Operation == "" {
-		return b.callOwn(ctx, t, args)
+		return b.Fail(&ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 	}
 	return b.callAPI(ctx, t, args)
 }
@@ -186,7 +208,7 @@ func (b *Toolbox) check(name string, args map[string]any) (*Tool, error) {
 		return nil, &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no tool named %q", name),
 			Action: "Call one of the tools you were given (names are snake_case, e.g. search_ads); check the spelling."}
 	}
-	if err := t.validate(args); err != nil {
+	if err := t.Validate(args); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -209,7 +231,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
-			return b.fail(err)
+			return b.Fail(err)
 		}
 		ctx, res = rctx, r
 		// Finish is idempotent: this one releases the credits on the
@@ -224,13 +246,13 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 	}
 	req, err := t.Request(sent)
 	if err != nil {
-		return b.fail(err)
+		return b.Fail(err)
 	}
 	resp, err := b.client.Do(ctx, req)
 	err = res.Finish(ctx, err)
 	if err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", err)
-		return b.fail(err)
+		return b.Fail(err)
 	}
 	return b.succeed(t, sent, resp, notes)
 }
@@ -579,8 +601,10 @@ func shorten(v any, limit int) any {
 	return v
 }
 
-// fail turns err into a failure result with advice.
-func (b *Toolbox) fail(err error) *Result {
+// Fail turns err into a failure result with its advice (see
+// runtime.Advise) and the budget snapshot. Faces use it for failures of
+// their own (a panic, bad arguments of a face's tool).
+func (b *Toolbox) Fail(err error) *Result {
 	a := runtime.Advise(err)
 	f := &Failure{Error: a}
 	if b.budget != nil {

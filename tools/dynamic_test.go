@@ -8,12 +8,13 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{server: tools.ServerOptions{Mode: tools.ModeDynamic}})
+	e := newEnv(t, envConfig{server: mcpserver.Options{Mode: mcpserver.ModeDynamic}})
 	list, err := e.mcp.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
@@ -23,18 +24,18 @@ func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 		names = append(names, mt.Name)
 		if mt.Annotations.ReadOnlyHint == nil {
 			t.Errorf("%s has no readOnlyHint", mt.Name)
-		} else if want := mt.Name != tools.ToolCallOperation; *mt.Annotations.ReadOnlyHint != want {
+		} else if want := mt.Name != mcpserver.ToolCallOperation; *mt.Annotations.ReadOnlyHint != want {
 			t.Errorf("%s: readOnlyHint = %v, want %v", mt.Name, *mt.Annotations.ReadOnlyHint, want)
 		}
 	}
 	sort.Strings(names)
-	want := []string{tools.ToolCallOperation, tools.ToolDescribeOperation, tools.ToolGetBudget, tools.ToolSearchOperations}
+	want := []string{mcpserver.ToolCallOperation, mcpserver.ToolDescribeOperation, tools.ToolGetBudget, mcpserver.ToolSearchOperations}
 	if !slices.Equal(names, want) {
 		t.Fatalf("dynamic tools/list = %v, want %v", names, want)
 	}
 
 	t.Run("search finds search_ads by ads", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"query": "ads"})
+		res, sc := e.call(t, mcpserver.ToolSearchOperations, map[string]any{"query": "ads"})
 		if res.IsError {
 			t.Fatalf("search_operations failed: %s", mustJSON(sc))
 		}
@@ -52,18 +53,18 @@ func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 		}
 	})
 	t.Run("search by toolset", func(t *testing.T) {
-		_, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"toolset": "tiktok"})
+		_, sc := e.call(t, mcpserver.ToolSearchOperations, map[string]any{"toolset": "tiktok"})
 		ops, _ := sc["operations"].([]any)
 		if len(ops) != 1 || ops[0].(map[string]any)["name"] != "search_tiktok_library" {
 			t.Errorf("search_operations(toolset tiktok) = %s, want only search_tiktok_library", mustJSON(ops))
 		}
 	})
 	t.Run("search with an unknown toolset", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolSearchOperations, map[string]any{"toolset": "nope"})
+		res, sc := e.call(t, mcpserver.ToolSearchOperations, map[string]any{"toolset": "nope"})
 		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 	})
 	t.Run("search without arguments lists every operation", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolSearchOperations, nil)
+		res, sc := e.call(t, mcpserver.ToolSearchOperations, nil)
 		if res.IsError {
 			t.Fatalf("search_operations failed: %s", mustJSON(sc))
 		}
@@ -72,11 +73,11 @@ func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 		}
 	})
 	t.Run("call with arguments that are not an object", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": "search=coffee"})
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": "search=coffee"})
 		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 	})
 	t.Run("describe returns the schema", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolDescribeOperation, map[string]any{"name": "search_ads"})
+		res, sc := e.call(t, mcpserver.ToolDescribeOperation, map[string]any{"name": "search_ads"})
 		if res.IsError {
 			t.Fatalf("describe_operation failed: %s", mustJSON(sc))
 		}
@@ -92,11 +93,11 @@ func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 		}
 	})
 	t.Run("describe an unknown operation", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolDescribeOperation, map[string]any{"name": "search_everything"})
+		res, sc := e.call(t, mcpserver.ToolDescribeOperation, map[string]any{"name": "search_everything"})
 		wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
 	})
 	t.Run("call runs it", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads",
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "search_ads",
 			"arguments": map[string]any{"search": "coffee", "limit": 2}})
 		if res.IsError {
 			t.Fatalf("call_operation failed: %s", mustJSON(sc))
@@ -110,21 +111,21 @@ func TestDynamicModeListsFourToolsAndReachesEveryOperation(t *testing.T) {
 		checkMetering(t, e, sc)
 	})
 	t.Run("call an unknown operation", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_everything", "arguments": map[string]any{}})
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "search_everything", "arguments": map[string]any{}})
 		wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
 	})
 	t.Run("call with invalid arguments", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": map[string]any{"limit": 101}})
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "search_ads", "arguments": map[string]any{"limit": 101}})
 		wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 	})
 	t.Run("call without arguments", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "get_workspace"})
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "get_workspace"})
 		if res.IsError {
 			t.Fatalf("call_operation(get_workspace) failed: %s", mustJSON(sc))
 		}
 	})
 	t.Run("call that the API refuses", func(t *testing.T) {
-		res, sc := e.call(t, tools.ToolCallOperation, map[string]any{"name": "get_ad", "arguments": map[string]any{"adId": "facebook_0"}})
+		res, sc := e.call(t, mcpserver.ToolCallOperation, map[string]any{"name": "get_ad", "arguments": map[string]any{"adId": "facebook_0"}})
 		wantAdvice(t, res, sc, "not_found", "api")
 	})
 	t.Run("get_budget", func(t *testing.T) {

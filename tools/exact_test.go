@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/gateway"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -49,12 +50,12 @@ func TestListenAddrDefaultsToLoopback(t *testing.T) {
 		"8080": "127.0.0.1:8080", ":8080": "127.0.0.1:8080", "0.0.0.0:9": "0.0.0.0:9",
 		"localhost:7": "localhost:7", "[::1]:5": "[::1]:5",
 	} {
-		got, err := tools.ListenAddr(in)
+		got, err := gateway.ListenAddr(in)
 		if err != nil || got != want {
 			t.Errorf("ListenAddr(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := tools.ListenAddr("nope"); err == nil {
+	if _, err := gateway.ListenAddr("nope"); err == nil {
 		t.Error("ListenAddr(\"nope\") accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/tollgate-mcp/tollgate/gateway"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -29,7 +30,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	ctx := context.Background()
 
 	c := sdk.NewClient(&sdk.Implementation{Name: "go-sdk-test", Version: "1"}, nil)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -53,7 +54,7 @@ type envConfig struct {
 	catalog  *tools.Catalogue // nil means the built-in catalogue (parsed once)
 	load     bool             // build the catalogue with tools.Load from the sandbox
 	box      tools.Config     // MaxResultBytes etc.; Catalogue/Client/Budget are filled in
-	server   tools.ServerOptions
+	server   mcpserver.Options
 	// observers are added to the runtime client after the controller.
 	observers []runtime.Observer
 }
@@ -143,7 +144,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 		t.Fatalf("NewToolbox: %v", err)
 	}
 	e.box = box
-	e.srv = tools.NewMCPServer(box, cfg.server)
+	e.srv = mcpserver.New(box, cfg.server)
 	e.mcp = startInProcess(t, e.srv)
 	return e
 }

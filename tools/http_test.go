@@ -13,16 +13,16 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/tollgate-mcp/tollgate/tools"
+	"github.com/tollgate-mcp/tollgate/gateway"
 )
 
 const httpToken = "s3cret"
 
 // serveHTTP serves e's MCP server over Streamable HTTP and returns the
 // URL of its /mcp endpoint.
-func serveHTTP(t *testing.T, e *env, o tools.HTTPOptions) string {
+func serveHTTP(t *testing.T, e *env, o gateway.Options) string {
 	t.Helper()
-	hs := httptest.NewServer(tools.HTTPHandler(e.srv, o))
+	hs := httptest.NewServer(gateway.Handler(e.srv, o))
 	t.Cleanup(hs.Close)
 	return hs.URL + "/mcp"
 }
@@ -50,7 +50,7 @@ func initialize(ctx context.Context, cl *client.Client) error {
 func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{load: true})
-	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	ctx := context.Background()
 
 	cl := httpClient(t, url, map[string]string{"Authorization": "Bearer " + httpToken})
@@ -76,7 +76,7 @@ func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 
 	cases := []struct {
@@ -140,7 +140,7 @@ func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 func TestHTTPWithoutATokenIsOpen(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	cl := httpClient(t, serveHTTP(t, e, tools.HTTPOptions{}), nil)
+	cl := httpClient(t, serveHTTP(t, e, gateway.Options{}), nil)
 	if err := initialize(context.Background(), cl); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
@@ -152,7 +152,7 @@ func TestHTTPWithoutATokenIsOpen(t *testing.T) {
 func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken, MaxBodyBytes: 2048})
+	url := serveHTTP(t, e, gateway.Options{Token: httpToken, MaxBodyBytes: 2048})
 	post := func(body []byte) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -186,7 +186,7 @@ func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 func TestHTTPKeepsDNSRebindingProtection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	url := serveHTTP(t, e, tools.HTTPOptions{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
 	req.Host = "attacker.example"
 	req.Header.Set("Content-Type", "application/json")
@@ -219,7 +219,7 @@ func TestCheckHTTPExposure(t *testing.T) {
 		{"127.0.0.1", "", false}, // no port
 	}
 	for _, tc := range cases {
-		err := tools.CheckHTTPExposure(tc.addr, tc.token)
+		err := gateway.CheckHTTPExposure(tc.addr, tc.token)
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckHTTPExposure(%q, %q) = %v, want ok=%v", tc.addr, tc.token, err, tc.ok)
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
-	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // TestLongWaitsAreReportedWhileTheyLast checks that a long Retry-After
@@ -21,7 +21,7 @@ func TestLongWaitsAreReportedWhileTheyLast(t *testing.T) {
 	clock := newFakeClock()
 	clock.Block(nil) // the wait lasts until the call is cancelled
 	e := newEnv(t, envConfig{clock: clock, budget: &budget.Config{MaxCredits: 100},
-		server: tools.ServerOptions{ProgressTick: 20 * time.Millisecond}})
+		server: mcpserver.Options{ProgressTick: 20 * time.Millisecond}})
 	e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
 	log := watchProgress(e)
 

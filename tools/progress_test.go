@@ -12,8 +12,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
-	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // progressLog collects the notifications/progress an MCP client receives.
@@ -117,7 +117,7 @@ func TestProgressNotificationsAreThrottled(t *testing.T) {
 			t.Parallel()
 			var readings atomic.Int64
 			now := func() time.Time { return base.Add(time.Duration(readings.Add(1)) * tc.step) }
-			e := newEnv(t, envConfig{server: tools.ServerOptions{ProgressEvery: 10 * time.Second, Now: now}})
+			e := newEnv(t, envConfig{server: mcpserver.Options{ProgressEvery: 10 * time.Second, Now: now}})
 			log := watchProgress(e)
 			// Three 429s, then the fourth attempt succeeds.
 			e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, Count: 3, PathPrefix: "/v1/ads", RetryAfter: "1"})

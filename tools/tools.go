@@ -19,6 +19,7 @@
 package tools
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,6 +28,14 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
+
+// Instructions is what a face tells the model about these tools: the MCP
+// server sends it at initialisation, the agent runner as its system prompt.
+const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, brandtrackers, TikTok and Google ads). Most calls cost credits: one per returned row or item.
+- Call lookup first when the user names a brand, domain or handle: it is free and gives the ids other tools need.
+- Ask for the rows you need (limit); follow nextPage only when you need more.
+- Every failure is a JSON object {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}}. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report.
+- Call get_budget to plan a long series of calls.`
 
 // Toolsets tollgate groups its tools into.
 const (
@@ -83,9 +92,10 @@ type Annotations struct {
 	Idempotent  bool
 }
 
-// A Tool is one operation of the API offered to a model, or one of
-// tollgate's own tools (get_budget, estimate_cost, and the dynamic-mode
-// tools), which have no Operation.
+// A Tool is one operation of the API offered to a model, or a local
+// tool answered by tollgate itself (get_budget, estimate_cost, and the
+// tools a face adds, such as the MCP server's dynamic mode), which has no
+// Operation and carries its Handler.
 type Tool struct {
 	Name        string // snake_case, at most 64 characters, stable across releases
 	Title       string
@@ -110,9 +120,64 @@ type Tool struct {
 	// InputSchema is the JSON Schema of the arguments (an object).
 	InputSchema json.RawMessage
 
+	// Handler answers a local tool; nil for API operations.
+	Handler Handler
+
 	params map[string]paramIn // argument name -> where it goes
 	schema *jsonschema.Schema // compiled InputSchema
 	props  map[string]map[string]any
+}
+
+// A Handler answers a call of a local tool. args were validated against
+// the tool's input schema. Like Toolbox.Call it reports every failure as
+// a Result (see Toolbox.Fail), never as a Go error.
+type Handler func(ctx context.Context, box *Toolbox, args map[string]any) *Result
+
+// LocalSpec describes a local tool for NewLocal.
+type LocalSpec struct {
+	Name        string // snake_case, 1 to 64 characters of [a-z0-9_]
+	Title       string
+	Description string
+	Toolset     string
+	// Schema is the JSON Schema of the arguments, an object.
+	Schema map[string]any
+	// ReadOnly marks a tool that changes nothing (it is then also
+	// idempotent).
+	ReadOnly bool
+	Handler  Handler
+}
+
+// NewLocal returns a local tool: one answered by Handler rather than by
+// an API call. Faces use it for tools of their own (the MCP server's
+// dynamic mode); tollgate's budget tools are built the same way.
+func NewLocal(s LocalSpec) (*Tool, error) {
+	if err := checkName(s.Name); err != nil {
+		return nil, err
+	}
+	if s.Handler == nil {
+		return nil, fmt.Errorf("tools: local tool %s has no Handler", s.Name)
+	}
+	raw, err := json.Marshal(s.Schema)
+	if err != nil {
+		return nil, fmt.Errorf("tools: schema of %s: %w", s.Name, err)
+	}
+	sch, err := compileSchema(s.Name, raw)
+	if err != nil {
+		return nil, fmt.Errorf("tools: schema of %s: %w", s.Name, err)
+	}
+	props := map[string]map[string]any{}
+	if ps, ok := s.Schema["properties"].(map[string]any); ok {
+		for k, v := range ps {
+			if m, ok := v.(map[string]any); ok {
+				props[k] = m
+			}
+		}
+	}
+	return &Tool{
+		Name: s.Name, Title: s.Title, Description: s.Description, Toolset: s.Toolset, Cost: CostFree,
+		Annotations: Annotations{ReadOnly: s.ReadOnly, Idempotent: s.ReadOnly},
+		Idempotent:  s.ReadOnly, InputSchema: raw, Handler: s.Handler, schema: sch, props: props,
+	}, nil
 }
 
 // paramIn is where an argument travels in the HTTP request.

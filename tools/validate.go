@@ -61,9 +61,10 @@ func (e *ArgumentError) Advice() runtime.Advice {
 	}
 }
 
-// validate checks args against the tool's schema. args must be JSON-like
-// values (as encoding/json decodes them).
-func (t *Tool) validate(args map[string]any) error {
+// Validate checks args against the tool's input schema: nil, or an
+// *ArgumentError naming each field and what it allows. args must be
+// JSON-like values (as encoding/json decodes them).
+func (t *Tool) Validate(args map[string]any) error {
 	if t.schema == nil {
 		return nil
 	}

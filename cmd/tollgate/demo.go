@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
@@ -50,7 +51,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	d.say("Everything runs in this process: the API simulator (%s), the MCP server, and an MCP client.", st.BaseURL)
 	d.say("This run may spend at most %d credits (--max-credits).", *maxCredits)
 
-	srv := tools.NewMCPServer(st.Box, tools.ServerOptions{Version: version(), Logger: quiet})
+	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Logger: quiet})
 	mc, err := client.NewInProcessClient(srv)
 	if err != nil {
 		return err

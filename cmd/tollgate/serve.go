@@ -14,7 +14,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/tollgate-mcp/tollgate/tools"
+	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
 // runServe serves the tools over MCP: stdio by default, Streamable HTTP
@@ -26,7 +27,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	sf.register(fs)
 	httpAddr := fs.String("http", "", "serve Streamable HTTP at ADDR/mcp instead of stdio (a port or :port binds 127.0.0.1; 0.0.0.0:PORT needs --http-token)")
 	token := fs.String("http-token", "", "bearer token HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
-	mode := fs.String("mode", string(tools.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
+	mode := fs.String("mode", string(mcpserver.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	quiet := fs.Bool("quiet", false, "no banner on stderr")
 	fs.Usage = func() {
@@ -39,20 +40,20 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q", fs.Args())
 	}
-	m := tools.Mode(*mode)
-	if m != tools.ModeStatic && m != tools.ModeDynamic {
+	m := mcpserver.Mode(*mode)
+	if m != mcpserver.ModeStatic && m != mcpserver.ModeDynamic {
 		return usageErrorf("--mode %q: want static or dynamic", *mode)
 	}
 	if *token == "" {
 		*token = strings.TrimSpace(c.getenv(envHTTPToken))
 	}
 	if *httpAddr != "" {
-		addr, err := tools.ListenAddr(*httpAddr)
+		addr, err := gateway.ListenAddr(*httpAddr)
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
 		*httpAddr = addr
-		if err := tools.CheckHTTPExposure(*httpAddr, *token); err != nil {
+		if err := gateway.CheckHTTPExposure(*httpAddr, *token); err != nil {
 			return usageErrorf("%v", err)
 		}
 	}
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv := tools.NewMCPServer(st.Box, tools.ServerOptions{Version: version(), Mode: m, Logger: logger})
+	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Mode: m, Logger: logger})
 
 	if *httpAddr == "" {
 		if !*quiet {
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           tools.HTTPHandler(srv, tools.HTTPOptions{Token: *token, Logger: logger}),
+		Handler:           gateway.Handler(srv, gateway.Options{Token: *token, Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	url := "http://" + ln.Addr().String() + "/mcp"
@@ -115,7 +116,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 }
 
 // banner tells a person in a terminal what is running and how to attach.
-func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, token string) {
+func banner(w io.Writer, st *stack, sf *stackFlags, m mcpserver.Mode, transport, token string) {
 	api := st.BaseURL
 	if st.Sandbox != nil {
 		api = "embedded sandbox at " + st.BaseURL + " (synthetic data, no real credits)"
@@ -139,7 +140,7 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, tok
 	fmt.Fprintf(w, "tollgate %s: TrendTrack API as MCP tools\n", version())
 	fmt.Fprintf(w, "  transport  %s\n", transport)
 	fmt.Fprintf(w, "  api        %s\n", api)
-	if m == tools.ModeDynamic {
+	if m == mcpserver.ModeDynamic {
 		fmt.Fprintf(w, "  tools      4 (dynamic mode: search, describe and call %d operations; catalogue from %s)\n", cat.Len(), cat.Source)
 	} else {
 		fmt.Fprintf(w, "  tools      %d (toolsets: %s; catalogue from %s)\n", cat.Len(), strings.Join(cat.Toolsets(), ", "), cat.Source)

@@ -1,4 +1,17 @@
-package tools
+// Package mcpserver is tollgate's MCP face: it offers a tools.Toolbox to
+// MCP hosts (Claude Desktop, Claude Code, the MCP Inspector, any client)
+// through mcp-go. It only translates: every call goes through
+// tools.Toolbox.Call, so a host sees the same result and advice JSON as
+// the go-openai and batch faces, as structuredContent and as the same
+// JSON in a text content.
+//
+// Besides the catalogue's tools (static mode) it can offer a handful of
+// local tools that search, describe and call the catalogue (dynamic
+// mode), reports retry waits as progress notifications, and turns a
+// panic in a handler into a tool_panic result. Transports are the
+// caller's: server.NewStdioServer for stdio, package gateway for
+// Streamable HTTP.
+package mcpserver
 
 import (
 	"context"
@@ -14,6 +27,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // Mode chooses how the MCP server lists the catalogue.
@@ -36,8 +50,8 @@ const (
 	ToolCallOperation     = "call_operation"
 )
 
-// ServerOptions configure [NewMCPServer].
-type ServerOptions struct {
+// Options configure [New].
+type Options struct {
 	Name    string // default "tollgate"
 	Version string // default "dev"
 	Mode    Mode   // default ModeStatic
@@ -54,20 +68,13 @@ type ServerOptions struct {
 	Now func() time.Time
 }
 
-// Instructions is what the server tells the model at initialisation.
-const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, brandtrackers, TikTok and Google ads). Most calls cost credits: one per returned row or item.
-- Call lookup first when the user names a brand, domain or handle: it is free and gives the ids other tools need.
-- Ask for the rows you need (limit); follow nextPage only when you need more.
-- Every failure is a JSON object {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}}. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report.
-- Call get_budget to plan a long series of calls.`
-
-// NewMCPServer returns an MCP server (mcp-go) offering box's tools. Every
+// New returns an MCP server (mcp-go) offering box's tools. Every
 // handler returns a tool result, never a JSON-RPC error, for API, budget
 // and argument failures; a panic in a handler becomes an isError result
 // with code tool_panic and the server keeps serving. Waits on Retry-After
 // and backoff are sent as progress notifications when the host asked for
 // progress.
-func NewMCPServer(box *Toolbox, o ServerOptions) *server.MCPServer {
+func New(box *tools.Toolbox, o Options) *server.MCPServer {
 	if o.Name == "" {
 		o.Name = "tollgate"
 	}
@@ -92,28 +99,25 @@ func NewMCPServer(box *Toolbox, o ServerOptions) *server.MCPServer {
 	f := &mcpFace{box: box, o: o}
 	srv := server.NewMCPServer(o.Name, o.Version,
 		server.WithToolCapabilities(false),
-		server.WithInstructions(Instructions),
+		server.WithInstructions(tools.Instructions),
 		server.WithToolHandlerMiddleware(f.recoverPanics),
 	)
-	switch o.Mode {
-	case ModeDynamic:
-		for _, t := range dynamicTools(box.cat) {
-			srv.AddTool(mcpTool(t), f.handler(t))
-		}
-	default:
-		for _, t := range box.cat.tools {
-			srv.AddTool(mcpTool(t), f.handler(t))
-		}
+	list := box.Catalogue().Tools()
+	if o.Mode == ModeDynamic {
+		list = dynamicTools(box.Catalogue())
+	}
+	for _, t := range list {
+		srv.AddTool(mcpTool(t), f.handler(t))
 	}
 	return srv
 }
 
 type mcpFace struct {
-	box *Toolbox
-	o   ServerOptions
+	box *tools.Toolbox
+	o   Options
 }
 
-func mcpTool(t *Tool) mcp.Tool {
+func mcpTool(t *tools.Tool) mcp.Tool {
 	b := func(v bool) *bool { return &v }
 	return mcp.Tool{
 		Name:           t.Name,
@@ -130,9 +134,8 @@ func mcpTool(t *Tool) mcp.Tool {
 	}
 }
 
-func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
+func (f *mcpFace) handler(t *tools.Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		args := req.GetArguments()
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
 			p := &progress{
 				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken,
@@ -142,39 +145,12 @@ func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
 			defer p.stop()
 			ctx = runtime.WithCallObserver(ctx, p)
 		}
-		if t.Toolset == "dynamic" {
-			// Toolbox.Call checks the arguments of catalogue tools; the
-			// dynamic-mode tools are answered here, so check theirs here.
-			if args == nil {
-				args = map[string]any{}
-			}
-			if err := t.validate(args); err != nil {
-				return toMCP(f.box.fail(err)), nil
-			}
-		}
-		var r *Result
-		switch t.Name {
-		case ToolSearchOperations:
-			r = f.searchOperations(args)
-		case ToolDescribeOperation:
-			r = f.describeOperation(args)
-		case ToolCallOperation:
-			name, _ := args["name"].(string)
-			inner, _ := args["arguments"].(map[string]any)
-			if _, ok := f.box.cat.Lookup(name); !ok {
-				r = f.box.fail(unknownOperation(name))
-			} else {
-				r = f.box.Call(ctx, name, inner)
-			}
-		default:
-			r = f.box.Call(ctx, t.Name, args)
-		}
-		return toMCP(r), nil
+		return toMCP(f.box.CallTool(ctx, t, req.GetArguments())), nil
 	}
 }
 
 // toMCP renders a Result: structuredContent plus the same JSON as text.
-func toMCP(r *Result) *mcp.CallToolResult {
+func toMCP(r *tools.Result) *mcp.CallToolResult {
 	text := string(r.JSON())
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
@@ -189,7 +165,7 @@ func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerF
 		defer func() {
 			if p := recover(); p != nil {
 				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
-				res = toMCP(f.box.fail(&ToolError{Code: CodeToolPanic,
+				res = toMCP(f.box.Fail(&tools.ToolError{Code: tools.CodeToolPanic,
 					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
 					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
 				err = nil
@@ -298,42 +274,49 @@ func (p *progress) stop() {
 	p.wg.Wait()
 }
 
-// dynamicTools are the few tools of dynamic mode.
-func dynamicTools(cat *Catalogue) []*Tool {
-	mk := func(name, title, about string, schema map[string]any, ro bool) *Tool {
-		raw, _ := json.Marshal(schema)
-		sch, err := compileSchema(name, raw)
-		if err != nil {
-			panic("tools: schema of " + name + ": " + err.Error())
-		}
-		return &Tool{Name: name, Title: title, Description: about, Toolset: "dynamic", InputSchema: raw, schema: sch,
-			Annotations: Annotations{ReadOnly: ro, Idempotent: ro}}
-	}
+// dynamicTools are the few tools of dynamic mode: local tools that
+// search, describe and call the catalogue, plus get_budget.
+func dynamicTools(cat *tools.Catalogue) []*tools.Tool {
 	toolsets := cat.Toolsets()
-	out := []*Tool{
-		mk(ToolSearchOperations, "Search operations",
-			"Find TrendTrack API operations by keywords (e.g. 'tiktok', 'shop traffic', 'brand ads'). Returns names, what each does and what it costs. Free.",
-			map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
+	specs := []tools.LocalSpec{
+		{Name: ToolSearchOperations, Title: "Search operations", ReadOnly: true,
+			Description: "Find TrendTrack API operations by keywords (e.g. 'tiktok', 'shop traffic', 'brand ads'). Returns names, what each does and what it costs. Free.",
+			Schema: map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
 				"query":   map[string]any{"type": "string", "description": "Keywords; empty lists every operation."},
 				"toolset": map[string]any{"type": "string", "enum": toAny(toolsets), "description": "Only this toolset."},
-			}}, true),
-		mk(ToolDescribeOperation, "Describe an operation",
-			"The full description and input schema of one operation found with search_operations. Free.",
-			map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
+			}},
+			Handler: searchOperations},
+		{Name: ToolDescribeOperation, Title: "Describe an operation", ReadOnly: true,
+			Description: "The full description and input schema of one operation found with search_operations. Free.",
+			Schema: map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
 				"name": map[string]any{"type": "string", "description": "Operation name, e.g. search_ads."},
-			}}, true),
-		mk(ToolCallOperation, "Call an operation",
-			"Call one operation with its arguments (see describe_operation). Costs what the operation costs; the result or the failure advice is that of the operation.",
-			map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
+			}},
+			Handler: describeOperation},
+		{Name: ToolCallOperation, Title: "Call an operation",
+			Description: "Call one operation with its arguments (see describe_operation). Costs what the operation costs; the result or the failure advice is that of the operation.",
+			Schema: map[string]any{"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": map[string]any{
 				"name":      map[string]any{"type": "string", "description": "Operation name, e.g. search_ads."},
 				"arguments": map[string]any{"type": "object", "description": "The operation's arguments."},
-			}}, false),
+			}},
+			Handler: callOperation},
 	}
-	if t, ok := cat.Lookup(ToolGetBudget); ok {
+	out := make([]*tools.Tool, 0, len(specs)+1)
+	for _, s := range specs {
+		s.Toolset = toolsetDynamic
+		t, err := tools.NewLocal(s)
+		if err != nil {
+			panic("mcpserver: " + err.Error())
+		}
+		out = append(out, t)
+	}
+	if t, ok := cat.Lookup(tools.ToolGetBudget); ok {
 		out = append(out, t)
 	}
 	return out
 }
+
+// toolsetDynamic is the toolset of the dynamic-mode tools.
+const toolsetDynamic = "dynamic"
 
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))
@@ -345,21 +328,21 @@ func toAny(ss []string) []any {
 
 // unknownOperation is the error of a dynamic-mode call naming no
 // operation of the catalogue.
-func unknownOperation(name string) *ToolError {
-	return &ToolError{Code: CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
+func unknownOperation(name string) *tools.ToolError {
+	return &tools.ToolError{Code: tools.CodeUnknownTool, Message: fmt.Sprintf("there is no operation named %q", name),
 		Action: "Find the operation's name with search_operations first."}
 }
 
 // OperationSummary is one hit of search_operations.
 type OperationSummary struct {
-	Name    string   `json:"name"`
-	Title   string   `json:"title"`
-	Toolset string   `json:"toolset"`
-	Cost    CostKind `json:"cost"`
-	About   string   `json:"about"`
+	Name    string         `json:"name"`
+	Title   string         `json:"title"`
+	Toolset string         `json:"toolset"`
+	Cost    tools.CostKind `json:"cost"`
+	About   string         `json:"about"`
 }
 
-func (f *mcpFace) searchOperations(args map[string]any) *Result {
+func searchOperations(_ context.Context, box *tools.Toolbox, args map[string]any) *tools.Result {
 	q, _ := args["query"].(string)
 	ts, _ := args["toolset"].(string)
 	words := strings.Fields(strings.ToLower(q))
@@ -368,7 +351,7 @@ func (f *mcpFace) searchOperations(args map[string]any) *Result {
 		score int
 	}
 	var hits []hit
-	for _, t := range f.box.cat.tools {
+	for _, t := range box.Catalogue().Tools() {
 		if ts != "" && t.Toolset != ts {
 			continue
 		}
@@ -393,19 +376,28 @@ func (f *mcpFace) searchOperations(args map[string]any) *Result {
 	for i, h := range hits {
 		ops[i] = h.s
 	}
-	return &Result{Structured: map[string]any{"operations": ops,
+	return &tools.Result{Structured: map[string]any{"operations": ops,
 		"next": "Call describe_operation with a name for its arguments, then call_operation."}}
 }
 
-func (f *mcpFace) describeOperation(args map[string]any) *Result {
+func describeOperation(_ context.Context, box *tools.Toolbox, args map[string]any) *tools.Result {
 	name, _ := args["name"].(string)
-	t, ok := f.box.cat.Lookup(name)
+	t, ok := box.Catalogue().Lookup(name)
 	if !ok {
-		return f.box.fail(unknownOperation(name))
+		return box.Fail(unknownOperation(name))
 	}
-	return &Result{Structured: map[string]any{
+	return &tools.Result{Structured: map[string]any{
 		"name": t.Name, "title": t.Title, "toolset": t.Toolset, "description": t.Description,
 		"cost": t.Cost, "inputSchema": json.RawMessage(t.InputSchema),
 		"readOnly": t.Annotations.ReadOnly, "destructive": t.Annotations.Destructive,
 	}}
+}
+
+func callOperation(ctx context.Context, box *tools.Toolbox, args map[string]any) *tools.Result {
+	name, _ := args["name"].(string)
+	inner, _ := args["arguments"].(map[string]any)
+	if _, ok := box.Catalogue().Lookup(name); !ok {
+		return box.Fail(unknownOperation(name))
+	}
+	return box.Call(ctx, name, inner)
 }

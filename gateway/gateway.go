@@ -1,4 +1,9 @@
-package tools
+// Package gateway serves tollgate's MCP server over Streamable HTTP: the
+// HTTP face, for hosts that connect by URL and for a team that runs one
+// shared deployment. It owns the listener policy (loopback by default, a
+// token required on other addresses), bearer-token checks and request
+// bounds; the MCP server itself comes from package mcpserver.
+package gateway
 
 import (
 	"crypto/subtle"
@@ -14,8 +19,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// HTTPOptions configure [HTTPHandler].
-type HTTPOptions struct {
+// Options configure [Handler].
+type Options struct {
 	// Token, when set, must be sent as "Authorization: Bearer <Token>".
 	Token string
 	// MaxBodyBytes bounds a request body; 0 means 1 MiB.
@@ -23,11 +28,12 @@ type HTTPOptions struct {
 	Logger       *slog.Logger
 }
 
-// HTTPHandler serves srv over MCP Streamable HTTP at /mcp, with request
+// Handler serves srv over MCP Streamable HTTP at /mcp, with request
 // bodies bounded and, when o.Token is set, a bearer token required (an
-// absent or wrong token gets 401 and no MCP processing). mcp-go's DNS
-// rebinding protection stays on.
-func HTTPHandler(srv *server.MCPServer, o HTTPOptions) http.Handler {
+// absent or wrong token gets 401 and no MCP processing). mcp-go checks
+// the Host header of requests to a loopback listener; the Origin header
+// is not checked yet.
+func Handler(srv *server.MCPServer, o Options) http.Handler {
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
