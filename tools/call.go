@@ -343,6 +343,9 @@ func (t *Tool) Request(args map[string]any) (*runtime.Request, error) {
 			}
 			body[name] = v
 		default:
+			if isViewArg(name) {
+				continue // answered by tollgate (fields.go)
+			}
 			return nil, &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: name, Location: "arguments", Expected: []string{"unknown argument"}}}}
 		}
 	}
@@ -398,6 +401,7 @@ func cloneArgs(args map[string]any) map[string]any {
 }
 
 func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, notes []string) *Result {
+	sent = withoutFresh(sent)
 	s := &Success{Data: resp.Data, RequestID: resp.RequestID, Notes: notes}
 	if len(s.Data) == 0 {
 		s.Data = json.RawMessage("null")
@@ -410,6 +414,7 @@ func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, 
 		s.More["meta"] = resp.Meta
 	}
 	rows := countRows(s.Data)
+	s.Data = t.project(s.Data, sent)
 	if p := resp.Pagination; p != nil {
 		s.Pagination = &PageInfo{Page: p.Page, Offset: p.Offset, Limit: p.Limit, Total: p.Total,
 			TotalPages: p.TotalPages, Returned: rows, HasMore: p.HasMore()}
@@ -516,7 +521,7 @@ func (b *Toolbox) fit(s *Success) {
 		cut := func(n int) {
 			s.Data, _ = json.Marshal(rows[:n])
 			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: n,
-				Note: fmt.Sprintf("The result was too large: only the first %d of %d returned rows are shown (all %d were charged). Ask for fewer rows (limit=%d) or narrow the query to see the rest.", n, len(rows), len(rows), max(n, 1))}
+				Note: fmt.Sprintf("The result was too large: only the first %d of %d returned rows are shown (all %d were charged). Ask for fewer rows (limit=%d), fewer fields (fields, dotted paths) or narrow the query to see the rest.", n, len(rows), len(rows), max(n, 1))}
 		}
 		lo, hi := 0, len(rows) // the most rows that fit is in [lo, hi)
 		for lo+1 < hi {
@@ -535,14 +540,14 @@ func (b *Toolbox) fit(s *Success) {
 			s.Data = all
 			shortenStrings(s, 200)
 			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: countRows(s.Data),
-				Note: "The result was too large even for one whole row: long text fields were shortened (marked with …). Ask for fewer rows (limit=1) or narrow the query to see them in full."}
+				Note: "The result was too large even for one whole row: long text fields were shortened (marked with …). Ask for fewer rows (limit=1), or only the fields you need (fields, dotted paths), to see them in full."}
 		}
 		return
 	}
 	before := len(s.Data)
 	shortenStrings(s, 500)
 	if len(s.Data) != before {
-		s.Truncated = &Truncation{Note: "The result was too large: long text fields were shortened (marked with …). Ask for a narrower result to see them in full."}
+		s.Truncated = &Truncation{Note: "The result was too large: long text fields were shortened (marked with …). Ask for only the fields you need (fields, dotted paths) to see them in full."}
 	}
 }
 

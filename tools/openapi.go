@@ -316,6 +316,7 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 	if t.Cost == CostPerRow && t.DefaultLimit == 0 {
 		return nil, errors.New("a per-row operation needs a limit parameter with a default")
 	}
+	t.addViewArgs(op)
 
 	schema := map[string]any{
 		"type":                 "object",
@@ -334,7 +335,7 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 	if t.schema, err = compileSchema(t.Name, raw); err != nil {
 		return nil, err
 	}
-	t.Description = describe(t, ov, op)
+	t.Description = describe(t, ov, op) + t.viewNote()
 	if t.Title == "" {
 		t.Title = op.Summary
 	}

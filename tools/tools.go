@@ -126,6 +126,9 @@ type Tool struct {
 	params map[string]paramIn // argument name -> where it goes
 	schema *jsonschema.Schema // compiled InputSchema
 	props  map[string]map[string]any
+	// shape and compact serve the fields argument (fields.go).
+	shape   *shape
+	compact []string
 }
 
 // A Handler answers a call of a local tool. args were validated against

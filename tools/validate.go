@@ -80,7 +80,7 @@ func (t *Tool) Validate(args map[string]any) error {
 	}
 	err = t.schema.Validate(inst)
 	if err == nil {
-		return nil
+		return t.checkFields(args)
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {

@@ -1,0 +1,498 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// Arguments tollgate adds to API tools. They shape what tollgate does
+// with the call; they are never sent to the API.
+const (
+	// ArgFields picks the parts of each row (or of the item) to return:
+	// dotted paths such as "advertiser.name", or ["*"] for everything.
+	ArgFields = "fields"
+	// ArgFresh asks for a call to the API even when tollgate has the
+	// answer stored.
+	ArgFresh = "fresh"
+)
+
+// AllFields as the only element of fields returns every field.
+const AllFields = "*"
+
+// shape is the structure of an operation's data, from its OpenAPI
+// response schema: the properties of each object (rows, for a list),
+// which are required, and which lead through arrays.
+type shape struct {
+	kids     map[string]*shape
+	required map[string]bool
+	scalar   bool // no properties: a string, number, boolean or array of them
+}
+
+// dataShape returns the shape of the data of op's success response, or
+// nil when the document does not describe it as an object or a list of
+// objects.
+func dataShape(op *openapi3.Operation) *shape {
+	if op.Responses == nil {
+		return nil
+	}
+	for _, code := range []int{200, 201} {
+		r := op.Responses.Status(code)
+		if r == nil || r.Value == nil {
+			continue
+		}
+		mt := r.Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+			continue
+		}
+		data := mt.Schema.Value.Properties["data"]
+		if data == nil || data.Value == nil {
+			return nil
+		}
+		s := shapeOf(data.Value, 0)
+		if s == nil || s.scalar {
+			return nil
+		}
+		return s
+	}
+	return nil
+}
+
+// shapeOf converts a schema; arrays are transparent (a path goes through
+// them to their items).
+func shapeOf(s *openapi3.Schema, depth int) *shape {
+	if s == nil || depth > 12 {
+		return nil
+	}
+	if s.Items != nil && s.Items.Value != nil && s.Type != nil && s.Type.Is("array") {
+		return shapeOf(s.Items.Value, depth+1)
+	}
+	out := &shape{kids: map[string]*shape{}, required: map[string]bool{}}
+	merge := func(s *openapi3.Schema) {
+		for name, p := range s.Properties {
+			if p == nil || p.Value == nil {
+				continue
+			}
+			if k := shapeOf(p.Value, depth+1); k != nil {
+				out.kids[name] = k
+			}
+		}
+		for _, r := range s.Required {
+			out.required[r] = true
+		}
+	}
+	merge(s)
+	for _, part := range s.AllOf {
+		if part != nil && part.Value != nil {
+			merge(part.Value)
+		}
+	}
+	out.scalar = len(out.kids) == 0
+	return out
+}
+
+// paths lists every valid field path of s, sorted.
+func (s *shape) paths() []string {
+	var out []string
+	var walk func(prefix string, s *shape)
+	walk = func(prefix string, s *shape) {
+		for name, k := range s.kids {
+			p := name
+			if prefix != "" {
+				p = prefix + "." + name
+			}
+			out = append(out, p)
+			walk(p, k)
+		}
+	}
+	walk("", s)
+	sort.Strings(out)
+	return out
+}
+
+// find returns the node at a dotted path, or nil.
+func (s *shape) find(path string) *shape {
+	n := s
+	for _, part := range strings.Split(path, ".") {
+		if n == nil || n.kids == nil {
+			return nil
+		}
+		n = n.kids[part]
+	}
+	return n
+}
+
+// isIDName reports whether a property names an id, which a projection
+// always keeps: "id", or a name ending in "Id" (facebookPageId,
+// workspaceLinkId).
+func isIDName(name string) bool {
+	return name == "id" || len(name) > 2 && strings.HasSuffix(name, "Id")
+}
+
+// selection is a parsed fields argument: a tree of the paths asked for;
+// all marks a path asked for as a whole.
+type selection struct {
+	all  bool
+	kids map[string]*selection
+}
+
+func newSelection(paths []string) *selection {
+	root := &selection{kids: map[string]*selection{}}
+	for _, p := range paths {
+		if p == AllFields {
+			return &selection{all: true}
+		}
+		n := root
+		for _, part := range strings.Split(p, ".") {
+			if n.all {
+				break
+			}
+			k := n.kids[part]
+			if k == nil {
+				k = &selection{kids: map[string]*selection{}}
+				n.kids[part] = k
+			}
+			n = k
+		}
+		n.all, n.kids = true, nil
+	}
+	return root
+}
+
+// fieldsArg reads the fields argument of a call: the paths, and whether
+// the call gave any.
+func fieldsArg(args map[string]any) ([]string, bool) {
+	v, ok := args[ArgFields]
+	if !ok || v == nil {
+		return nil, false
+	}
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, it := range list {
+		if s, ok := it.(string); ok {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	if ss, ok := v.([]string); ok {
+		for _, s := range ss {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out, true
+}
+
+// checkFields validates the fields argument against the tool's data
+// shape: every path must exist. The schema already checked the type.
+func (t *Tool) checkFields(args map[string]any) error {
+	paths, given := fieldsArg(args)
+	if !given || t.shape == nil {
+		return nil
+	}
+	var bad []string
+	for _, p := range paths {
+		if p == AllFields {
+			continue
+		}
+		if p == "" || t.shape.find(p) == nil {
+			bad = append(bad, fmt.Sprintf("%q", p))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{
+		Field: ArgFields, Location: "arguments",
+		Expected: []string{
+			"unknown field path " + strings.Join(bad, ", "),
+			"valid paths: " + AllFields + ", " + strings.Join(t.shape.paths(), ", "),
+		},
+	}}}
+}
+
+// view is how a call's data is shown: the selection of its fields
+// argument, else the tool's compact default, else everything (nil).
+func (t *Tool) view(args map[string]any) *selection {
+	if t.shape == nil {
+		return nil
+	}
+	paths, given := fieldsArg(args)
+	if !given {
+		paths = t.compact
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	sel := newSelection(paths)
+	if sel.all {
+		return nil
+	}
+	return sel
+}
+
+// project returns data with only the fields the call asked for (see
+// view); data that does not parse as expected is returned as it is.
+func (t *Tool) project(data json.RawMessage, args map[string]any) json.RawMessage {
+	sel := t.view(args)
+	if sel == nil || len(data) == 0 {
+		return data
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(data) / 2)
+	if err := projectValue(&buf, data, t.shape, sel); err != nil {
+		return data
+	}
+	return buf.Bytes()
+}
+
+// projectValue writes raw keeping, in every object, the properties sel
+// asks for, the ones s requires and the ids; arrays are projected
+// element by element. A nil sel (or one marked all) keeps raw whole.
+func projectValue(w *bytes.Buffer, raw json.RawMessage, s *shape, sel *selection) error {
+	raw = bytes.TrimSpace(raw)
+	if sel == nil || sel.all || s == nil || s.scalar || len(raw) == 0 {
+		w.Write(raw)
+		return nil
+	}
+	switch raw[0] {
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return err
+		}
+		w.WriteByte('[')
+		for i, it := range items {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			if err := projectValue(w, it, s, sel); err != nil {
+				return err
+			}
+		}
+		w.WriteByte(']')
+		return nil
+	case '{':
+		return projectObject(w, raw, s, sel)
+	}
+	w.Write(raw)
+	return nil
+}
+
+// projectObject writes the members of an object that a projection keeps,
+// in the order the API sent them.
+func projectObject(w *bytes.Buffer, raw json.RawMessage, s *shape, sel *selection) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	w.WriteByte('{')
+	first := true
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return err
+		}
+		kid := s.kids[name]
+		asked := sel.kids[name]
+		keep := asked != nil || s.required[name] || (isIDName(name) && (kid == nil || kid.scalar))
+		if !keep {
+			continue
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		key, _ := json.Marshal(name)
+		w.Write(key)
+		w.WriteByte(':')
+		switch {
+		case asked != nil && asked.all, kid == nil || kid.scalar:
+			w.Write(val)
+		case asked != nil:
+			if err := projectValue(w, val, kid, asked); err != nil {
+				return err
+			}
+		default: // required but not asked for: its own ids and required parts
+			if err := projectValue(w, val, kid, &selection{kids: map[string]*selection{}}); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil && err != io.EOF { // }
+		return err
+	}
+	w.WriteByte('}')
+	return nil
+}
+
+// compactFields are the default projections of list tools, keyed by the
+// operation's method and path: ids, names, the main metrics and dates.
+// A list operation missing here gets one derived from its schema
+// (derivedCompact); an entry of ["*"] keeps every field.
+var compactFields = map[string][]string{
+	"GET /v1/lookup":                             {AllFields},
+	"GET /v1/ads":                                adCompact,
+	"POST /v1/ads/query":                         adCompact,
+	"GET /v1/advertisers/{advertiserId}/ads":     adCompact,
+	"GET /v1/brandtrackers/{brandtrackerId}/ads": adCompact,
+	"GET /v1/advertisers": {"id", "name", "facebookPageId", "profile.instagramHandle", "profile.likes",
+		"profile.instagramFollowers", "advertising.activeAds", "advertising.reach30d"},
+	"GET /v1/shops": {"id", "domain", "name", "createdAt", "profile.country", "profile.isShopifyPlus",
+		"catalog.productsCount", "traffic.monthlyVisits", "traffic.growth30d", "advertising.activeAds",
+		"tiktok.hasTikTok", "googleAds.activeAds"},
+	"GET /v1/brandtrackers": {"id", "name", "targetType", "status.lastCrawledAt", "folder.name",
+		"advertising.activeAds", "advertising.newAdsLast7Days", "advertising.newAdsLast30Days",
+		"websites", "totalTraffic", "createdAt"},
+	"POST /v1/google-ads/query": {"id", "googleAdId", "status", "network", "firstSeenAt", "lastSeenAt",
+		"daysRunning", "media.type", "media.headline", "advertiser.name", "advertiser.domain", "reach.value"},
+	"GET /v1/tiktok/library": {"id", "type", "status", "daysRunning", "createdAt", "content.caption",
+		"metrics.views", "metrics.likes", "metrics.engagementRate", "profile.handle", "profile.followers"},
+}
+
+// adCompact is the compact row of every Facebook ad list.
+var adCompact = []string{"id", "status", "daysRunning", "firstSeenAt", "media.type", "advertiser.name",
+	"content.title", "metrics.reach", "metrics.estimatedSpend", "audience.mainCountry", "rank.currentRank", "flags.isEuAd"}
+
+// derivedCompact picks a compact row for a list operation tollgate has
+// no entry for: the scalar fields of the row and of its nested objects
+// (not through arrays) that are ids, names, titles, statuses, types,
+// dates or numbers, leaving out URLs.
+func derivedCompact(op *openapi3.Operation, s *shape) []string {
+	var out []string
+	var walk func(prefix string, sc *openapi3.Schema, depth int)
+	walk = func(prefix string, sc *openapi3.Schema, depth int) {
+		props := map[string]*openapi3.SchemaRef{}
+		for n, p := range sc.Properties {
+			props[n] = p
+		}
+		for _, part := range sc.AllOf {
+			if part != nil && part.Value != nil {
+				for n, p := range part.Value.Properties {
+					props[n] = p
+				}
+			}
+		}
+		for name, p := range props {
+			if p == nil || p.Value == nil {
+				continue
+			}
+			path := name
+			if prefix != "" {
+				path = prefix + "." + name
+			}
+			v := p.Value
+			switch {
+			case v.Type != nil && v.Type.Is("object") && depth < 1:
+				walk(path, v, depth+1)
+			case v.Type == nil || v.Type.Is("object") || v.Type.Is("array"):
+			case strings.HasSuffix(strings.ToLower(name), "url"):
+			case v.Type.Is("integer"), v.Type.Is("number"), v.Type.Is("boolean"),
+				v.Format == "date-time" || v.Format == "date", len(v.Enum) > 0,
+				isIDName(name), slices.Contains([]string{"name", "title", "domain", "handle", "headline"}, name):
+				out = append(out, path)
+			}
+		}
+	}
+	rows := rowSchema(op)
+	if rows == nil || s == nil {
+		return nil
+	}
+	walk("", rows, 0)
+	sort.Strings(out)
+	return out
+}
+
+// rowSchema is the schema of one row of a list operation's data.
+func rowSchema(op *openapi3.Operation) *openapi3.Schema {
+	if op.Responses == nil {
+		return nil
+	}
+	r := op.Responses.Status(200)
+	if r == nil || r.Value == nil {
+		return nil
+	}
+	mt := r.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	data := mt.Schema.Value.Properties["data"]
+	if data == nil || data.Value == nil || data.Value.Items == nil {
+		return nil
+	}
+	return data.Value.Items.Value
+}
+
+// addViewArgs gives an API tool the arguments tollgate answers itself:
+// fields on tools whose data the document describes (with the compact
+// default of list tools), and fresh on the paid reads the cache may
+// answer. It also adds how to use them to the description. Call it
+// after the operation's own parameters are in t.props.
+func (t *Tool) addViewArgs(op *openapi3.Operation) {
+	readOnly := t.Annotations.ReadOnly
+	if s := dataShape(op); s != nil && readOnly {
+		if _, clash := t.props[ArgFields]; !clash {
+			t.shape = s
+			if t.Paging != PagingNone || t.DefaultLimit > 0 {
+				if c, ok := compactFields[t.Method+" "+t.Path]; ok {
+					t.compact = c
+				} else {
+					t.compact = derivedCompact(op, s)
+				}
+				if len(t.compact) == 1 && t.compact[0] == AllFields {
+					t.compact = nil
+				}
+			}
+			desc := "Parts of each row (or of the item) to return, as dotted paths, e.g. [\"advertiser.name\", \"metrics\"]; [\"*\"] returns every field. Ids (and fields the API always sends) are kept. The cost is the same whatever you pick."
+			if len(t.compact) > 0 {
+				desc += " Default: " + strings.Join(t.compact, ", ") + "."
+			}
+			t.props[ArgFields] = map[string]any{"type": "array", "items": map[string]any{"type": "string", "minLength": 1}, "description": desc}
+		}
+	}
+	if readOnly && t.Cost != CostFree {
+		if _, clash := t.props[ArgFresh]; !clash {
+			t.props[ArgFresh] = map[string]any{"type": "boolean",
+				"description": "true calls the API even when tollgate has this answer stored from an earlier call (the answer is then charged again). Stored answers are served only while the API's data has not been refreshed since."}
+		}
+	}
+}
+
+// viewNote is the line of the description about fields, or "".
+func (t *Tool) viewNote() string {
+	switch {
+	case t.shape == nil:
+		return ""
+	case len(t.compact) > 0:
+		return "\nRows are compact by default (" + strings.Join(t.compact, ", ") +
+			"); pass fields with dotted paths to pick others, or fields: [\"*\"] for every field. The cost is the same."
+	case t.Paging != PagingNone || t.DefaultLimit > 0:
+		return "\nRows hold every field; pass fields with dotted paths to return less. The cost is the same."
+	}
+	return "\nPass fields with dotted paths (e.g. [\"id\", \"name\"]) to return only part of the item. The cost is the same."
+}
+
+// isViewArg reports arguments that tollgate answers and never sends.
+func isViewArg(name string) bool { return name == ArgFields || name == ArgFresh }
+
+// withoutFresh returns args without fresh: nextPage and showRest
+// arguments are new calls, free to be served from the cache.
+func withoutFresh(args map[string]any) map[string]any {
+	if _, ok := args[ArgFresh]; !ok {
+		return args
+	}
+	out := cloneArgs(args)
+	delete(out, ArgFresh)
+	return out
+}

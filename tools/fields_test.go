@@ -1,0 +1,332 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// specDoc is the built-in OpenAPI document, parsed once.
+var specDoc = sync.OnceValues(func() (*openapi3.T, error) {
+	return openapi3.NewLoader().LoadFromData(apispec.Document())
+})
+
+// dataSchema is the schema of the data of t's success response: what
+// the tool's rows (or item) must match, projected or not. tollgate's
+// tools carry no outputSchema of their own (yet); this is the document
+// one would be built from.
+func dataSchema(t *testing.T, tool *tools.Tool) *openapi3.Schema {
+	t.Helper()
+	doc, err := specDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths.Find(tool.Path).GetOperation(tool.Method)
+	sc := op.Responses.Status(200).Value.Content.Get("application/json").Schema.Value.Properties["data"].Value
+	if sc.Items != nil {
+		return sc.Items.Value
+	}
+	return sc
+}
+
+// listArgs are arguments that make each list tool of the built-in
+// catalogue return rows; ids come from e's workspace.
+func listArgs(t *testing.T, e *env) map[string]map[string]any {
+	t.Helper()
+	_, adv := e.call(t, "search_advertisers", map[string]any{"search": []any{"coffee"}, "limit": 1})
+	_, bts := e.call(t, "list_brandtrackers", map[string]any{"limit": 1})
+	advID := rows(t, adv)[0].(map[string]any)["id"]
+	btID := rows(t, bts)[0].(map[string]any)["id"]
+	return map[string]map[string]any{
+		"lookup":                {"q": "coffee"},
+		"search_ads":            {"search": "coffee"},
+		"query_ads":             {"search": []any{"coffee"}},
+		"search_advertisers":    {"search": []any{"coffee"}},
+		"list_advertiser_ads":   {"advertiserId": advID},
+		"search_shops":          {"search": "coffee"},
+		"list_brandtrackers":    {},
+		"list_brandtracker_ads": {"brandtrackerId": btID},
+		"query_google_ads":      {"search": []any{"coffee"}},
+		"search_tiktok_library": {"search": "coffee"},
+	}
+}
+
+// isList reports a tool that returns rows.
+func isList(t *tools.Tool) bool {
+	return t.Operation != "" && (t.Paging != tools.PagingNone || t.DefaultLimit > 0)
+}
+
+func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
+	e := newEnv(t, envConfig{budget: nil})
+	args := listArgs(t, e)
+	for _, tool := range e.box.Catalogue().Tools() {
+		if !isList(tool) {
+			continue
+		}
+		a, ok := args[tool.Name]
+		if !ok {
+			t.Errorf("%s: a list tool this test has no arguments for", tool.Name)
+			continue
+		}
+		t.Run(tool.Name, func(t *testing.T) {
+			if !strings.Contains(string(tool.InputSchema), `"fields"`) || !strings.Contains(tool.Description, `fields`) {
+				t.Fatalf("no fields argument, or its description does not say how to ask for more:\n%s", tool.Description)
+			}
+			sch := dataSchema(t, tool)
+			full := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{"*"}))
+			def := callOK(t, e, tool.Name, with(a, "limit", 5))
+			picked := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{pickOne(t, sch)}))
+
+			// ["*"] is the API's answer as it is.
+			raw := rawData(t, e, tool, with(a, "limit", 5))
+			if got, _ := json.Marshal(full["data"]); !jsonEqual(t, got, raw) {
+				t.Errorf("fields [\"*\"] changed the data:\n got %s\nwant %s", got, raw)
+			}
+			for what, sc := range map[string]map[string]any{"default": def, "one field": picked, "all": full} {
+				rs := rows(t, sc)
+				if len(rs) == 0 {
+					t.Fatalf("%s: no rows", what)
+				}
+				for _, r := range rs {
+					if err := sch.VisitJSON(r); err != nil {
+						t.Errorf("%s: a projected row does not match the response schema: %v\n%s", what, err, mustJSON(r))
+					}
+					if _, ok := r.(map[string]any)["id"]; !ok && sch.Properties["id"] != nil {
+						t.Errorf("%s: the id was dropped: %s", what, mustJSON(r))
+					}
+				}
+				// A projection never changes what is charged or paged.
+				if tool.Cost == tools.CostFree {
+					continue
+				}
+				if num(t, obj(t, sc, "metering"), "cost") != num(t, obj(t, full, "metering"), "cost") {
+					t.Errorf("%s: cost %v, the full answer cost %v", what, sc["metering"], full["metering"])
+				}
+				if num(t, obj(t, sc, "pagination"), "returned") != int64(len(rs)) {
+					t.Errorf("%s: pagination.returned %v for %d rows", what, sc["pagination"], len(rs))
+				}
+			}
+			if tool.Name == "lookup" {
+				return // its rows are ids already: the default is every field
+			}
+			defBytes, fullBytes := len(mustJSON(def["data"])), len(mustJSON(full["data"]))
+			if defBytes >= fullBytes {
+				t.Errorf("the compact default (%d bytes) is not smaller than the full rows (%d)", defBytes, fullBytes)
+			}
+		})
+	}
+}
+
+func TestFieldsPicksDottedPathsAndKeepsIDs(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 2,
+		tools.ArgFields: []any{"advertiser.name", "metrics.reach", "content"}})
+	row := rows(t, sc)[0].(map[string]any)
+	adv := obj(t, row, "advertiser")
+	if _, ok := adv["name"]; !ok || adv["id"] == nil || adv["logoUrl"] != nil || adv["reach30d"] != nil {
+		t.Errorf("advertiser = %s; want name and the ids only", mustJSON(adv))
+	}
+	if m := obj(t, row, "metrics"); len(m) != 1 || m["reach"] == nil {
+		t.Errorf("metrics = %s; want reach only", mustJSON(m))
+	}
+	if c := obj(t, row, "content"); c["body"] == nil || c["landingPageUrl"] == nil {
+		t.Errorf("content = %s; a whole object was asked for", mustJSON(c))
+	}
+	if row["id"] == nil || row["daysRunning"] != nil || row["createdAt"] != nil {
+		t.Errorf("row = %s; want the id, what was asked and what the schema requires", mustJSON(row))
+	}
+	// The next page keeps the projection.
+	next := obj(t, sc, "nextPage")
+	if f, _ := next[tools.ArgFields].([]any); len(f) != 3 {
+		t.Errorf("nextPage = %s; want the same fields", mustJSON(next))
+	}
+	// A detail tool takes fields too.
+	id := row["id"].(string)
+	ad := callOK(t, e, "get_ad", map[string]any{"adId": id, tools.ArgFields: []any{"transcript.fullText"}})
+	data := obj(t, ad, "data")
+	if data["id"] != id || obj(t, data, "transcript")["fullText"] == nil || data["pageAnalytics"] != nil {
+		t.Errorf("get_ad with fields = %s", mustJSON(data))
+	}
+	if whole := callOK(t, e, "get_ad", map[string]any{"adId": id}); obj(t, whole, "data")["pageAnalytics"] == nil {
+		t.Error("a detail tool without fields lost fields: only list tools are compact by default")
+	}
+}
+
+func TestUnknownFieldsAreInvalidArgumentsListingTheValidOnes(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	before := e.sb.Requests()
+	res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", tools.ArgFields: []any{"advertiser.nmae", "id"}})
+	ad := wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	ve := ad["validationErrors"].([]any)[0].(map[string]any)
+	exp := mustJSON(ve["expected"])
+	if ve["field"] != tools.ArgFields || !strings.Contains(exp, `advertiser.nmae`) || !strings.Contains(exp, "advertiser.name") || !strings.Contains(exp, "metrics.reach") {
+		t.Errorf("validation error = %s; want the bad path and the valid ones", mustJSON(ve))
+	}
+	if e.sb.Requests() != before {
+		t.Error("a call with unknown fields reached the API")
+	}
+	// estimate_cost checks them the same way.
+	res, sc = e.call(t, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "x", "fields": []any{"nope"}}})
+	wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+}
+
+func TestTruncationNotesMentionFields(t *testing.T) {
+	e := newEnv(t, envConfig{box: tools.Config{MaxResultBytes: 4096}})
+	sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20, tools.ArgFields: []any{"*"}})
+	note, _ := obj(t, sc, "truncated")["note"].(string)
+	if !strings.Contains(note, "fields") {
+		t.Errorf("truncated.note %q does not mention fields", note)
+	}
+	rest := obj(t, sc, "truncated", "showRest")
+	if f, _ := rest[tools.ArgFields].([]any); len(f) != 1 {
+		t.Errorf("showRest = %s; want the same fields", mustJSON(rest))
+	}
+}
+
+func TestViewArgumentsAreNeverSentToTheAPI(t *testing.T) {
+	tool, _ := builtIn().Lookup("search_ads")
+	req, err := tool.Request(map[string]any{"search": "coffee", tools.ArgFields: []any{"id"}, tools.ArgFresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Query.Has(tools.ArgFields) || req.Query.Has(tools.ArgFresh) || req.Query.Get("search") != "coffee" {
+		t.Errorf("query = %v", req.Query)
+	}
+	free, _ := builtIn().Lookup("lookup")
+	if strings.Contains(string(free.InputSchema), `"fresh"`) {
+		t.Error("a free tool offers fresh, but free calls are never cached")
+	}
+	write, _ := builtIn().Lookup("create_brandtracker")
+	if strings.Contains(string(write.InputSchema), `"fields"`) || strings.Contains(string(write.InputSchema), `"fresh"`) {
+		t.Error("a write offers fields or fresh")
+	}
+}
+
+// callOK calls a tool through MCP and fails the test on a failure.
+func callOK(t *testing.T, e *env, name string, args map[string]any) map[string]any {
+	t.Helper()
+	res, sc := e.call(t, name, args)
+	if res.IsError {
+		t.Fatalf("%s failed: %s", name, mustJSON(sc))
+	}
+	return sc
+}
+
+// with returns a copy of args with the key/value pairs kv set.
+func with(args map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range args {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+// pickOne returns a nested field path of the row schema that is not
+// required, so the projection has something to drop around it.
+func pickOne(t *testing.T, sch *openapi3.Schema) string {
+	t.Helper()
+	names := make([]string, 0, len(sch.Properties))
+	for n := range sch.Properties {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p := sch.Properties[n].Value
+		if p.Type != nil && p.Type.Is("object") && len(p.Properties) > 0 {
+			for k := range p.Properties {
+				return n + "." + k
+			}
+		}
+	}
+	return names[0]
+}
+
+// rawData calls the API directly with runtime and returns the data.
+func rawData(t *testing.T, e *env, tool *tools.Tool, args map[string]any) json.RawMessage {
+	t.Helper()
+	req, err := tool.Request(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Query == nil {
+		req.Query = url.Values{}
+	}
+	resp, err := e.client.Do(context.Background(), req)
+	if err != nil {
+		t.Fatalf("raw %s: %v", tool.Name, err)
+	}
+	return resp.Data
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return mustJSON(x) == mustJSON(y)
+}
+
+// TestAListToolTollgateDoesNotKnowGetsACompactDefault adds an operation
+// to the document with a row schema and serves it: the derived default
+// keeps ids, names, numbers and dates, and drops URLs and lists.
+func TestAListToolTollgateDoesNotKnowGetsACompactDefault(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(apispec.Document(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	str := map[string]any{"type": "string"}
+	row := map[string]any{"type": "object", "required": []any{"id"}, "properties": map[string]any{
+		"id": str, "name": str, "logoUrl": str, "body": str,
+		"createdAt": map[string]any{"type": "string", "format": "date-time"},
+		"stats":     map[string]any{"type": "object", "properties": map[string]any{"views": map[string]any{"type": "integer"}, "pageUrl": str}},
+		"history":   map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{"v": map[string]any{"type": "integer"}}}},
+	}}
+	doc["paths"].(map[string]any)["/v1/widgets"] = map[string]any{"get": map[string]any{
+		"operationId": "listWidgets", "summary": "List widgets",
+		"parameters": []any{map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "default": 10}}},
+		"responses": map[string]any{"200": map[string]any{"description": "ok", "content": map[string]any{"application/json": map[string]any{
+			"schema": map[string]any{"type": "object", "properties": map[string]any{"data": map[string]any{"type": "array", "items": row}}}}}}},
+	}}
+	raw, _ := json.Marshal(doc)
+	cat, err := tools.Parse(raw, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := cat.Lookup("list_widgets")
+	if !strings.Contains(w.Description, "compact by default (createdAt, id, name, stats.views)") {
+		t.Errorf("description: %s", w.Description)
+	}
+	api := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte(`{"data":[{"id":"w1","name":"One","logoUrl":"https://x/1.png","body":"long text","createdAt":"2026-01-01T00:00:00Z","stats":{"views":3,"pageUrl":"https://x"},"history":[{"v":1}]}],"requestId":"req_1"}`))
+	}))
+	defer api.Close()
+	c, _ := runtime.New(runtime.WithBaseURL(api.URL), runtime.WithAPIKey("tt_live_0123456789abcdef"))
+	box, err := tools.NewToolbox(tools.Config{Catalogue: cat, Client: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := box.Call(context.Background(), "list_widgets", nil)
+	if res.IsError {
+		t.Fatalf("%s", res.JSON())
+	}
+	if got := string(res.Structured.(*tools.Success).Data); got != `[{"id":"w1","name":"One","createdAt":"2026-01-01T00:00:00Z","stats":{"views":3}}]` {
+		t.Errorf("data = %s", got)
+	}
+}
