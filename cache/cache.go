@@ -184,6 +184,21 @@ func (c *Cache) Lookup(ctx context.Context, group, key string) (e Entry, t Ticke
 	return Entry{}, t, false, nil
 }
 
+// Begin returns the ticket for storing the answer of a call made without
+// looking first (a caller that wants a fresh answer), counting neither a
+// hit nor a miss.
+func (c *Cache) Begin(ctx context.Context, group, key string) (Ticket, error) {
+	version := c.Version(ctx)
+	t := Ticket{group: group, key: key, version: version, at: c.now()}
+	_, gen, _, err := c.backend.Load(ctx, group, key)
+	if err != nil {
+		return t, c.backendFailed("lookup", err)
+	}
+	c.backendWorks()
+	t.gen, t.ok = gen, true
+	return t, nil
+}
+
 // Peek reports whether Lookup would find a valid entry now, without
 // counting a hit or a miss (estimates use it).
 func (c *Cache) Peek(ctx context.Context, group, key string) (Entry, bool) {

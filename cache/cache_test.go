@@ -348,3 +348,22 @@ func TestEntriesRoundTripThroughTheBackend(t *testing.T) {
 		t.Error("a value without an entry header was served")
 	}
 }
+
+func TestBeginStoresWithoutLooking(t *testing.T) {
+	c := newCache(t, newClock(), nil, cache.Config{})
+	put(t, c, "g", "k", "old", 1)
+	tk, err := c.Begin(ctx, "g", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(ctx, tk, []byte("fresh"), 2); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := get(t, c, "g", "k")
+	if string(e.Value) != "fresh" {
+		t.Errorf("after a fresh call the entry holds %q", e.Value)
+	}
+	if st := c.Stats(ctx); st.Hits != 1 || st.Misses != 1 {
+		t.Errorf("Begin counted a lookup: %+v", st)
+	}
+}

@@ -88,6 +88,18 @@ func (g *Flight[V]) Waiting(key string) int {
 	return 0
 }
 
+// Waiters returns how many callers wait for runs in flight, all keys
+// together.
+func (g *Flight[V]) Waiters() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, c := range g.calls {
+		n += c.waiting
+	}
+	return n
+}
+
 func (g *Flight[V]) lead(ctx context.Context, key string, c *flightCall[V], fn func(context.Context) (V, error)) (v V, shared bool, err error) {
 	normal := false
 	defer func() {

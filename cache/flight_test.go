@@ -66,7 +66,7 @@ func TestFlightRunsOnceForConcurrentCallers(t *testing.T) {
 	if runs.Load() != 1 || sharedCount != n-1 {
 		t.Errorf("fn ran %d times, %d callers shared; want 1 and %d", runs.Load(), sharedCount, n-1)
 	}
-	if g.Waiting("k") != 0 {
+	if g.Waiting("k") != 0 || g.Waiters() != 0 {
 		t.Error("a finished key still has waiters")
 	}
 	// Once done, the next call runs again: Flight is not a cache.
@@ -114,7 +114,7 @@ func TestAWaitingCallerLeavesWhenItsContextEnds(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("follower err = %v, want its own cancellation", err)
 	}
-	if g.Waiting("k") != 0 {
+	if g.Waiting("k") != 0 || g.Waiters() != 0 {
 		t.Error("the follower that left is still counted")
 	}
 	close(release)

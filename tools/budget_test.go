@@ -328,9 +328,10 @@ func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 		rows int
 	}
 	out := make(chan result, calls)
-	for range calls {
+	for i := range calls {
 		go func() {
-			r := e.box.Call(context.Background(), "search_ads", map[string]any{"search": "e", "limit": 10})
+			// Distinct pages: identical calls would share one API call.
+			r := e.box.Call(context.Background(), "search_ads", map[string]any{"search": "e", "limit": 10, "page": i + 1})
 			if r.IsError {
 				out <- result{code: r.Advice.Code}
 				return

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -30,7 +31,7 @@ func ownTools() []*Tool {
 					"tool":      map[string]any{"type": "string", "description": "Name of the tool you plan to call, e.g. search_ads."},
 					"arguments": map[string]any{"type": "object", "description": "The arguments you plan to pass it."},
 				}},
-			Handler: func(_ context.Context, b *Toolbox, args map[string]any) *Result { return b.estimate(args) }},
+			Handler: func(ctx context.Context, b *Toolbox, args map[string]any) *Result { return b.estimate(ctx, args) }},
 	}
 	out := make([]*Tool, 0, len(specs))
 	for _, s := range specs {
@@ -54,6 +55,10 @@ type Estimate struct {
 	Note        string          `json:"note,omitempty"`
 	WouldHaltAs *runtime.Advice `json:"wouldHaltAs,omitempty"`
 	Budget      *budget.Status  `json:"budget,omitempty"`
+	// Cached reports a call tollgate would answer from its cache: it
+	// costs 0 (WorstCase is 0), from an answer stored at CachedAt.
+	Cached   bool       `json:"cached,omitempty"`
+	CachedAt *time.Time `json:"cachedAt,omitempty"`
 }
 
 // BudgetView is the answer of get_budget.
@@ -62,6 +67,8 @@ type BudgetView struct {
 	Usage      *runtime.Usage  `json:"usage,omitempty"`
 	UsageError *runtime.Advice `json:"usageError,omitempty"`
 	Note       string          `json:"note,omitempty"`
+	// Cache is what the cache saved so far (cached.go).
+	Cache *CacheView `json:"cache,omitempty"`
 }
 
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
@@ -85,10 +92,11 @@ func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
 		a := runtime.Advise(err)
 		v.UsageError = &a
 	}
+	v.Cache = b.CacheView(ctx)
 	return v
 }
 
-func (b *Toolbox) estimate(args map[string]any) *Result {
+func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 	name, _ := args["tool"].(string)
 	target, ok := b.cat.Lookup(name)
 	if !ok || target.Operation == "" {
@@ -105,6 +113,9 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 	}
 	ask := target.Ask(targs)
 	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.Cost.Describe(), WorstCase: ask.Worst(), Allowed: true}
+	if b.estimateCached(ctx, e, targs) {
+		return &Result{Structured: e}
+	}
 	if b.budget != nil {
 		g, err := b.budget.Preview(ask)
 		if err != nil {

@@ -11,8 +11,10 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -40,6 +42,15 @@ type Config struct {
 	// MaxResultBytes bounds a result's JSON; 0 means DefaultMaxResultBytes.
 	MaxResultBytes int
 	Logger         *slog.Logger
+	// Cache, when set, answers repeated paid reads from stored answers
+	// (see cached.go); nil calls the API every time.
+	Cache *cache.Cache
+	// NoDedupe makes concurrent identical paid reads each call the API
+	// instead of sharing one call.
+	NoDedupe bool
+	// Workspace is the id of the API key's workspace, which scopes cached
+	// answers; "" means ask GET /v1/workspace (free) once when needed.
+	Workspace string
 }
 
 // A Toolbox runs tool calls: the one entry point of every face.
@@ -49,6 +60,7 @@ type Toolbox struct {
 	budget *budget.Controller
 	max    int
 	log    *slog.Logger
+	share  *sharing // the cache and in-flight dedupe (cached.go)
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -68,7 +80,8 @@ func NewToolbox(cfg Config) (*Toolbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger}, nil
+	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger,
+		share: newSharing(cfg)}, nil
 }
 
 // Catalogue is the set of tools the Toolbox offers.
@@ -132,6 +145,13 @@ type MeteringInfo struct {
 	Cost             *int64 `json:"cost"`
 	CreditsRemaining *int64 `json:"creditsRemaining"`
 	Source           string `json:"source,omitempty"`
+	// Cached reports an answer served from tollgate's cache: it cost 0
+	// now and was stored at CachedAt (see cached.go).
+	Cached   bool       `json:"cached,omitempty"`
+	CachedAt *time.Time `json:"cachedAt,omitempty"`
+	// Shared reports an answer of an identical call made at the same
+	// time, charged once, to that call.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // Truncation says what was cut from a result that was too large.
@@ -223,38 +243,51 @@ type exactKey struct{}
 func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, exactKey{}, true) }
 
 func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
-	sent := cloneArgs(args)
-	var notes []string
+	if b.shares(t) {
+		return b.callShared(ctx, t, args) // the cache and in-flight dedupe (cached.go)
+	}
+	r := b.shape(t, b.fetch(ctx, t, args), nil)
+	b.invalidateAfter(ctx, t, r)
+	return r
+}
+
+// fetch makes the API call of t with args under the budget: reserve,
+// call, settle. Its outcome is shaped for each caller by shape.
+func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetched {
+	f := &fetched{sent: cloneArgs(args)}
 	var res *budget.Reservation
 	if b.budget != nil {
 		ask := t.Ask(args)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
-			return b.Fail(err)
+			f.err = err
+			return f
 		}
 		ctx, res = rctx, r
 		// Finish is idempotent: this one releases the credits on the
 		// paths that end before Do (and if something below panics).
 		defer func() { _ = r.Finish(rctx, nil) }()
 		if r.Fitted {
-			notes = append(notes, fitArgs(t, sent, ask.Rows, r.Rows))
+			f.fitted = true
+			f.notes = append(f.notes, fitArgs(t, f.sent, ask.Rows, r.Rows))
 		}
 		if r.Warning != "" {
-			notes = append(notes, r.Warning)
+			f.notes = append(f.notes, r.Warning)
 		}
 	}
-	req, err := t.Request(sent)
+	req, err := t.Request(f.sent)
 	if err != nil {
-		return b.Fail(err)
+		f.err = err
+		return f
 	}
 	resp, err := b.client.Do(ctx, req)
-	err = res.Finish(ctx, err)
-	if err != nil {
-		b.log.Debug("tool call failed", "tool", t.Name, "err", err)
-		return b.Fail(err)
+	if f.err = res.Finish(ctx, err); f.err != nil {
+		b.log.Debug("tool call failed", "tool", t.Name, "err", f.err)
+		return f
 	}
-	return b.succeed(t, sent, resp, notes)
+	f.resp = resp
+	return f
 }
 
 // fitArgs lowers the limit in sent to at most granted rows, keeping the
@@ -400,7 +433,7 @@ func cloneArgs(args map[string]any) map[string]any {
 	return out
 }
 
-func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, notes []string) *Result {
+func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, notes []string, from *servedFrom) *Result {
 	sent = withoutFresh(sent)
 	s := &Success{Data: resp.Data, RequestID: resp.RequestID, Notes: notes}
 	if len(s.Data) == 0 {
@@ -434,6 +467,7 @@ func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, 
 		}
 		s.Metering = mi
 	}
+	from.mark(s)
 	if b.budget != nil {
 		st := b.budget.Status()
 		s.Budget = &st

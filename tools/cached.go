@@ -1,0 +1,284 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tollgate-mcp/tollgate/cache"
+	"github.com/tollgate-mcp/tollgate/runtime"
+)
+
+// Paid reads go through callShared when the Toolbox has a cache or
+// shares concurrent calls (the default):
+//
+//  1. Calls with the same tool and normalised arguments (cacheKey: the
+//     order of arguments, defaults and the order of sets do not matter;
+//     fields and fresh are left out, since they change nothing sent)
+//     that run at the same time share one run of step 2 (cache.Flight):
+//     one API request, one reservation, one charge. The others get the
+//     same answer, marked metering.shared with cost 0.
+//  2. Unless the call says fresh: true, the cache is asked. A hit is
+//     shaped like a new answer, marked metering.cached, cachedAt and
+//     cost 0, without reserving anything. A miss calls the API (fetch).
+//  3. A complete answer is stored for the next caller: not an error, not
+//     fitted to the budget, not partial, and not truncated for the
+//     caller that made it.
+//
+// Cached answers are scoped by workspace and grouped by API resource
+// (/v1/brandtrackers...). A write invalidates the groups it affects
+// (invalidates), so that a create or delete is seen by the next list.
+
+// sharing is a Toolbox's cache and in-flight state.
+type sharing struct {
+	cache  *cache.Cache
+	dedupe bool
+	flight cache.Flight[*fetched]
+	base   string // a short hash of the API's base URL, part of every group
+
+	wsMu sync.Mutex
+	ws   string // the workspace id, once known
+
+	shared atomic.Int64 // answers handed to callers of a call in flight
+}
+
+func newSharing(cfg Config) *sharing {
+	base, _ := cache.Key(cfg.Client.BaseURL())
+	return &sharing{cache: cfg.Cache, dedupe: !cfg.NoDedupe, base: base[:8], ws: cfg.Workspace}
+}
+
+// fetched is the outcome of one API call (or cache hit) of a tool,
+// before it is shaped for a caller.
+type fetched struct {
+	sent   map[string]any
+	resp   *runtime.Response
+	notes  []string
+	err    error
+	fitted bool        // the budget lowered the limit: a partial answer
+	from   *servedFrom // set when the answer came from the cache
+}
+
+// servedFrom says that an answer cost nothing now, and why.
+type servedFrom struct {
+	cached  bool
+	at      time.Time
+	version string
+	shared  bool
+}
+
+// mark rewrites s's metering for an answer that cost nothing now.
+func (f *servedFrom) mark(s *Success) {
+	if f == nil {
+		return
+	}
+	zero := int64(0)
+	mi := &MeteringInfo{Cost: &zero, Cached: f.cached, Shared: f.shared}
+	if f.cached {
+		at := f.at
+		mi.CachedAt = &at
+		asOf := ""
+		if ready, _, _ := strings.Cut(f.version, "/"); ready != "" {
+			asOf = " (the API's data as of " + ready + ")"
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("Answered from tollgate's cache: stored at %s%s, free now. Pass fresh: true to call the API again (charged).",
+			f.at.UTC().Format(time.RFC3339), asOf))
+	}
+	if f.shared {
+		s.Notes = append(s.Notes, "Answered by an identical call made at the same time; it was charged once, to that call.")
+	}
+	s.Metering = mi
+}
+
+// shape turns a fetched outcome into the caller's result.
+func (b *Toolbox) shape(t *Tool, f *fetched, from *servedFrom) *Result {
+	if f.err != nil {
+		return b.Fail(f.err)
+	}
+	return b.succeed(t, f.sent, f.resp, f.notes, from)
+}
+
+// shares reports whether calls of t go through the cache and dedupe.
+func (b *Toolbox) shares(t *Tool) bool {
+	s := b.share
+	return t.Annotations.ReadOnly && t.Cost != CostFree && t.Operation != "" && (s.cache != nil || s.dedupe)
+}
+
+// callShared runs a paid read through the flight and the cache.
+func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) *Result {
+	s := b.share
+	fresh, _ := args[ArgFresh].(bool)
+	exact, _ := ctx.Value(exactKey{}).(bool)
+	key, err := cache.Key(t.Method, t.Path, t.normalArgs(args))
+	if err != nil {
+		return b.shape(t, b.fetch(ctx, t, args), nil)
+	}
+	if !s.dedupe {
+		_, r := b.answer(ctx, t, args, key, fresh)
+		return r
+	}
+	var mine *Result
+	f, shared, err := s.flight.Do(ctx, fmt.Sprintf("%s|exact=%t|fresh=%t", key, exact, fresh), func(ctx context.Context) (*fetched, error) {
+		f, r := b.answer(ctx, t, args, key, fresh)
+		mine = r
+		return f, nil
+	})
+	switch {
+	case err != nil: // this caller's context ended while it waited
+		return b.Fail(fmt.Errorf("tools: %s: %w", t.Name, err))
+	case !shared:
+		return mine
+	}
+	s.shared.Add(1)
+	from := f.from
+	if from == nil {
+		from = &servedFrom{shared: true}
+	}
+	return b.shape(t, f.forCaller(args), from)
+}
+
+// answer is one run of a shared call: the cache's answer, or the API's,
+// stored when complete. It returns the outcome (for callers that share
+// it) and this caller's result.
+func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key string, fresh bool) (*fetched, *Result) {
+	c := b.share.cache
+	var group string
+	var ticket cache.Ticket
+	canStore := false
+	if c != nil {
+		if g, ok := b.group(ctx, t); ok {
+			group = g
+			var err error
+			if fresh {
+				ticket, err = c.Begin(ctx, group, key)
+			} else {
+				var e cache.Entry
+				var found bool
+				e, ticket, found, err = c.Lookup(ctx, group, key)
+				if found {
+					if f, derr := decodeAnswer(e, args); derr == nil {
+						return f, b.shape(t, f, f.from)
+					}
+				}
+			}
+			if err != nil {
+				b.log.Debug("cache unavailable; calling the API", "tool", t.Name, "err", err)
+			}
+			canStore = err == nil
+		}
+	}
+	f := b.fetch(ctx, t, args)
+	r := b.shape(t, f, nil)
+	if canStore && f.storable() && !truncated(r) {
+		raw, cost := encodeAnswer(f)
+		if err := c.Store(ctx, ticket, raw, cost); err != nil {
+			b.log.Debug("cache store failed", "tool", t.Name, "err", err)
+		}
+	}
+	return f, r
+}
+
+// forCaller is f as another caller with args sees it: the same answer
+// and arguments sent, with that caller's fields.
+func (f *fetched) forCaller(args map[string]any) *fetched {
+	g := *f
+	if f.sent != nil {
+		g.sent = cloneArgs(f.sent)
+		delete(g.sent, ArgFields)
+		if v, ok := args[ArgFields]; ok {
+			g.sent[ArgFields] = v
+		}
+	}
+	return &g
+}
+
+// storable reports a complete answer: a success, not fitted down to the
+// budget, and not marked partial by the API.
+func (f *fetched) storable() bool {
+	if f.err != nil || f.resp == nil || f.fitted || f.from != nil {
+		return false
+	}
+	if len(f.resp.Meta) > 0 {
+		var meta map[string]any
+		if json.Unmarshal(f.resp.Meta, &meta) == nil {
+			for _, k := range []string{"partial", "truncated", "incomplete"} {
+				if v, _ := meta[k].(bool); v {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// truncated reports a result cut to the size limit.
+func truncated(r *Result) bool {
+	s, ok := r.Structured.(*Success)
+	return !ok || s.Truncated != nil
+}
+
+// storedAnswer is the encoded form of a cached answer: the parts of the
+// API's response a result is shaped from.
+type storedAnswer struct {
+	Sent       map[string]any             `json:"sent"`
+	Status     int                        `json:"status"`
+	Data       json.RawMessage            `json:"data"`
+	RequestID  string                     `json:"requestId,omitempty"`
+	Pagination *runtime.Pagination        `json:"pagination,omitempty"`
+	Meta       json.RawMessage            `json:"meta,omitempty"`
+	Extra      map[string]json.RawMessage `json:"extra,omitempty"`
+	Notes      []string                   `json:"notes,omitempty"`
+}
+
+func encodeAnswer(f *fetched) (raw []byte, cost int64) {
+	sent := cloneArgs(f.sent)
+	delete(sent, ArgFields)
+	delete(sent, ArgFresh)
+	r := f.resp
+	raw, _ = json.Marshal(storedAnswer{Sent: sent, Status: r.Status, Data: r.Data, RequestID: r.RequestID,
+		Pagination: r.Pagination, Meta: r.Meta, Extra: r.Extra})
+	if c := r.Metering.Cost(); c.Present {
+		cost = c.Value
+	}
+	return raw, cost
+}
+
+// decodeAnswer rebuilds the outcome of a stored answer for a caller
+// with args.
+func decodeAnswer(e cache.Entry, args map[string]any) (*fetched, error) {
+	var a storedAnswer
+	if err := json.Unmarshal(e.Value, &a); err != nil {
+		return nil, err
+	}
+	sent := a.Sent
+	if sent == nil {
+		sent = map[string]any{}
+	}
+	if v, ok := args[ArgFields]; ok {
+		sent[ArgFields] = v
+	}
+	resp := &runtime.Response{Status: a.Status, Data: a.Data, Enveloped: true, RequestID: a.RequestID,
+		Pagination: a.Pagination, Meta: a.Meta, Extra: a.Extra}
+	return &fetched{sent: sent, resp: resp, from: &servedFrom{cached: true, at: e.StoredAt, version: e.Version}}, nil
+}
+
+// estimateCached fills e for a call the cache would answer now: it
+// costs 0 and always fits. It reports whether it did.
+func (b *Toolbox) estimateCached(ctx context.Context, e *Estimate, args map[string]any) bool {
+	entry, ok := b.Cached(ctx, e.Tool, args)
+	if !ok {
+		return false
+	}
+	at := entry.StoredAt
+	e.WorstCase, e.Allowed, e.Cached, e.CachedAt = 0, true, true, &at
+	e.Note = fmt.Sprintf("tollgate has this answer stored (from %s, the API's data has not been refreshed since): the call would cost 0. With fresh: true it would call the API and cost up to its worst case again.",
+		at.UTC().Format(time.RFC3339))
+	if b.budget != nil {
+		st := b.budget.Status()
+		e.Budget = &st
+	}
+	return true
+}

@@ -1,0 +1,373 @@
+package tools_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/cache"
+	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/sandbox"
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// fakeFreshness stands in for GET /v1/system/freshness until the
+// sandbox serves it: the ready date is set by the test.
+type fakeFreshness struct {
+	mu    sync.Mutex
+	ready string
+}
+
+func (f *fakeFreshness) Freshness(context.Context) (cache.Freshness, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return cache.Freshness{LatestReadyDate: f.ready, LatestScheduledDate: f.ready}, nil
+}
+
+func (f *fakeFreshness) set(d string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ready = d
+}
+
+// cachedEnv is newEnv with a memory cache on the env's fake clock.
+func cachedEnv(t *testing.T, cfg envConfig, cc cache.Config) (*env, *fakeFreshness) {
+	t.Helper()
+	if cfg.clock == nil {
+		cfg.clock = newFakeClock()
+	}
+	src := &fakeFreshness{ready: "2026-08-24"}
+	cc.Now = cfg.clock.Now
+	if cc.Freshness == nil {
+		cc.Freshness = src
+	}
+	if cc.Backend == nil {
+		cc.Backend = cache.NewMemory(8 << 20).WithClock(cfg.clock.Now)
+	}
+	c, err := cache.New(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.box.Cache = c
+	return newEnv(t, cfg), src
+}
+
+func metering(t *testing.T, sc map[string]any) map[string]any {
+	t.Helper()
+	return obj(t, sc, "metering")
+}
+
+func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
+	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	args := map[string]any{"search": "coffee", "limit": 20, "sortBy": "reach"}
+	first := callOK(t, e, "search_ads", args)
+	if m := metering(t, first); m["cached"] != nil || num(t, m, "cost") != 20 {
+		t.Fatalf("first call metering = %s", mustJSON(m))
+	}
+	spent, requests := e.ctrl.Status().RunSpent, e.sb.Requests()
+
+	// The same question in another form: arguments in another order,
+	// the default platform made explicit, other fields.
+	again := callOK(t, e, "search_ads", map[string]any{"sortBy": "reach", "limit": 20.0, "search": "coffee", "platform": "all",
+		tools.ArgFields: []any{"*"}})
+	m := metering(t, again)
+	if m["cached"] != true || num(t, m, "cost") != 0 || m["cachedAt"] != e.clock.Now().Format(time.RFC3339Nano) {
+		t.Errorf("repeat metering = %s; want cached, cost 0, cachedAt the first call's time", mustJSON(m))
+	}
+	if e.sb.Requests() != requests || e.ctrl.Status().RunSpent != spent {
+		t.Errorf("a hit reached the API (%d requests) or was charged (%d spent)", e.sb.Requests()-requests, e.ctrl.Status().RunSpent-spent)
+	}
+	if len(rows(t, again)) != 20 || mustJSON(rows(t, again)[0].(map[string]any)["id"]) != mustJSON(rows(t, first)[0].(map[string]any)["id"]) {
+		t.Error("the cached answer is not the first one")
+	}
+	if _, full := rows(t, again)[0].(map[string]any)["audience"].(map[string]any)["targetedCountries"]; !full {
+		t.Error("a hit with fields [\"*\"] did not get every field: the stored answer should be the API's, before projection")
+	}
+	if obj(t, again, "nextPage")["page"] != 2.0 || obj(t, again, "pagination")["hasMore"] != true {
+		t.Errorf("a hit lost its paging: %s", mustJSON(again["nextPage"]))
+	}
+
+	// fresh: true calls the API and charges; the next plain call is
+	// served that new answer.
+	fresh := callOK(t, e, "search_ads", with(args, tools.ArgFresh, true))
+	if m := metering(t, fresh); m["cached"] != nil || num(t, m, "cost") != 20 {
+		t.Errorf("fresh call metering = %s", mustJSON(m))
+	}
+	if _, ok := obj(t, fresh, "nextPage")[tools.ArgFresh]; ok {
+		t.Error("nextPage of a fresh call repeats fresh: following pages would never be served from the cache")
+	}
+	after := callOK(t, e, "search_ads", args)
+	if metering(t, after)["cached"] != true || e.ctrl.Status().RunSpent != spent+20 {
+		t.Errorf("after a fresh call: %s, spent %d", mustJSON(after["metering"]), e.ctrl.Status().RunSpent-spent)
+	}
+	// A different question is a miss.
+	if m := metering(t, callOK(t, e, "search_ads", with(args, "page", 2))); m["cached"] != nil {
+		t.Error("page 2 was served page 1's answer")
+	}
+}
+
+func TestCachedAnswersEndWhenTheDataIsRefreshedOrTheTTLPasses(t *testing.T) {
+	e, src := cachedEnv(t, envConfig{}, cache.Config{TTL: 2 * time.Hour, CheckEvery: time.Minute})
+	args := map[string]any{"search": "coffee", "limit": 5}
+	callOK(t, e, "search_ads", args)
+	e.clock.Advance(10 * time.Minute)
+	if metering(t, callOK(t, e, "search_ads", args))["cached"] != true {
+		t.Fatal("not cached ten minutes later with no refresh")
+	}
+	src.set("2026-08-25")
+	e.clock.Advance(time.Minute)
+	if metering(t, callOK(t, e, "search_ads", args))["cached"] != nil {
+		t.Fatal("an answer from before the data refresh was served")
+	}
+	hit := callOK(t, e, "search_ads", args)
+	if metering(t, hit)["cached"] != true {
+		t.Fatal("the answer after the refresh was not stored")
+	}
+	if notes := mustJSON(hit["notes"]); !strings.Contains(notes, "2026-08-25") || !strings.Contains(notes, "fresh: true") {
+		t.Errorf("a hit's note does not say what data it holds and how to refresh it: %s", notes)
+	}
+	e.clock.Advance(2 * time.Hour)
+	if metering(t, callOK(t, e, "search_ads", args))["cached"] != nil {
+		t.Error("served after its TTL")
+	}
+}
+
+func TestWritesDropTheListsTheyChange(t *testing.T) {
+	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	list := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100})
+	total := num(t, obj(t, list, "pagination"), "total")
+	bt := rows(t, list)[0].(map[string]any)["id"].(string)
+	callOK(t, e, "get_brandtracker", map[string]any{"brandtrackerId": bt})
+	callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 1})
+	if metering(t, callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100}))["cached"] != true {
+		t.Fatal("the list was not cached")
+	}
+
+	// Track a brand the workspace does not track yet.
+	_, shops := e.call(t, "search_shops", map[string]any{"search": "coffee", "limit": 32})
+	created := false
+	for _, r := range rows(t, shops) {
+		res, sc := e.call(t, "create_brandtracker", map[string]any{"shopId": r.(map[string]any)["id"]})
+		if res.IsError {
+			t.Fatalf("create: %s", mustJSON(sc))
+		}
+		if sc["more"].(map[string]any)["created"] == true {
+			created = true
+			break
+		}
+	}
+	if !created {
+		t.Fatal("every coffee shop is tracked already")
+	}
+	after := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100})
+	if metering(t, after)["cached"] != nil || num(t, obj(t, after, "pagination"), "total") != total+1 {
+		t.Errorf("after a create the list is %s with total %v, want a new call with %d", mustJSON(after["metering"]), obj(t, after, "pagination")["total"], total+1)
+	}
+	if metering(t, callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 1}))["cached"] != true {
+		t.Error("a brandtracker write dropped cached ads, which it does not change")
+	}
+
+	callOK(t, e, "delete_brandtracker", map[string]any{"brandtrackerId": bt})
+	res, sc := e.call(t, "get_brandtracker", map[string]any{"brandtrackerId": bt})
+	wantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
+	if after := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100}); num(t, obj(t, after, "pagination"), "total") != total {
+		t.Errorf("after the delete the list has total %v, want %d", obj(t, after, "pagination")["total"], total)
+	}
+}
+
+func TestFailuresAndIncompleteAnswersAreNotCached(t *testing.T) {
+	t.Run("errors", func(t *testing.T) {
+		e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+		for range 2 {
+			res, sc := e.call(t, "get_ad", map[string]any{"adId": "facebook_404"})
+			wantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
+		}
+		if st := e.box.CacheView(context.Background()); st.Stores != 0 || st.Hits != 0 {
+			t.Errorf("a 404 was stored: %+v", st.Stats)
+		}
+	})
+	t.Run("fitted to the budget", func(t *testing.T) {
+		e, _ := cachedEnv(t, envConfig{budget: &budget.Config{MaxCredits: 25}}, cache.Config{})
+		callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20})
+		sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20, "page": 2})
+		if len(rows(t, sc)) != 5 {
+			t.Fatalf("the second page was not fitted: %d rows", len(rows(t, sc)))
+		}
+		if st := e.box.CacheView(context.Background()); st.Stores != 1 {
+			t.Errorf("stores = %d; the fitted page (5 of 20 rows) must not be stored as page 2", st.Stores)
+		}
+	})
+	t.Run("truncated", func(t *testing.T) {
+		e, _ := cachedEnv(t, envConfig{box: tools.Config{MaxResultBytes: 4096}}, cache.Config{})
+		args := map[string]any{"search": "coffee", "limit": 20, tools.ArgFields: []any{"*"}}
+		if sc := callOK(t, e, "search_ads", args); sc["truncated"] == nil {
+			t.Fatal("not truncated")
+		}
+		if metering(t, callOK(t, e, "search_ads", args))["cached"] != nil {
+			t.Error("a truncated answer was stored")
+		}
+	})
+}
+
+func TestCachedAnswersStayInTheirWorkspace(t *testing.T) {
+	clk := newFakeClock()
+	c, err := cache.New(cache.Config{Now: clk.Now, Backend: cache.NewMemory(1 << 20).WithClock(clk.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	ts := httptest.NewServer(sb)
+	defer ts.Close()
+	box := func(key string) *tools.Toolbox {
+		cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key))
+		b, err := tools.NewToolbox(tools.Config{Catalogue: builtIn(), Client: cl, Cache: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b := box(sb.NewWorkspace(sandbox.Credits{})), box(sb.NewWorkspace(sandbox.Credits{}))
+	args := map[string]any{"limit": 5}
+	if r := a.Call(context.Background(), "list_brandtrackers", args); r.IsError {
+		t.Fatal(string(r.JSON()))
+	}
+	r := b.Call(context.Background(), "list_brandtrackers", args)
+	if s, ok := r.Structured.(*tools.Success); !ok || s.Metering.Cached {
+		t.Errorf("another workspace was served the first one's brandtrackers: %s", r.JSON())
+	}
+}
+
+// gate holds requests to one path until opened, counting them.
+type gate struct {
+	next    http.Handler
+	path    string
+	open    chan struct{}
+	arrived atomic.Int64
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == g.path {
+		g.arrived.Add(1)
+		<-g.open
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// TestConcurrentIdenticalCallsMakeOneRequest runs 16 identical calls at
+// once (under -race in CI): one API request, one reservation, one
+// charge, and every caller gets the answer.
+func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
+	for _, withCache := range []bool{false, true} {
+		name := map[bool]string{false: "dedupe alone", true: "with the cache"}[withCache]
+		t.Run(name, func(t *testing.T) {
+			sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+			g := &gate{next: sb, path: "/v1/ads", open: make(chan struct{})}
+			ts := httptest.NewServer(g)
+			defer ts.Close()
+			key := sb.NewWorkspace(sandbox.Credits{})
+			var cl *runtime.Client
+			ctrl, _ := budget.New(budget.Config{MaxCredits: 1000, Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return cl.Usage(ctx) })})
+			cl, _ = runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key), runtime.WithObserver(ctrl))
+			cfg := tools.Config{Catalogue: builtIn(), Client: cl, Budget: ctrl}
+			if withCache {
+				cfg.Cache, _ = cache.New(cache.Config{})
+			}
+			box, err := tools.NewToolbox(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 16
+			results := make(chan *tools.Result, n)
+			for i := range n {
+				go func() {
+					args := map[string]any{"search": "coffee", "limit": 10}
+					if i%2 == 1 {
+						args[tools.ArgFields] = []any{"id"} // another view of the same call
+					}
+					results <- box.Call(context.Background(), "search_ads", args)
+				}()
+			}
+			waitUntil(t, "one request at the API and 15 callers waiting", func() bool {
+				return g.arrived.Load() == 1 && box.CacheView(context.Background()).Waiting == n-1
+			})
+			if st := ctrl.Status(); st.InFlight != 10 {
+				t.Errorf("in flight while the call runs: %d credits, want one reservation of 10", st.InFlight)
+			}
+			close(g.open)
+			shared := 0
+			for range n {
+				r := <-results
+				s, ok := r.Structured.(*tools.Success)
+				if !ok {
+					t.Fatalf("a caller failed: %s", r.JSON())
+				}
+				if countData(r) != 10 {
+					t.Errorf("a caller got %d rows", countData(r))
+				}
+				if s.Metering.Shared {
+					shared++
+					if *s.Metering.Cost != 0 {
+						t.Errorf("a shared answer says it cost %d", *s.Metering.Cost)
+					}
+				}
+			}
+			if g.arrived.Load() != 1 || shared != n-1 {
+				t.Errorf("%d API requests, %d shared answers; want 1 and %d", g.arrived.Load(), shared, n-1)
+			}
+			if st := ctrl.Status(); st.RunSpent != 10 || st.InFlight != 0 || sb.Spent(key) != 10 {
+				t.Errorf("spent %d (sandbox %d), in flight %d; want one charge of 10", st.RunSpent, sb.Spent(key), st.InFlight)
+			}
+		})
+	}
+}
+
+func TestEstimateAndBudgetKnowTheCache(t *testing.T) {
+	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	args := map[string]any{"search": "coffee", "limit": 20}
+	est := callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": args})
+	if est["cached"] != nil || num(t, est, "worstCase") != 20 {
+		t.Fatalf("before the call: %s", mustJSON(est))
+	}
+	callOK(t, e, "search_ads", args)
+	est = callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": with(args, tools.ArgFields, []any{"id"})})
+	if est["cached"] != true || num(t, est, "worstCase") != 0 || est["allowed"] != true || est["cachedAt"] == nil {
+		t.Errorf("a call the cache answers is estimated %s; want 0 and cached", mustJSON(est))
+	}
+	est = callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": with(args, tools.ArgFresh, true)})
+	if est["cached"] != nil || num(t, est, "worstCase") != 20 {
+		t.Errorf("a fresh call is estimated %s; want its worst case", mustJSON(est))
+	}
+	callOK(t, e, "search_ads", args)
+	view := callOK(t, e, "get_budget", nil)
+	c := obj(t, view, "cache")
+	if c["enabled"] != true || num(t, c, "hits") != 1 || num(t, c, "creditsSaved") != 20 || num(t, c, "entries") != 1 {
+		t.Errorf("get_budget cache = %s", mustJSON(c))
+	}
+	// Without a cache the estimate is the worst case, and get_budget says
+	// there is no cache.
+	plain := newEnv(t, envConfig{})
+	if est := callOK(t, plain, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": args}); est["cached"] != nil {
+		t.Errorf("no cache, yet %s", mustJSON(est))
+	}
+	if c := obj(t, callOK(t, plain, "get_budget", nil), "cache"); c["enabled"] != false || c["dedupe"] != true {
+		t.Errorf("get_budget without a cache: %s", mustJSON(c))
+	}
+}
+
+// waitUntil polls cond (yielding a millisecond at a time) until it holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
