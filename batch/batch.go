@@ -60,6 +60,17 @@
 // is made (and charged) again. While a run has the file open it holds an
 // exclusive lock on it, so two runs cannot interleave their lines.
 //
+// # Identical calls
+//
+// Jobs that make the same call (the same tool, and arguments that ask
+// the API the same thing, whatever their order or whether defaults are
+// written out: [tools.Toolbox.CallKey]) run once. The first such id
+// makes the call; every other id gets its own line with the same result,
+// "sameAs" naming the id that made it and metering saying cost 0 and
+// shared. A resumed run writes such ids from the line already there,
+// without a call. With the toolbox's cache, calls answered from it are
+// free and are not held back by the budget.
+//
 // # Budget
 //
 // The budget controller never lets a call exceed the run cap or the floor,
@@ -119,6 +130,9 @@ type Record struct {
 	Error *runtime.Advice `json:"error,omitempty"`
 	// Budget is the budget's state at the failure.
 	Budget *budget.Status `json:"budget,omitempty"`
+	// SameAs is the id of the identical call of the batch whose answer
+	// this is: the call was made once, for that id (see dedupe.go).
+	SameAs json.RawMessage `json:"sameAs,omitempty"`
 }
 
 // Defaults of Options.
@@ -207,6 +221,9 @@ type Summary struct {
 	Failed int
 	// Skipped is the ids that were already done when the run started.
 	Skipped int
+	// Deduplicated is the ids of Done written from the answer of an
+	// identical call of the batch, without a call of their own.
+	Deduplicated int
 	// Left is the ids not done (a crawl: the estimated pages left, at
 	// least 1 when it stopped early).
 	Left int

@@ -37,12 +37,11 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 		conc = DefaultConcurrency
 	}
 	r.total = len(jobs)
-	var queue []Job
-	for _, j := range jobs {
-		if out.Done(j.ID) {
-			r.skipped++
-		} else {
-			queue = append(queue, j)
+	queue, dd, fromDone, skipped := plan(box, jobs, out) // identical calls run once (dedupe.go)
+	r.skipped = skipped
+	for _, s := range fromDone {
+		if err := r.writeSame(s.job, s.leader); err != nil && r.writeErr == nil {
+			r.writeErr = err
 		}
 	}
 	r.progress()
@@ -88,6 +87,13 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 			if r.handle(res.job.ID, res.job.Tool, nil, res.res, res.settledAt) {
 				queue = append([]Job{res.job}, queue...)
 			}
+			if out.Done(res.job.ID) {
+				for _, f := range dd.take(res.job.ID) {
+					if err := r.writeSame(f, res.job.ID); err != nil && r.writeErr == nil {
+						r.writeErr = err
+					}
+				}
+			}
 			if len(results) == 0 {
 				r.sync()
 			}
@@ -126,6 +132,7 @@ type runner struct {
 	costs  int64 // charged, from results' metering (used without a budget)
 
 	total, skipped, done, failed, retry int
+	deduped                             int // ids written from an identical call's line
 	inflight                            int
 	pending                             int64 // worst case of our metered calls in flight
 	settled                             int   // our metered calls finished so far
@@ -190,6 +197,9 @@ func (r *runner) check(tool string, args map[string]any) (int64, verdict, *tools
 	t, ok := r.box.Catalogue().Lookup(tool)
 	if !ok || t.Operation == "" {
 		return 0, verdictGo, nil
+	}
+	if _, cached := r.box.Cached(context.Background(), tool, args); cached {
+		return 0, verdictGo, nil // answered from the cache, for free
 	}
 	ask := t.Ask(args)
 	ask.NoFit = true
@@ -325,7 +335,7 @@ func (r *runner) progress() {
 func (r *runner) summary() Summary {
 	s := Summary{
 		Total: r.total, Done: r.done, Failed: r.failed, Skipped: r.skipped, Retry: r.retry,
-		Spent: r.spent(), Halt: r.halt, Fatal: r.fatal, Elapsed: r.now().Sub(r.start),
+		Spent: r.spent(), Halt: r.halt, Fatal: r.fatal, Elapsed: r.now().Sub(r.start), Deduplicated: r.deduped,
 	}
 	if r.ctrl != nil {
 		st := r.ctrl.Status()

@@ -270,7 +270,7 @@ func (c *Cache) Version(ctx context.Context) string {
 	f, err := c.cfg.Freshness.Freshness(qctx)
 	if err != nil {
 		if c.fresh.failed(now) {
-			c.log.LogAttrs(ctx, slog.LevelWarn, "cache: cannot learn the data's freshness; cached answers are bounded by the TTL alone until it answers",
+			c.log.LogAttrs(ctx, slog.LevelInfo, "cache: cannot learn the data's freshness; cached answers are bounded by the TTL alone until it answers",
 				slog.String("err", err.Error()), slog.Duration("ttl", c.cfg.TTL))
 		}
 		v, _ := c.fresh.state(now)

@@ -261,3 +261,21 @@ func (b *Toolbox) CacheView(ctx context.Context) *CacheView {
 	}
 	return v
 }
+
+// CallKey returns a key that is the same for two calls of the named tool
+// that ask the API the same question and show the answer the same way:
+// the order of arguments and of fields, defaults made explicit and the
+// order of sets do not matter (a batch runs such calls once). ok is
+// false for an unknown tool.
+func (b *Toolbox) CallKey(name string, args map[string]any) (key string, ok bool) {
+	t, found := b.cat.Lookup(name)
+	if !found {
+		return "", false
+	}
+	fields, _ := fieldsArg(args)
+	fields = slices.Clone(fields)
+	slices.Sort(fields)
+	fresh, _ := args[ArgFresh].(bool)
+	key, err := cache.Key(name, t.normalArgs(args), fields, fresh)
+	return key, err == nil
+}

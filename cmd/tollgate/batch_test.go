@@ -53,7 +53,7 @@ func startBatchAPI(t *testing.T, latency time.Duration) *batchAPI {
 	t.Helper()
 	a := &batchAPI{sb: sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}, Faults: sandbox.Faults{Latency: latency}})}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/usage" && r.URL.Path != "/v1/openapi.json" {
+		if r.URL.Path != "/v1/usage" && r.URL.Path != "/v1/openapi.json" && r.URL.Path != "/v1/system/freshness" {
 			a.calls.Add(1)
 		}
 		rec := &statusRecorder{ResponseWriter: w}

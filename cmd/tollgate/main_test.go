@@ -281,7 +281,13 @@ func TestServeStdioSubprocess(t *testing.T) {
 	if res.IsError || !strings.Contains(textOf(res), "limit lowered from 20 to 10") {
 		t.Fatalf("second page should be fitted to the 10 credits left: %s", textOf(res))
 	}
+	// The first page again is answered from the cache, for free; a new
+	// page halts at the cap.
 	res = callTool(t, ctx, mc, "search_ads", map[string]any{"search": "coffee"})
+	if res.IsError || !strings.Contains(textOf(res), `"cached":true`) {
+		t.Fatalf("the first page again should come from the cache: %s", textOf(res))
+	}
+	res = callTool(t, ctx, mc, "search_ads", map[string]any{"search": "coffee", "page": 3})
 	var f struct {
 		Error struct{ Code, Source string } `json:"error"`
 	}

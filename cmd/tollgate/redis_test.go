@@ -163,8 +163,10 @@ func TestBatchRunsShareOneCapThroughRedis(t *testing.T) {
 		results[i].out = filepath.Join(d, "out.jsonl")
 		c, _, stderr := batchCLI(api, "")
 		results[i].stderr = stderr
+		// --no-cache: with the cache (shared through the same Redis) one
+		// process would be answered the other's pages; this is about the cap.
 		args := []string{"batch", "--in", in, "--out", results[i].out, "--max-credits", "55", "--concurrency", "3",
-			"--progress-every", "0", "--budget-redis", url, "--budget-name", name}
+			"--progress-every", "0", "--budget-redis", url, "--budget-name", name, "--no-cache"}
 		wg.Go(func() { results[i].code = run(context.Background(), c, args) })
 	}
 	wg.Wait()

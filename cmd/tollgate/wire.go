@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
@@ -57,6 +59,11 @@ type stackFlags struct {
 	budgetRedis    string
 	budgetRedisEnv string
 	budgetName     string
+	// The response cache (cache.go): off, TTL, Redis URL, memory bound.
+	noCache    bool
+	cacheTTL   time.Duration
+	cacheRedis string
+	cacheBytes int64
 	// noTools skips loading the catalogue (tollgate usage).
 	noTools bool
 	// getenv reads the environment; nil means os.Getenv.
@@ -78,6 +85,7 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.budgetRedis, "budget-redis", "", "share the budget (spend, calls in flight, balance) with every tollgate process using this Redis and --budget-name: "+
 		"redis://[user:password@]host[:port][/db], rediss://... or unix:///path (default $"+envBudgetRedis+")")
 	fs.StringVar(&f.budgetName, "budget-name", "default", "with --budget-redis: the shared budget's name; its spend stays in Redis after the run, so use a new name to start a new cap")
+	f.registerCache(fs)
 	getenv := f.getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -94,7 +102,9 @@ type stack struct {
 	BaseURL string
 	// Store is the shared budget's store with --budget-redis, else nil.
 	Store *budget.RedisStore
-	log   *slog.Logger
+	// cacheCloser closes the Redis cache backend, if any.
+	cacheCloser io.Closer
+	log         *slog.Logger
 	// Balance is the first usage answer, nil when it failed.
 	Usage    *runtime.Usage
 	UsageErr error
@@ -103,6 +113,9 @@ type stack struct {
 // Close releases this process's share of a Redis budget and stops the
 // embedded sandbox, if any.
 func (s *stack) Close() {
+	if s.cacheCloser != nil {
+		_ = s.cacheCloser.Close()
+	}
 	if s.Store != nil {
 		if err := s.Store.Close(); err != nil && s.log != nil {
 			s.log.Warn("could not release this process's share of the shared budget", "err", err)
@@ -196,7 +209,12 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		st.Close()
 		return nil, usageErrorf("%v", err)
 	}
-	box, err := tools.NewToolbox(tools.Config{Catalogue: cat, Client: client, Budget: ctrl, MaxResultBytes: f.maxResult, Logger: log})
+	tc := tools.Config{Catalogue: cat, Client: client, Budget: ctrl, MaxResultBytes: f.maxResult, Logger: log}
+	if err := f.wireCache(ctx, st, &tc, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	box, err := tools.NewToolbox(tc)
 	if err != nil {
 		st.Close()
 		return nil, usageErrorf("%v", err)
