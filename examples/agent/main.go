@@ -25,6 +25,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/agent"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -42,6 +43,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	question := fs.String("q", defaultQuestion, "the research question")
+	then := fs.String("then", strings.Join([]string{followUpTopAd, followUpAdvertiser, followUpCompare}, "|"),
+		"follow-up questions, separated by |, each asked in a new conversation after the first (\"\" for none)")
+	noCache := fs.Bool("no-cache", false, "call the API for every tool call, repeats included (no cache, no sharing of identical calls)")
 	fake := fs.Bool("fake", false, "use a tiny scripted model instead of an LLM (no endpoint needed)")
 	model := fs.String("model", envOr("OPENAI_MODEL", "gpt-4o-mini"), "the model to ask (default $OPENAI_MODEL or gpt-4o-mini)")
 	maxCredits := fs.Int64("max-credits", 100, "the most credits this run may spend")
@@ -57,8 +61,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if err := ask(ctx, config{question: *question, fake: *fake, model: *model, maxCredits: *maxCredits,
-		maxTurns: *maxTurns, sandbox: *useSandbox}, log, stdout, stderr); err != nil {
+	questions := []string{*question}
+	for _, q := range strings.Split(*then, "|") {
+		if q = strings.TrimSpace(q); q != "" {
+			questions = append(questions, q)
+		}
+	}
+	if _, err := ask(ctx, config{questions: questions, fake: *fake, model: *model, maxCredits: *maxCredits,
+		maxTurns: *maxTurns, sandbox: *useSandbox, noCache: *noCache}, log, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "agent:", err)
 		return 1
 	}
@@ -66,7 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type config struct {
-	question   string
+	questions  []string // asked one after the other, each in a new conversation
+	noCache    bool
 	fake       bool
 	model      string
 	maxCredits int64
@@ -74,19 +85,26 @@ type config struct {
 	sandbox    bool
 }
 
-func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Writer) error {
+// session is what a run of the questions gave.
+type session struct {
+	answers []string
+	spent   int64 // credits charged
+	cached  int64 // tool calls answered from the cache
+}
+
+func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Writer) (*session, error) {
 	// Where the API is: the embedded sandbox, or the real one.
 	baseURL, key := os.Getenv("TRENDTRACK_BASE_URL"), os.Getenv("TRENDTRACK_API_KEY")
 	if cfg.sandbox {
 		sb, err := sandbox.Start("127.0.0.1:0", sandbox.Config{})
 		if err != nil {
-			return fmt.Errorf("start the sandbox: %w", err)
+			return nil, fmt.Errorf("start the sandbox: %w", err)
 		}
 		defer sb.Close()
 		baseURL, key = sb.URL, sandbox.DemoKey
 		fmt.Fprintf(stderr, "sandbox: TrendTrack API simulator at %s\n", sb.URL)
 	} else if key == "" {
-		return errors.New("-sandbox=false needs TRENDTRACK_API_KEY (and optionally TRENDTRACK_BASE_URL)")
+		return nil, errors.New("-sandbox=false needs TRENDTRACK_API_KEY (and optionally TRENDTRACK_BASE_URL)")
 	}
 	if baseURL == "" {
 		baseURL = runtime.DefaultBaseURL
@@ -97,7 +115,7 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 	if !cfg.fake {
 		c, err := agent.ClientFromEnv()
 		if err != nil {
-			return fmt.Errorf("%w (or pass -fake to use the scripted model)", err)
+			return nil, fmt.Errorf("%w (or pass -fake to use the scripted model)", err)
 		}
 		chat = c
 	} else {
@@ -113,41 +131,63 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) }),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client, err = runtime.New(runtime.WithBaseURL(baseURL), runtime.WithAPIKey(key),
 		runtime.WithObserver(ctrl), runtime.WithLogger(log), runtime.WithUserAgent("tollgate-example-agent"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := ctrl.Refresh(ctx); err != nil {
 		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", err)
 	}
-	box, err := tools.NewToolbox(tools.Config{
-		Catalogue: tools.Load(ctx, client, tools.LoadOptions{Logger: log}),
-		Client:    client, Budget: ctrl, Logger: log,
-	})
+	tc := tools.Config{Catalogue: tools.Load(ctx, client, tools.LoadOptions{Logger: log}), Client: client, Budget: ctrl, Logger: log}
+	if cfg.noCache {
+		tc.NoDedupe = true
+	} else {
+		// Answers of paid reads are kept until the API's data is refreshed:
+		// a repeated call is free.
+		if tc.Cache, err = cache.New(cache.Config{Freshness: tools.FreshnessSource(client), Logger: log}); err != nil {
+			return nil, err
+		}
+	}
+	box, err := tools.NewToolbox(tc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	r := &agent.Runner{Client: chat, Model: cfg.model, Box: box, MaxTurns: cfg.maxTurns, Logger: log,
 		OnEvent: func(e agent.Event) { printEvent(stderr, e) }}
-	fmt.Fprintf(stderr, "question: %s\nmodel: %s, budget: %d credits, %d tools\n\n", cfg.question, cfg.model, cfg.maxCredits, box.Catalogue().Len())
-	out, err := r.Run(ctx, cfg.question)
-	if err != nil {
-		return err
+	fmt.Fprintf(stderr, "model: %s, budget: %d credits, %d tools, cache %s\n", cfg.model, cfg.maxCredits, box.Catalogue().Len(), map[bool]string{false: "on", true: "off"}[cfg.noCache])
+	s := &session{}
+	for i, q := range cfg.questions {
+		fmt.Fprintf(stderr, "\nquestion %d: %s\n", i+1, q)
+		out, err := r.Run(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		s.answers = append(s.answers, out.Answer)
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintln(stdout, out.Answer)
+		fmt.Fprintf(stderr, "stopped: %s after %d turns and %d tool calls; %d credits spent", out.Reason, out.Turns, out.ToolCalls, out.Spent)
+		if out.Halt != nil {
+			fmt.Fprintf(stderr, " (halt: %s)", out.Halt.Code)
+		}
+		fmt.Fprintln(stderr)
 	}
-	fmt.Fprintln(stdout, out.Answer)
-	fmt.Fprintf(stderr, "\nstopped: %s after %d turns and %d tool calls; %d credits spent", out.Reason, out.Turns, out.ToolCalls, out.Spent)
-	if out.Budget != nil && out.Budget.RunCap != nil {
-		fmt.Fprintf(stderr, " of a %d-credit cap", *out.Budget.RunCap)
+	st := ctrl.Status()
+	s.spent = st.RunSpent
+	if v := box.CacheView(ctx); v.Stats != nil {
+		s.cached = v.Hits
 	}
-	if out.Halt != nil {
-		fmt.Fprintf(stderr, " (halt: %s)", out.Halt.Code)
+	fmt.Fprintf(stderr, "\nsession: %d questions; %d credits spent", len(cfg.questions), s.spent)
+	if st.RunCap != nil {
+		fmt.Fprintf(stderr, " of a %d-credit cap", *st.RunCap)
 	}
-	fmt.Fprintln(stderr)
-	return nil
+	fmt.Fprintf(stderr, "; %d calls answered from the cache for free\n", s.cached)
+	return s, nil
 }
 
 // printEvent shows the run's progress on stderr.
