@@ -124,10 +124,12 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) 
 	f, shared, err := s.flight.Do(ctx, fmt.Sprintf("%s|exact=%t|fresh=%t", key, exact, fresh), func(ctx context.Context) (*fetched, error) {
 		f, r := b.answer(ctx, t, args, key, fresh)
 		mine = r
-		return f, nil
+		// The error tells the flight when the leader's own cancellation
+		// ended the call: the others then make it again.
+		return f, f.err
 	})
 	switch {
-	case err != nil: // this caller's context ended while it waited
+	case f == nil: // this caller's context ended while it waited
 		return b.Fail(fmt.Errorf("tools: %s: %w", t.Name, err))
 	case !shared:
 		return mine

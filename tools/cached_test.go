@@ -248,8 +248,20 @@ type gate struct {
 	next    http.Handler
 	path    string
 	open    chan struct{}
+	once    sync.Once
 	arrived atomic.Int64
 }
+
+// newGate serves next through a gate on path; when the test ends the
+// gate opens before the server closes, so a failed test cannot hang.
+func newGate(t *testing.T, next http.Handler, path string) (*gate, *httptest.Server) {
+	g := &gate{next: next, path: path, open: make(chan struct{})}
+	ts := httptest.NewServer(g)
+	t.Cleanup(func() { g.release(); ts.Close() })
+	return g, ts
+}
+
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == g.path {
@@ -267,9 +279,7 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 		name := map[bool]string{false: "dedupe alone", true: "with the cache"}[withCache]
 		t.Run(name, func(t *testing.T) {
 			sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
-			g := &gate{next: sb, path: "/v1/ads", open: make(chan struct{})}
-			ts := httptest.NewServer(g)
-			defer ts.Close()
+			g, ts := newGate(t, sb, "/v1/ads")
 			key := sb.NewWorkspace(sandbox.Credits{})
 			var cl *runtime.Client
 			ctrl, _ := budget.New(budget.Config{MaxCredits: 1000, Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return cl.Usage(ctx) })})
@@ -299,7 +309,7 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 			if st := ctrl.Status(); st.InFlight != 10 {
 				t.Errorf("in flight while the call runs: %d credits, want one reservation of 10", st.InFlight)
 			}
-			close(g.open)
+			g.release()
 			shared := 0
 			for range n {
 				r := <-results
@@ -369,5 +379,39 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestAWaitingCallerOutlivesTheCallerWhoseCallItShares: the first caller
+// cancels while the API holds its request; the one waiting for the same
+// answer makes the call itself and gets it.
+func TestAWaitingCallerOutlivesTheCallerWhoseCallItShares(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	g, ts := newGate(t, sb, "/v1/ads")
+	cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sb.NewWorkspace(sandbox.Credits{})))
+	box, err := tools.NewToolbox(tools.Config{Catalogue: builtIn(), Client: cl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"search": "coffee", "limit": 3}
+	first, cancel := context.WithCancel(context.Background())
+	gone := make(chan *tools.Result, 1)
+	go func() { gone <- box.Call(first, "search_ads", args) }()
+	waitUntil(t, "the first call at the API", func() bool { return g.arrived.Load() == 1 })
+	second := make(chan *tools.Result, 1)
+	go func() { second <- box.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the second caller to wait", func() bool { return box.CacheView(context.Background()).Waiting == 1 })
+	cancel()
+	if r := <-gone; !r.IsError || r.Advice.Code != runtime.CodeCanceled {
+		t.Fatalf("the cancelled caller got %s", r.JSON())
+	}
+	waitUntil(t, "the second caller's own request", func() bool { return g.arrived.Load() == 2 })
+	g.release()
+	r := <-second
+	if r.IsError || countData(r) != 3 {
+		t.Fatalf("the caller that stayed got %s", r.JSON())
+	}
+	if r.Structured.(*tools.Success).Metering.Shared {
+		t.Error("its answer says shared, but it made the call")
 	}
 }
