@@ -32,12 +32,11 @@ type simResult struct {
 	pace                      runtime.Pace
 }
 
-// fraction is the achieved rate over the allowed one: the time the calls
-// took at best (the burst at once, then one per 1/rate) over the time
-// they took.
+// fraction is the achieved rate over the allowed one: the calls made
+// over what the server would have accepted in the same time (the burst,
+// then rate per second).
 func (r simResult) fraction(c simConfig) float64 {
-	best := float64(c.calls-c.burst) / c.rate
-	return best / r.elapsed.Seconds()
+	return float64(r.calls) / (float64(c.burst) + c.rate*r.elapsed.Seconds())
 }
 
 type simEvent struct {
