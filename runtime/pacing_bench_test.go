@@ -21,10 +21,12 @@ import (
 //
 //   - rate-fraction: calls made over what the server would have accepted
 //     in the same time (burst + 10/s × elapsed);
+//
 //   - 429-fraction: requests answered 429 over all requests;
+//
 //   - failed: calls that ended in an error (429s past the retry limit).
 //
-//	go test -run='^$' -bench=PacingSandbox -benchtime=1x -count=5 ./runtime/
+//     go test -run='^$' -bench=PacingSandbox -benchtime=1x -count=5 ./runtime/
 func BenchmarkPacingSandbox(b *testing.B) {
 	for _, mode := range []struct {
 		name string
