@@ -26,6 +26,13 @@
 // outcome and the current time and returns how long to wait. Only Client.Do
 // actually waits, through an injectable Clock, and every wait is reported to
 // the observers first. A cancelled context ends any wait at once.
+//
+// # Pacing
+//
+// Every attempt first takes its turn at the server's pace, read from the
+// rate-limit headers (ParseRateLimit) and kept in a PacingState, which
+// several processes may share; a 429's Retry-After becomes the wake-up
+// time of every caller. See Pace for the model.
 package runtime
 
 import (
