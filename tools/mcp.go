@@ -135,7 +135,7 @@ func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
 		args := req.GetArguments()
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
 			p := &progress{
-				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken,
+				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken, tool: calledTool(t, args),
 				every: f.o.ProgressEvery, tick: f.o.ProgressTick, now: f.o.Now, log: f.o.Logger,
 				done: make(chan struct{}),
 			}
@@ -173,6 +173,17 @@ func (f *mcpFace) handler(t *Tool) server.ToolHandlerFunc {
 	}
 }
 
+// calledTool is the name of the tool a call of t runs: t itself, or in
+// dynamic mode the operation call_operation names.
+func calledTool(t *Tool, args map[string]any) string {
+	if t.Name == ToolCallOperation {
+		if name, ok := args["name"].(string); ok && name != "" {
+			return name
+		}
+	}
+	return t.Name
+}
+
 // toMCP renders a Result: structuredContent plus the same JSON as text.
 func toMCP(r *Result) *mcp.CallToolResult {
 	text := string(r.JSON())
@@ -203,6 +214,7 @@ func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerF
 // notifications, at most one per interval, and repeats a long wait's
 // notification every tick while it lasts.
 type progress struct {
+	tool  string // the tool the model called, named in the messages
 	srv   *server.MCPServer
 	ctx   context.Context
 	token mcp.ProgressToken
@@ -238,9 +250,13 @@ func (p *progress) ObserveWait(_ context.Context, r *runtime.Request, w runtime.
 		p.wg.Add(1)
 	}
 	p.mu.Unlock()
-	why := fmt.Sprintf("%s: %s (HTTP %d)", r.Operation, w.Reason, w.Status)
+	name := p.tool
+	if name == "" {
+		name = r.Operation
+	}
+	why := fmt.Sprintf("%s: %s (HTTP %d)", name, w.Reason, w.Status)
 	if w.Status == 0 {
-		why = fmt.Sprintf("%s: %s", r.Operation, w.Reason)
+		why = fmt.Sprintf("%s: %s", name, w.Reason)
 	}
 	p.send(fmt.Sprintf("%s; waiting %s before retry %d", why, w.Delay.Round(10*time.Millisecond), w.Attempt))
 	if long {
