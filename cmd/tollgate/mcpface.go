@@ -37,6 +37,3 @@ func listenAddr(addr string) (string, error) { return tools.ListenAddr(addr) }
 
 // checkHTTPExposure refuses a non-loopback address without a token.
 func checkHTTPExposure(addr, token string) error { return tools.CheckHTTPExposure(addr, token) }
-
-// isLoopback reports whether host names the loopback interface.
-func isLoopback(host string) bool { return tools.IsLoopback(host) }
