@@ -24,9 +24,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/tollgate-mcp/tollgate/internal/buildinfo"
 )
 
 // Exit codes.
@@ -133,12 +134,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintf(w, "\nStart with: tollgate demo\nRun 'tollgate <command> -h' for its flags. The real API reads %s (and %s).\n", envAPIKey, envBaseURL)
 }
 
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func version() string { return buildinfo.Version() }
 
 func runVersion(_ context.Context, c *cli, _ []string) error {
 	fmt.Fprintln(c.stdout, "tollgate", version())
