@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
@@ -29,6 +26,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	token := fs.String("http-token", "", "bearer token HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
 	mode := fs.String("mode", string(mcpserver.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	confirmAbove := fs.Int64("confirm-above", 0, "ask the user (MCP elicitation) before a call that may spend more than N credits; hosts that cannot ask get such calls fitted to N (0: never ask)")
 	quiet := fs.Bool("quiet", false, "no banner on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: tollgate serve [--sandbox] [--http ADDR] [flags]\n\nServe the TrendTrack API as MCP tools with a credit budget. Reads %s and %s\nunless --sandbox is given.\n\n", envAPIKey, envBaseURL)
@@ -39,6 +37,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	if *confirmAbove < 0 {
+		return usageErrorf("--confirm-above %d: want 0 (never ask) or a number of credits", *confirmAbove)
 	}
 	m := mcpserver.Mode(*mode)
 	if m != mcpserver.ModeStatic && m != mcpserver.ModeDynamic {
@@ -66,7 +67,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Mode: m, Logger: logger})
+	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Mode: m, Logger: logger, ConfirmAbove: *confirmAbove})
 
 	if *httpAddr == "" {
 		if !*quiet {
@@ -76,10 +77,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			}
 			banner(c.stderr, st, &sf, m, transport, "")
 		}
-		stdio := server.NewStdioServer(srv)
-		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
-		err := stdio.Listen(ctx, c.stdin, c.stdout)
-		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
+		// At the end of stdin the calls in flight finish and are answered.
+		err := mcpserver.ServeStdio(ctx, srv, c.stdin, c.stdout)
+		if err == nil || errors.Is(err, context.Canceled) {
 			return nil
 		}
 		return err
