@@ -22,9 +22,10 @@ const (
 	modeDynamic = mcpserver.ModeDynamic
 )
 
-// newMCPServer builds the MCP server over box.
-func newMCPServer(box *tools.Toolbox, m mcpMode, log *slog.Logger) *server.MCPServer {
-	return mcpserver.New(box, mcpserver.Options{Version: version(), Mode: m, Logger: log})
+// newMCPServer builds the MCP server over box; calls whose worst case
+// exceeds confirmAbove credits ask the user first (0: never ask).
+func newMCPServer(box *tools.Toolbox, m mcpMode, confirmAbove int64, log *slog.Logger) *server.MCPServer {
+	return mcpserver.New(box, mcpserver.Options{Version: version(), Mode: m, ConfirmAbove: confirmAbove, Logger: log})
 }
 
 // mcpHTTPHandler serves srv as Streamable HTTP at /mcp, with token
