@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/cache"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -36,75 +37,75 @@ func (f *fakeFreshness) set(d string) {
 	f.ready = d
 }
 
-// cachedEnv is newEnv with a memory cache on the env's fake clock.
-func cachedEnv(t *testing.T, cfg envConfig, cc cache.Config) (*env, *fakeFreshness) {
+// cachedEnv is testenv.New with a memory cache on the env's fake clock.
+func cachedEnv(t *testing.T, cfg testenv.Config, cc cache.Config) (*testenv.Env, *fakeFreshness) {
 	t.Helper()
-	if cfg.clock == nil {
-		cfg.clock = newFakeClock()
+	if cfg.Clock == nil {
+		cfg.Clock = testenv.NewFakeClock()
 	}
 	src := &fakeFreshness{ready: "2026-08-24"}
-	cc.Now = cfg.clock.Now
+	cc.Now = cfg.Clock.Now
 	if cc.Freshness == nil {
 		cc.Freshness = src
 	}
 	if cc.Backend == nil {
-		cc.Backend = cache.NewMemory(8 << 20).WithClock(cfg.clock.Now)
+		cc.Backend = cache.NewMemory(8 << 20).WithClock(cfg.Clock.Now)
 	}
 	c, err := cache.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.box.Cache = c
-	return newEnv(t, cfg), src
+	cfg.Box.Cache = c
+	return testenv.New(t, cfg), src
 }
 
 func metering(t *testing.T, sc map[string]any) map[string]any {
 	t.Helper()
-	return obj(t, sc, "metering")
+	return testenv.Obj(t, sc, "metering")
 }
 
 func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
-	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	e, _ := cachedEnv(t, testenv.Config{}, cache.Config{})
 	args := map[string]any{"search": "coffee", "limit": 20, "sortBy": "reach"}
 	first := callOK(t, e, "search_ads", args)
-	if m := metering(t, first); m["cached"] != nil || num(t, m, "cost") != 20 {
-		t.Fatalf("first call metering = %s", mustJSON(m))
+	if m := metering(t, first); m["cached"] != nil || testenv.Num(t, m, "cost") != 20 {
+		t.Fatalf("first call metering = %s", testenv.MustJSON(m))
 	}
-	spent, requests := e.ctrl.Status().RunSpent, e.sb.Requests()
+	spent, requests := e.Ctrl.Status().RunSpent, e.SB.Requests()
 
 	// The same question in another form: arguments in another order,
 	// the default platform made explicit, other fields.
 	again := callOK(t, e, "search_ads", map[string]any{"sortBy": "reach", "limit": 20.0, "search": "coffee", "platform": "all",
 		tools.ArgFields: []any{"*"}})
 	m := metering(t, again)
-	if m["cached"] != true || num(t, m, "cost") != 0 || m["cachedAt"] != e.clock.Now().Format(time.RFC3339Nano) {
-		t.Errorf("repeat metering = %s; want cached, cost 0, cachedAt the first call's time", mustJSON(m))
+	if m["cached"] != true || testenv.Num(t, m, "cost") != 0 || m["cachedAt"] != e.Clock.Now().Format(time.RFC3339Nano) {
+		t.Errorf("repeat metering = %s; want cached, cost 0, cachedAt the first call's time", testenv.MustJSON(m))
 	}
-	if e.sb.Requests() != requests || e.ctrl.Status().RunSpent != spent {
-		t.Errorf("a hit reached the API (%d requests) or was charged (%d spent)", e.sb.Requests()-requests, e.ctrl.Status().RunSpent-spent)
+	if e.SB.Requests() != requests || e.Ctrl.Status().RunSpent != spent {
+		t.Errorf("a hit reached the API (%d requests) or was charged (%d spent)", e.SB.Requests()-requests, e.Ctrl.Status().RunSpent-spent)
 	}
-	if len(rows(t, again)) != 20 || mustJSON(rows(t, again)[0].(map[string]any)["id"]) != mustJSON(rows(t, first)[0].(map[string]any)["id"]) {
+	if len(testenv.Rows(t, again)) != 20 || testenv.MustJSON(testenv.Rows(t, again)[0].(map[string]any)["id"]) != testenv.MustJSON(testenv.Rows(t, first)[0].(map[string]any)["id"]) {
 		t.Error("the cached answer is not the first one")
 	}
-	if _, full := rows(t, again)[0].(map[string]any)["audience"].(map[string]any)["targetedCountries"]; !full {
+	if _, full := testenv.Rows(t, again)[0].(map[string]any)["audience"].(map[string]any)["targetedCountries"]; !full {
 		t.Error("a hit with fields [\"*\"] did not get every field: the stored answer should be the API's, before projection")
 	}
-	if obj(t, again, "nextPage")["page"] != 2.0 || obj(t, again, "pagination")["hasMore"] != true {
-		t.Errorf("a hit lost its paging: %s", mustJSON(again["nextPage"]))
+	if testenv.Obj(t, again, "nextPage")["page"] != 2.0 || testenv.Obj(t, again, "pagination")["hasMore"] != true {
+		t.Errorf("a hit lost its paging: %s", testenv.MustJSON(again["nextPage"]))
 	}
 
 	// fresh: true calls the API and charges; the next plain call is
 	// served that new answer.
 	fresh := callOK(t, e, "search_ads", with(args, tools.ArgFresh, true))
-	if m := metering(t, fresh); m["cached"] != nil || num(t, m, "cost") != 20 {
-		t.Errorf("fresh call metering = %s", mustJSON(m))
+	if m := metering(t, fresh); m["cached"] != nil || testenv.Num(t, m, "cost") != 20 {
+		t.Errorf("fresh call metering = %s", testenv.MustJSON(m))
 	}
-	if _, ok := obj(t, fresh, "nextPage")[tools.ArgFresh]; ok {
+	if _, ok := testenv.Obj(t, fresh, "nextPage")[tools.ArgFresh]; ok {
 		t.Error("nextPage of a fresh call repeats fresh: following pages would never be served from the cache")
 	}
 	after := callOK(t, e, "search_ads", args)
-	if metering(t, after)["cached"] != true || e.ctrl.Status().RunSpent != spent+20 {
-		t.Errorf("after a fresh call: %s, spent %d", mustJSON(after["metering"]), e.ctrl.Status().RunSpent-spent)
+	if metering(t, after)["cached"] != true || e.Ctrl.Status().RunSpent != spent+20 {
+		t.Errorf("after a fresh call: %s, spent %d", testenv.MustJSON(after["metering"]), e.Ctrl.Status().RunSpent-spent)
 	}
 	// A different question is a miss.
 	if m := metering(t, callOK(t, e, "search_ads", with(args, "page", 2))); m["cached"] != nil {
@@ -113,15 +114,15 @@ func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
 }
 
 func TestCachedAnswersEndWhenTheDataIsRefreshedOrTheTTLPasses(t *testing.T) {
-	e, src := cachedEnv(t, envConfig{}, cache.Config{TTL: 2 * time.Hour, CheckEvery: time.Minute})
+	e, src := cachedEnv(t, testenv.Config{}, cache.Config{TTL: 2 * time.Hour, CheckEvery: time.Minute})
 	args := map[string]any{"search": "coffee", "limit": 5}
 	callOK(t, e, "search_ads", args)
-	e.clock.Advance(10 * time.Minute)
+	e.Clock.Advance(10 * time.Minute)
 	if metering(t, callOK(t, e, "search_ads", args))["cached"] != true {
 		t.Fatal("not cached ten minutes later with no refresh")
 	}
 	src.set("2026-08-25")
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	if metering(t, callOK(t, e, "search_ads", args))["cached"] != nil {
 		t.Fatal("an answer from before the data refresh was served")
 	}
@@ -129,20 +130,20 @@ func TestCachedAnswersEndWhenTheDataIsRefreshedOrTheTTLPasses(t *testing.T) {
 	if metering(t, hit)["cached"] != true {
 		t.Fatal("the answer after the refresh was not stored")
 	}
-	if notes := mustJSON(hit["notes"]); !strings.Contains(notes, "2026-08-25") || !strings.Contains(notes, "fresh: true") {
+	if notes := testenv.MustJSON(hit["notes"]); !strings.Contains(notes, "2026-08-25") || !strings.Contains(notes, "fresh: true") {
 		t.Errorf("a hit's note does not say what data it holds and how to refresh it: %s", notes)
 	}
-	e.clock.Advance(2 * time.Hour)
+	e.Clock.Advance(2 * time.Hour)
 	if metering(t, callOK(t, e, "search_ads", args))["cached"] != nil {
 		t.Error("served after its TTL")
 	}
 }
 
 func TestWritesDropTheListsTheyChange(t *testing.T) {
-	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	e, _ := cachedEnv(t, testenv.Config{}, cache.Config{})
 	list := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100})
-	total := num(t, obj(t, list, "pagination"), "total")
-	bt := rows(t, list)[0].(map[string]any)["id"].(string)
+	total := testenv.Num(t, testenv.Obj(t, list, "pagination"), "total")
+	bt := testenv.Rows(t, list)[0].(map[string]any)["id"].(string)
 	callOK(t, e, "get_brandtracker", map[string]any{"brandtrackerId": bt})
 	callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 1})
 	if metering(t, callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100}))["cached"] != true {
@@ -150,12 +151,12 @@ func TestWritesDropTheListsTheyChange(t *testing.T) {
 	}
 
 	// Track a brand the workspace does not track yet.
-	_, shops := e.call(t, "search_shops", map[string]any{"search": "coffee", "limit": 32})
+	_, shops := e.Call(t, "search_shops", map[string]any{"search": "coffee", "limit": 32})
 	created := false
-	for _, r := range rows(t, shops) {
-		res, sc := e.call(t, "create_brandtracker", map[string]any{"shopId": r.(map[string]any)["id"]})
+	for _, r := range testenv.Rows(t, shops) {
+		res, sc := e.Call(t, "create_brandtracker", map[string]any{"shopId": r.(map[string]any)["id"]})
 		if res.IsError {
-			t.Fatalf("create: %s", mustJSON(sc))
+			t.Fatalf("create: %s", testenv.MustJSON(sc))
 		}
 		if sc["more"].(map[string]any)["created"] == true {
 			created = true
@@ -166,45 +167,45 @@ func TestWritesDropTheListsTheyChange(t *testing.T) {
 		t.Fatal("every coffee shop is tracked already")
 	}
 	after := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100})
-	if metering(t, after)["cached"] != nil || num(t, obj(t, after, "pagination"), "total") != total+1 {
-		t.Errorf("after a create the list is %s with total %v, want a new call with %d", mustJSON(after["metering"]), obj(t, after, "pagination")["total"], total+1)
+	if metering(t, after)["cached"] != nil || testenv.Num(t, testenv.Obj(t, after, "pagination"), "total") != total+1 {
+		t.Errorf("after a create the list is %s with total %v, want a new call with %d", testenv.MustJSON(after["metering"]), testenv.Obj(t, after, "pagination")["total"], total+1)
 	}
 	if metering(t, callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 1}))["cached"] != true {
 		t.Error("a brandtracker write dropped cached ads, which it does not change")
 	}
 
 	callOK(t, e, "delete_brandtracker", map[string]any{"brandtrackerId": bt})
-	res, sc := e.call(t, "get_brandtracker", map[string]any{"brandtrackerId": bt})
-	wantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
-	if after := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100}); num(t, obj(t, after, "pagination"), "total") != total {
-		t.Errorf("after the delete the list has total %v, want %d", obj(t, after, "pagination")["total"], total)
+	res, sc := e.Call(t, "get_brandtracker", map[string]any{"brandtrackerId": bt})
+	testenv.WantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
+	if after := callOK(t, e, "list_brandtrackers", map[string]any{"limit": 100}); testenv.Num(t, testenv.Obj(t, after, "pagination"), "total") != total {
+		t.Errorf("after the delete the list has total %v, want %d", testenv.Obj(t, after, "pagination")["total"], total)
 	}
 }
 
 func TestFailuresAndIncompleteAnswersAreNotCached(t *testing.T) {
 	t.Run("errors", func(t *testing.T) {
-		e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+		e, _ := cachedEnv(t, testenv.Config{}, cache.Config{})
 		for range 2 {
-			res, sc := e.call(t, "get_ad", map[string]any{"adId": "facebook_404"})
-			wantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
+			res, sc := e.Call(t, "get_ad", map[string]any{"adId": "facebook_404"})
+			testenv.WantAdvice(t, res, sc, runtime.CodeNotFound, runtime.SourceAPI)
 		}
-		if st := e.box.CacheView(context.Background()); st.Stores != 0 || st.Hits != 0 {
+		if st := e.Box.CacheView(context.Background()); st.Stores != 0 || st.Hits != 0 {
 			t.Errorf("a 404 was stored: %+v", st.Stats)
 		}
 	})
 	t.Run("fitted to the budget", func(t *testing.T) {
-		e, _ := cachedEnv(t, envConfig{budget: &budget.Config{MaxCredits: 25}}, cache.Config{})
+		e, _ := cachedEnv(t, testenv.Config{Budget: &budget.Config{MaxCredits: 25}}, cache.Config{})
 		callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20})
 		sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20, "page": 2})
-		if len(rows(t, sc)) != 5 {
-			t.Fatalf("the second page was not fitted: %d rows", len(rows(t, sc)))
+		if len(testenv.Rows(t, sc)) != 5 {
+			t.Fatalf("the second page was not fitted: %d rows", len(testenv.Rows(t, sc)))
 		}
-		if st := e.box.CacheView(context.Background()); st.Stores != 1 {
+		if st := e.Box.CacheView(context.Background()); st.Stores != 1 {
 			t.Errorf("stores = %d; the fitted page (5 of 20 rows) must not be stored as page 2", st.Stores)
 		}
 	})
 	t.Run("truncated", func(t *testing.T) {
-		e, _ := cachedEnv(t, envConfig{box: tools.Config{MaxResultBytes: 4096}}, cache.Config{})
+		e, _ := cachedEnv(t, testenv.Config{Box: tools.Config{MaxResultBytes: 4096}}, cache.Config{})
 		args := map[string]any{"search": "coffee", "limit": 20, tools.ArgFields: []any{"*"}}
 		if sc := callOK(t, e, "search_ads", args); sc["truncated"] == nil {
 			t.Fatal("not truncated")
@@ -216,7 +217,7 @@ func TestFailuresAndIncompleteAnswersAreNotCached(t *testing.T) {
 }
 
 func TestCachedAnswersStayInTheirWorkspace(t *testing.T) {
-	clk := newFakeClock()
+	clk := testenv.NewFakeClock()
 	c, err := cache.New(cache.Config{Now: clk.Now, Backend: cache.NewMemory(1 << 20).WithClock(clk.Now)})
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +227,7 @@ func TestCachedAnswersStayInTheirWorkspace(t *testing.T) {
 	defer ts.Close()
 	box := func(key string) *tools.Toolbox {
 		cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key))
-		b, err := tools.NewToolbox(tools.Config{Catalogue: builtIn(), Client: cl, Cache: c})
+		b, err := tools.NewToolbox(tools.Config{Catalogue: testenv.BuiltIn(), Client: cl, Cache: c})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +285,7 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 			var cl *runtime.Client
 			ctrl, _ := budget.New(budget.Config{MaxCredits: 1000, Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return cl.Usage(ctx) })})
 			cl, _ = runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key), runtime.WithObserver(ctrl))
-			cfg := tools.Config{Catalogue: builtIn(), Client: cl, Budget: ctrl}
+			cfg := tools.Config{Catalogue: testenv.BuiltIn(), Client: cl, Budget: ctrl}
 			if withCache {
 				cfg.Cache, _ = cache.New(cache.Config{})
 			}
@@ -338,35 +339,35 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 }
 
 func TestEstimateAndBudgetKnowTheCache(t *testing.T) {
-	e, _ := cachedEnv(t, envConfig{}, cache.Config{})
+	e, _ := cachedEnv(t, testenv.Config{}, cache.Config{})
 	args := map[string]any{"search": "coffee", "limit": 20}
 	est := callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": args})
-	if est["cached"] != nil || num(t, est, "worstCase") != 20 {
-		t.Fatalf("before the call: %s", mustJSON(est))
+	if est["cached"] != nil || testenv.Num(t, est, "worstCase") != 20 {
+		t.Fatalf("before the call: %s", testenv.MustJSON(est))
 	}
 	callOK(t, e, "search_ads", args)
 	est = callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": with(args, tools.ArgFields, []any{"id"})})
-	if est["cached"] != true || num(t, est, "worstCase") != 0 || est["allowed"] != true || est["cachedAt"] == nil {
-		t.Errorf("a call the cache answers is estimated %s; want 0 and cached", mustJSON(est))
+	if est["cached"] != true || testenv.Num(t, est, "worstCase") != 0 || est["allowed"] != true || est["cachedAt"] == nil {
+		t.Errorf("a call the cache answers is estimated %s; want 0 and cached", testenv.MustJSON(est))
 	}
 	est = callOK(t, e, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": with(args, tools.ArgFresh, true)})
-	if est["cached"] != nil || num(t, est, "worstCase") != 20 {
-		t.Errorf("a fresh call is estimated %s; want its worst case", mustJSON(est))
+	if est["cached"] != nil || testenv.Num(t, est, "worstCase") != 20 {
+		t.Errorf("a fresh call is estimated %s; want its worst case", testenv.MustJSON(est))
 	}
 	callOK(t, e, "search_ads", args)
 	view := callOK(t, e, "get_budget", nil)
-	c := obj(t, view, "cache")
-	if c["enabled"] != true || num(t, c, "hits") != 1 || num(t, c, "creditsSaved") != 20 || num(t, c, "entries") != 1 {
-		t.Errorf("get_budget cache = %s", mustJSON(c))
+	c := testenv.Obj(t, view, "cache")
+	if c["enabled"] != true || testenv.Num(t, c, "hits") != 1 || testenv.Num(t, c, "creditsSaved") != 20 || testenv.Num(t, c, "entries") != 1 {
+		t.Errorf("get_budget cache = %s", testenv.MustJSON(c))
 	}
 	// Without a cache the estimate is the worst case, and get_budget says
 	// there is no cache.
-	plain := newEnv(t, envConfig{})
+	plain := testenv.New(t, testenv.Config{})
 	if est := callOK(t, plain, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": args}); est["cached"] != nil {
-		t.Errorf("no cache, yet %s", mustJSON(est))
+		t.Errorf("no cache, yet %s", testenv.MustJSON(est))
 	}
-	if c := obj(t, callOK(t, plain, "get_budget", nil), "cache"); c["enabled"] != false || c["dedupe"] != true {
-		t.Errorf("get_budget without a cache: %s", mustJSON(c))
+	if c := testenv.Obj(t, callOK(t, plain, "get_budget", nil), "cache"); c["enabled"] != false || c["dedupe"] != true {
+		t.Errorf("get_budget without a cache: %s", testenv.MustJSON(c))
 	}
 }
 
@@ -389,7 +390,7 @@ func TestAWaitingCallerOutlivesTheCallerWhoseCallItShares(t *testing.T) {
 	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
 	g, ts := newGate(t, sb, "/v1/ads")
 	cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sb.NewWorkspace(sandbox.Credits{})))
-	box, err := tools.NewToolbox(tools.Config{Catalogue: builtIn(), Client: cl})
+	box, err := tools.NewToolbox(tools.Config{Catalogue: testenv.BuiltIn(), Client: cl})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -279,3 +279,15 @@ func (b *Toolbox) CallKey(name string, args map[string]any) (key string, ok bool
 	key, err := cache.Key(name, t.normalArgs(args), fields, fresh)
 	return key, err == nil
 }
+
+// cacheViewSchema is the schema of CacheView (get_budget's cache).
+func cacheViewSchema() map[string]any {
+	n := integer
+	return map[string]any{"type": "object",
+		"description": "What tollgate's cache and the sharing of identical calls saved so far.",
+		"properties": map[string]any{
+			"enabled": boolean(), "dedupe": boolean(), "shared": n(), "waiting": n(),
+			"hits": n(), "misses": n(), "stores": n(), "skipped": n(), "invalidations": n(), "errors": n(),
+			"creditsSaved": n(), "entries": n(), "bytes": n(), "maxBytes": n(), "dataVersion": str(), "ttl": str(), "note": str(),
+		}}
+}

@@ -255,9 +255,17 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 // call, settle. Its outcome is shaped for each caller by shape.
 func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetched {
 	f := &fetched{sent: cloneArgs(args)}
+	notes, err := fitToApproval(ctx, t, f.sent)
+	if err != nil {
+		f.err = err
+		return f
+	}
+	if len(notes) > 0 {
+		f.fitted, f.notes = true, notes
+	}
 	var res *budget.Reservation
 	if b.budget != nil {
-		ask := t.Ask(args)
+		ask := t.Ask(f.sent)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
@@ -275,6 +283,10 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 		if r.Warning != "" {
 			f.notes = append(f.notes, r.Warning)
 		}
+	}
+	if err := b.approve(ctx, t, f.sent, res); err != nil {
+		f.err = err
+		return f
 	}
 	req, err := t.Request(f.sent)
 	if err != nil {
@@ -329,7 +341,7 @@ func alignedPage(start, most int64) (page, limit int64) {
 
 // Ask is the budget request for a call of t with args: its worst case.
 func (t *Tool) Ask(args map[string]any) budget.Ask {
-	a := budget.Ask{Operation: t.Operation}
+	a := budget.Ask{Operation: t.Name}
 	switch t.Cost {
 	case CostPerItem:
 		a.Fixed = 1

@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
@@ -43,12 +44,12 @@ func dataSchema(t *testing.T, tool *tools.Tool) *openapi3.Schema {
 
 // listArgs are arguments that make each list tool of the built-in
 // catalogue return rows; ids come from e's workspace.
-func listArgs(t *testing.T, e *env) map[string]map[string]any {
+func listArgs(t *testing.T, e *testenv.Env) map[string]map[string]any {
 	t.Helper()
-	_, adv := e.call(t, "search_advertisers", map[string]any{"search": []any{"coffee"}, "limit": 1})
-	_, bts := e.call(t, "list_brandtrackers", map[string]any{"limit": 1})
-	advID := rows(t, adv)[0].(map[string]any)["id"]
-	btID := rows(t, bts)[0].(map[string]any)["id"]
+	_, adv := e.Call(t, "search_advertisers", map[string]any{"search": []any{"coffee"}, "limit": 1})
+	_, bts := e.Call(t, "list_brandtrackers", map[string]any{"limit": 1})
+	advID := testenv.Rows(t, adv)[0].(map[string]any)["id"]
+	btID := testenv.Rows(t, bts)[0].(map[string]any)["id"]
 	return map[string]map[string]any{
 		"lookup":                {"q": "coffee"},
 		"search_ads":            {"search": "coffee"},
@@ -69,9 +70,9 @@ func isList(t *tools.Tool) bool {
 }
 
 func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
-	e := newEnv(t, envConfig{budget: nil})
+	e := testenv.New(t, testenv.Config{Budget: nil})
 	args := listArgs(t, e)
-	for _, tool := range e.box.Catalogue().Tools() {
+	for _, tool := range e.Box.Catalogue().Tools() {
 		if !isList(tool) {
 			continue
 		}
@@ -95,33 +96,33 @@ func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
 				t.Errorf("fields [\"*\"] changed the data:\n got %s\nwant %s", got, raw)
 			}
 			for what, sc := range map[string]map[string]any{"default": def, "one field": picked, "all": full} {
-				rs := rows(t, sc)
+				rs := testenv.Rows(t, sc)
 				if len(rs) == 0 {
 					t.Fatalf("%s: no rows", what)
 				}
 				for _, r := range rs {
 					if err := sch.VisitJSON(r); err != nil {
-						t.Errorf("%s: a projected row does not match the response schema: %v\n%s", what, err, mustJSON(r))
+						t.Errorf("%s: a projected row does not match the response schema: %v\n%s", what, err, testenv.MustJSON(r))
 					}
 					if _, ok := r.(map[string]any)["id"]; !ok && sch.Properties["id"] != nil {
-						t.Errorf("%s: the id was dropped: %s", what, mustJSON(r))
+						t.Errorf("%s: the id was dropped: %s", what, testenv.MustJSON(r))
 					}
 				}
 				// A projection never changes what is charged or paged.
 				if tool.Cost == tools.CostFree {
 					continue
 				}
-				if num(t, obj(t, sc, "metering"), "cost") != num(t, obj(t, full, "metering"), "cost") {
+				if testenv.Num(t, testenv.Obj(t, sc, "metering"), "cost") != testenv.Num(t, testenv.Obj(t, full, "metering"), "cost") {
 					t.Errorf("%s: cost %v, the full answer cost %v", what, sc["metering"], full["metering"])
 				}
-				if num(t, obj(t, sc, "pagination"), "returned") != int64(len(rs)) {
+				if testenv.Num(t, testenv.Obj(t, sc, "pagination"), "returned") != int64(len(rs)) {
 					t.Errorf("%s: pagination.returned %v for %d rows", what, sc["pagination"], len(rs))
 				}
 			}
 			if tool.Name == "lookup" {
 				return // its rows are ids already: the default is every field
 			}
-			defBytes, fullBytes := len(mustJSON(def["data"])), len(mustJSON(full["data"]))
+			defBytes, fullBytes := len(testenv.MustJSON(def["data"])), len(testenv.MustJSON(full["data"]))
 			if defBytes >= fullBytes {
 				t.Errorf("the compact default (%d bytes) is not smaller than the full rows (%d)", defBytes, fullBytes)
 			}
@@ -130,73 +131,73 @@ func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
 }
 
 func TestFieldsPicksDottedPathsAndKeepsIDs(t *testing.T) {
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 2,
 		tools.ArgFields: []any{"advertiser.name", "metrics.reach", "content"}})
-	row := rows(t, sc)[0].(map[string]any)
-	adv := obj(t, row, "advertiser")
+	row := testenv.Rows(t, sc)[0].(map[string]any)
+	adv := testenv.Obj(t, row, "advertiser")
 	if _, ok := adv["name"]; !ok || adv["id"] == nil || adv["logoUrl"] != nil || adv["reach30d"] != nil {
-		t.Errorf("advertiser = %s; want name and the ids only", mustJSON(adv))
+		t.Errorf("advertiser = %s; want name and the ids only", testenv.MustJSON(adv))
 	}
-	if m := obj(t, row, "metrics"); len(m) != 1 || m["reach"] == nil {
-		t.Errorf("metrics = %s; want reach only", mustJSON(m))
+	if m := testenv.Obj(t, row, "metrics"); len(m) != 1 || m["reach"] == nil {
+		t.Errorf("metrics = %s; want reach only", testenv.MustJSON(m))
 	}
-	if c := obj(t, row, "content"); c["body"] == nil || c["landingPageUrl"] == nil {
-		t.Errorf("content = %s; a whole object was asked for", mustJSON(c))
+	if c := testenv.Obj(t, row, "content"); c["body"] == nil || c["landingPageUrl"] == nil {
+		t.Errorf("content = %s; a whole object was asked for", testenv.MustJSON(c))
 	}
 	if row["id"] == nil || row["daysRunning"] != nil || row["createdAt"] != nil {
-		t.Errorf("row = %s; want the id, what was asked and what the schema requires", mustJSON(row))
+		t.Errorf("row = %s; want the id, what was asked and what the schema requires", testenv.MustJSON(row))
 	}
 	// The next page keeps the projection.
-	next := obj(t, sc, "nextPage")
+	next := testenv.Obj(t, sc, "nextPage")
 	if f, _ := next[tools.ArgFields].([]any); len(f) != 3 {
-		t.Errorf("nextPage = %s; want the same fields", mustJSON(next))
+		t.Errorf("nextPage = %s; want the same fields", testenv.MustJSON(next))
 	}
 	// A detail tool takes fields too.
 	id := row["id"].(string)
 	ad := callOK(t, e, "get_ad", map[string]any{"adId": id, tools.ArgFields: []any{"transcript.fullText"}})
-	data := obj(t, ad, "data")
-	if data["id"] != id || obj(t, data, "transcript")["fullText"] == nil || data["pageAnalytics"] != nil {
-		t.Errorf("get_ad with fields = %s", mustJSON(data))
+	data := testenv.Obj(t, ad, "data")
+	if data["id"] != id || testenv.Obj(t, data, "transcript")["fullText"] == nil || data["pageAnalytics"] != nil {
+		t.Errorf("get_ad with fields = %s", testenv.MustJSON(data))
 	}
-	if whole := callOK(t, e, "get_ad", map[string]any{"adId": id}); obj(t, whole, "data")["pageAnalytics"] == nil {
+	if whole := callOK(t, e, "get_ad", map[string]any{"adId": id}); testenv.Obj(t, whole, "data")["pageAnalytics"] == nil {
 		t.Error("a detail tool without fields lost fields: only list tools are compact by default")
 	}
 }
 
 func TestUnknownFieldsAreInvalidArgumentsListingTheValidOnes(t *testing.T) {
-	e := newEnv(t, envConfig{})
-	before := e.sb.Requests()
-	res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", tools.ArgFields: []any{"advertiser.nmae", "id"}})
-	ad := wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	e := testenv.New(t, testenv.Config{})
+	before := e.SB.Requests()
+	res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", tools.ArgFields: []any{"advertiser.nmae", "id"}})
+	ad := testenv.WantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 	ve := ad["validationErrors"].([]any)[0].(map[string]any)
-	exp := mustJSON(ve["expected"])
+	exp := testenv.MustJSON(ve["expected"])
 	if ve["field"] != tools.ArgFields || !strings.Contains(exp, `advertiser.nmae`) || !strings.Contains(exp, "advertiser.name") || !strings.Contains(exp, "metrics.reach") {
-		t.Errorf("validation error = %s; want the bad path and the valid ones", mustJSON(ve))
+		t.Errorf("validation error = %s; want the bad path and the valid ones", testenv.MustJSON(ve))
 	}
-	if e.sb.Requests() != before {
+	if e.SB.Requests() != before {
 		t.Error("a call with unknown fields reached the API")
 	}
 	// estimate_cost checks them the same way.
-	res, sc = e.call(t, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "x", "fields": []any{"nope"}}})
-	wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	res, sc = e.Call(t, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "x", "fields": []any{"nope"}}})
+	testenv.WantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 }
 
 func TestTruncationNotesMentionFields(t *testing.T) {
-	e := newEnv(t, envConfig{box: tools.Config{MaxResultBytes: 4096}})
+	e := testenv.New(t, testenv.Config{Box: tools.Config{MaxResultBytes: 4096}})
 	sc := callOK(t, e, "search_ads", map[string]any{"search": "coffee", "limit": 20, tools.ArgFields: []any{"*"}})
-	note, _ := obj(t, sc, "truncated")["note"].(string)
+	note, _ := testenv.Obj(t, sc, "truncated")["note"].(string)
 	if !strings.Contains(note, "fields") {
 		t.Errorf("truncated.note %q does not mention fields", note)
 	}
-	rest := obj(t, sc, "truncated", "showRest")
+	rest := testenv.Obj(t, sc, "truncated", "showRest")
 	if f, _ := rest[tools.ArgFields].([]any); len(f) != 1 {
-		t.Errorf("showRest = %s; want the same fields", mustJSON(rest))
+		t.Errorf("showRest = %s; want the same fields", testenv.MustJSON(rest))
 	}
 }
 
 func TestViewArgumentsAreNeverSentToTheAPI(t *testing.T) {
-	tool, _ := builtIn().Lookup("search_ads")
+	tool, _ := testenv.BuiltIn().Lookup("search_ads")
 	req, err := tool.Request(map[string]any{"search": "coffee", tools.ArgFields: []any{"id"}, tools.ArgFresh: true})
 	if err != nil {
 		t.Fatal(err)
@@ -204,22 +205,22 @@ func TestViewArgumentsAreNeverSentToTheAPI(t *testing.T) {
 	if req.Query.Has(tools.ArgFields) || req.Query.Has(tools.ArgFresh) || req.Query.Get("search") != "coffee" {
 		t.Errorf("query = %v", req.Query)
 	}
-	free, _ := builtIn().Lookup("lookup")
+	free, _ := testenv.BuiltIn().Lookup("lookup")
 	if strings.Contains(string(free.InputSchema), `"fresh"`) {
 		t.Error("a free tool offers fresh, but free calls are never cached")
 	}
-	write, _ := builtIn().Lookup("create_brandtracker")
+	write, _ := testenv.BuiltIn().Lookup("create_brandtracker")
 	if strings.Contains(string(write.InputSchema), `"fields"`) || strings.Contains(string(write.InputSchema), `"fresh"`) {
 		t.Error("a write offers fields or fresh")
 	}
 }
 
 // callOK calls a tool through MCP and fails the test on a failure.
-func callOK(t *testing.T, e *env, name string, args map[string]any) map[string]any {
+func callOK(t *testing.T, e *testenv.Env, name string, args map[string]any) map[string]any {
 	t.Helper()
-	res, sc := e.call(t, name, args)
+	res, sc := e.Call(t, name, args)
 	if res.IsError {
-		t.Fatalf("%s failed: %s", name, mustJSON(sc))
+		t.Fatalf("%s failed: %s", name, testenv.MustJSON(sc))
 	}
 	return sc
 }
@@ -257,7 +258,7 @@ func pickOne(t *testing.T, sch *openapi3.Schema) string {
 }
 
 // rawData calls the API directly with runtime and returns the data.
-func rawData(t *testing.T, e *env, tool *tools.Tool, args map[string]any) json.RawMessage {
+func rawData(t *testing.T, e *testenv.Env, tool *tools.Tool, args map[string]any) json.RawMessage {
 	t.Helper()
 	req, err := tool.Request(args)
 	if err != nil {
@@ -266,7 +267,7 @@ func rawData(t *testing.T, e *env, tool *tools.Tool, args map[string]any) json.R
 	if req.Query == nil {
 		req.Query = url.Values{}
 	}
-	resp, err := e.client.Do(context.Background(), req)
+	resp, err := e.Client.Do(context.Background(), req)
 	if err != nil {
 		t.Fatalf("raw %s: %v", tool.Name, err)
 	}
@@ -279,7 +280,7 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false
 	}
-	return mustJSON(x) == mustJSON(y)
+	return testenv.MustJSON(x) == testenv.MustJSON(y)
 }
 
 // TestAListToolTollgateDoesNotKnowGetsACompactDefault adds an operation

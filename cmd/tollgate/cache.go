@@ -2,21 +2,29 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// registerCache adds the response cache's flags.
-func (f *stackFlags) registerCache(fs *flag.FlagSet) {
-	fs.BoolVar(&f.noCache, "no-cache", false, "call the API every time: no answers served from the cache, no sharing of identical calls made at the same time")
-	fs.DurationVar(&f.cacheTTL, "cache-ttl", cache.DefaultTTL, "the longest a cached answer is served; it ends sooner when the API's data is refreshed")
-	fs.StringVar(&f.cacheRedis, "cache-redis", "", "share cached answers with every tollgate process using this Redis (default: the --budget-redis URL; without either the cache is this process's own)")
-	fs.Int64Var(&f.cacheBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound on the cache's size; the least recently used answers go first")
+// addCacheFlags registers the response cache's flags (in the Budget
+// group: they are about what calls cost).
+func (f *stackFlags) addCacheFlags(cmd *cobra.Command) {
+	f.cacheTTL, f.cacheBytes = cache.DefaultTTL, cache.DefaultMaxBytes
+	addGroup(cmd, groupBudget, func(fs *pflag.FlagSet) {
+		fs.BoolVar(&f.noCache, "no-cache", false, "call the API every time: no answers served from the cache, no sharing of identical calls made at the same time")
+		fs.Var(&durationValue{p: &f.cacheTTL, want: "a duration such as 30m or 2h"},
+			"cache-ttl", "the longest a cached answer is served; it ends sooner when the API's data is refreshed")
+		fs.StringVar(&f.cacheRedis, "cache-redis", "", "share cached answers with every tollgate process using the Redis at `URL` (default: the --budget-redis URL; without either the cache is this process's own)")
+		fs.Var(&intValue[int64]{p: &f.cacheBytes, min: 4096, want: "a number of bytes, 4096 or more", typ: "N"},
+			"cache-max-bytes", "bound on the cache's size; the least recently used answers go first")
+	})
 }
 
 // wireCache sets tc's cache from the flags: in memory, or in Redis with
@@ -25,9 +33,6 @@ func (f *stackFlags) wireCache(ctx context.Context, st *stack, tc *tools.Config,
 	if f.noCache {
 		tc.NoDedupe = true
 		return nil
-	}
-	if f.cacheTTL < 0 || f.cacheBytes < 0 {
-		return usageErrorf("--cache-ttl and --cache-max-bytes must be positive (or use --no-cache)")
 	}
 	rawURL, flagName := strings.TrimSpace(f.cacheRedis), "--cache-redis"
 	if rawURL == "" {
