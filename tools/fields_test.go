@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
@@ -86,6 +88,7 @@ func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
 				t.Fatalf("no fields argument, or its description does not say how to ask for more:\n%s", tool.Description)
 			}
 			sch := dataSchema(t, tool)
+			out := compileOutput(t, tool)
 			full := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{"*"}))
 			def := callOK(t, e, tool.Name, with(a, "limit", 5))
 			picked := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{pickOne(t, sch)}))
@@ -99,6 +102,9 @@ func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
 				rs := testenv.Rows(t, sc)
 				if len(rs) == 0 {
 					t.Fatalf("%s: no rows", what)
+				}
+				if err := out.Validate(sc); err != nil {
+					t.Errorf("%s: the result does not match the tool's outputSchema: %v", what, err)
 				}
 				for _, r := range rs {
 					if err := sch.VisitJSON(r); err != nil {
@@ -213,6 +219,24 @@ func TestViewArgumentsAreNeverSentToTheAPI(t *testing.T) {
 	if strings.Contains(string(write.InputSchema), `"fields"`) || strings.Contains(string(write.InputSchema), `"fresh"`) {
 		t.Error("a write offers fields or fresh")
 	}
+}
+
+// compileOutput compiles the tool's outputSchema.
+func compileOutput(t *testing.T, tool *tools.Tool) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(tool.OutputSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("out.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("out.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
 }
 
 // callOK calls a tool through MCP and fails the test on a failure.
