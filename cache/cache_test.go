@@ -95,25 +95,25 @@ func get(t *testing.T, c *cache.Cache, group, key string) (cache.Entry, bool) {
 
 func TestEntryValidity(t *testing.T) {
 	at := time.Date(2026, 8, 25, 12, 0, 0, 0, time.UTC)
-	e := cache.Entry{StoredAt: at, Expires: at.Add(time.Hour), Version: "2026-08-24/2026-08-25"}
+	e := cache.Entry{StoredAt: at, Expires: at.Add(time.Hour), Version: "2026-08-24"}
 	for _, tt := range []struct {
 		name    string
 		now     time.Time
 		current string
 		want    bool
 	}{
-		{"same version, within the TTL", at.Add(59 * time.Minute), "2026-08-24/2026-08-25", true},
-		{"at the expiry", at.Add(time.Hour), "2026-08-24/2026-08-25", false},
-		{"after a refresh", at.Add(time.Minute), "2026-08-25/2026-08-26", false},
+		{"same version, within the TTL", at.Add(59 * time.Minute), "2026-08-24", true},
+		{"at the expiry", at.Add(time.Hour), "2026-08-24", false},
+		{"after a refresh", at.Add(time.Minute), "2026-08-25", false},
 		{"version unknown now", at.Add(time.Minute), "", true},
-		{"this process has not seen the refresh the entry was stored after", at, "2026-08-23/2026-08-24", true},
+		{"this process has not seen the refresh the entry was stored after", at, "2026-08-23", true},
 	} {
 		if got := e.ValidAt(tt.now, tt.current); got != tt.want {
 			t.Errorf("%s: ValidAt = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 	unknown := cache.Entry{StoredAt: at, Expires: at.Add(time.Hour)}
-	if unknown.ValidAt(at, "2026-08-24/2026-08-25") {
+	if unknown.ValidAt(at, "2026-08-24") {
 		t.Error("an entry of unknown version is served once the version is known; it may predate a refresh")
 	}
 	if !unknown.ValidAt(at, "") {
@@ -152,7 +152,7 @@ func TestHitsUntilTheDataIsRefreshed(t *testing.T) {
 		t.Errorf("after the refresh: %q, %v", e.Value, found)
 	}
 	st := c.Stats(ctx)
-	if st.Hits != 8 || st.Misses != 3 || st.Stores != 2 || st.CreditsSaved != 7*20+19 || st.DataVersion != "2026-08-25/2026-08-25+1" {
+	if st.Hits != 8 || st.Misses != 3 || st.Stores != 2 || st.CreditsSaved != 7*20+19 || st.DataVersion != "2026-08-25" {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -338,7 +338,7 @@ func TestEntriesRoundTripThroughTheBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, found := get(t, c, "g", "k")
-	if !found || !bytes.Equal(e.Value, value) || e.Cost != 7 || e.Version != "2026-08-24/2026-08-24+1" || tk.Version() != e.Version {
+	if !found || !bytes.Equal(e.Value, value) || e.Cost != 7 || e.Version != "2026-08-24" || tk.Version() != e.Version {
 		t.Errorf("entry = %+v", e)
 	}
 	// A value that is not an entry (another program's key) is a miss.
@@ -365,5 +365,16 @@ func TestBeginStoresWithoutLooking(t *testing.T) {
 	}
 	if st := c.Stats(ctx); st.Hits != 1 || st.Misses != 1 {
 		t.Errorf("Begin counted a lookup: %+v", st)
+	}
+}
+
+func TestOnlyTheReadyDateVersionsTheData(t *testing.T) {
+	a := cache.Freshness{LatestReadyDate: "2026-08-24", LatestScheduledDate: "2026-08-25"}
+	b := cache.Freshness{LatestReadyDate: "2026-08-24", LatestScheduledDate: "2026-08-26"}
+	if a.Version() != b.Version() || a.Version() != "2026-08-24" {
+		t.Errorf("versions %q and %q: a new scheduled snapshot serves no new data", a.Version(), b.Version())
+	}
+	if (cache.Freshness{}).Version() != "" {
+		t.Error("an empty answer has a version")
 	}
 }

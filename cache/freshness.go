@@ -19,16 +19,12 @@ type Freshness struct {
 	GeneratedAt time.Time `json:"generatedAt"`
 }
 
-// Version is the data version the answer names: the ready date, then
-// the scheduled one. Versions of the same API order as strings, oldest
-// first, so a version is older than another exactly when it sorts
-// before it; "" (unknown) sorts before every version.
-func (f Freshness) Version() string {
-	if f.LatestReadyDate == "" {
-		return ""
-	}
-	return f.LatestReadyDate + "/" + f.LatestScheduledDate
-}
+// Version is the data version the answer names: the ready date, the
+// snapshot every answer is computed from (the scheduled one is not served
+// yet, so its moving on changes no answer). Dates order as strings, so a
+// version is older than another exactly when it sorts before it; ""
+// (unknown) sorts before every version.
+func (f Freshness) Version() string { return f.LatestReadyDate }
 
 // A FreshnessSource tells the API's data freshness. tollgate's tools
 // package answers it with GET /v1/system/freshness, which is free.

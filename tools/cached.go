@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,8 +80,8 @@ func (f *servedFrom) mark(s *Success) {
 		at := f.at
 		mi.CachedAt = &at
 		asOf := ""
-		if ready, _, _ := strings.Cut(f.version, "/"); ready != "" {
-			asOf = " (the API's data as of " + ready + ")"
+		if f.version != "" {
+			asOf = " (the API's data as of " + f.version + ")"
 		}
 		s.Notes = append(s.Notes, fmt.Sprintf("Answered from tollgate's cache: stored at %s%s, free now. Pass fresh: true to call the API again (charged).",
 			f.at.UTC().Format(time.RFC3339), asOf))
