@@ -67,7 +67,14 @@ const (
 	DefaultMaxBytes = 64 << 20
 	// FreshnessTimeout bounds one question to the freshness source.
 	FreshnessTimeout = 5 * time.Second
+	// DefaultBackendRetry is how long lookups and stores skip a backend
+	// that failed, before they try it again.
+	DefaultBackendRetry = 10 * time.Second
 )
+
+// ErrBackendDown is returned by Lookup and Begin (and Store does nothing)
+// while a backend that failed is skipped (Config.BackendRetry).
+var ErrBackendDown = errors.New("cache: the backend failed moments ago; skipping it for now")
 
 // Config configures a Cache. Zero values mean the documented defaults.
 type Config struct {
@@ -82,6 +89,11 @@ type Config struct {
 	// CheckEvery is the most time between two questions to Freshness; 0
 	// means DefaultCheckEvery. Negative is an error.
 	CheckEvery time.Duration
+	// BackendRetry is how long lookups and stores skip the backend after
+	// it failed, so that a Redis that cannot be reached does not add its
+	// timeout to every call; 0 means DefaultBackendRetry. Invalidations
+	// always try.
+	BackendRetry time.Duration
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives a Warn when the freshness source or the backend
@@ -104,6 +116,7 @@ type Cache struct {
 	hits, misses, stores, skipped, invalidations, errs atomic.Int64
 	saved                                              atomic.Int64
 	backendDown                                        atomic.Bool
+	skipUntil                                          atomic.Int64 // unix nanoseconds; 0 when the backend works
 }
 
 // New checks cfg and returns a Cache.
@@ -111,6 +124,9 @@ func New(cfg Config) (*Cache, error) {
 	var errs []error
 	if cfg.TTL < 0 {
 		errs = append(errs, fmt.Errorf("invalid TTL %v: it must be positive (0 means the default %v)", cfg.TTL, DefaultTTL))
+	}
+	if cfg.BackendRetry < 0 {
+		errs = append(errs, fmt.Errorf("invalid BackendRetry %v: it must be positive (0 means the default %v)", cfg.BackendRetry, DefaultBackendRetry))
 	}
 	if cfg.CheckEvery < 0 {
 		errs = append(errs, fmt.Errorf("invalid CheckEvery %v: it must be positive (0 means the default %v)", cfg.CheckEvery, DefaultCheckEvery))
@@ -123,6 +139,9 @@ func New(cfg Config) (*Cache, error) {
 	}
 	if cfg.CheckEvery == 0 {
 		cfg.CheckEvery = DefaultCheckEvery
+	}
+	if cfg.BackendRetry == 0 {
+		cfg.BackendRetry = DefaultBackendRetry
 	}
 	if cfg.Backend == nil {
 		cfg.Backend = NewMemory(DefaultMaxBytes)
@@ -165,6 +184,10 @@ func (c *Cache) Lookup(ctx context.Context, group, key string) (e Entry, t Ticke
 	version := c.Version(ctx)
 	now := c.now()
 	t = Ticket{group: group, key: key, version: version, at: now}
+	if skipping(now, c.skipUntil.Load()) {
+		c.misses.Add(1)
+		return Entry{}, t, false, ErrBackendDown
+	}
 	raw, gen, ok, err := c.backend.Load(ctx, group, key)
 	if err != nil {
 		c.misses.Add(1)
@@ -190,6 +213,9 @@ func (c *Cache) Lookup(ctx context.Context, group, key string) (e Entry, t Ticke
 func (c *Cache) Begin(ctx context.Context, group, key string) (Ticket, error) {
 	version := c.Version(ctx)
 	t := Ticket{group: group, key: key, version: version, at: c.now()}
+	if skipping(t.at, c.skipUntil.Load()) {
+		return t, ErrBackendDown
+	}
 	_, gen, _, err := c.backend.Load(ctx, group, key)
 	if err != nil {
 		return t, c.backendFailed("lookup", err)
@@ -203,6 +229,9 @@ func (c *Cache) Begin(ctx context.Context, group, key string) (Ticket, error) {
 // counting a hit or a miss (estimates use it).
 func (c *Cache) Peek(ctx context.Context, group, key string) (Entry, bool) {
 	version := c.Version(ctx)
+	if skipping(c.now(), c.skipUntil.Load()) {
+		return Entry{}, false
+	}
 	raw, _, ok, err := c.backend.Load(ctx, group, key)
 	if err != nil || !ok {
 		return Entry{}, false
@@ -286,6 +315,7 @@ func (c *Cache) Version(ctx context.Context) string {
 
 func (c *Cache) backendFailed(what string, err error) error {
 	c.errs.Add(1)
+	c.skipUntil.Store(c.now().Add(c.cfg.BackendRetry).UnixNano())
 	err = fmt.Errorf("cache: %s: %w", what, err)
 	if c.backendDown.CompareAndSwap(false, true) {
 		c.log.Warn("cache: the backend fails; calls go to the API until it works again", "err", err)
@@ -294,10 +324,14 @@ func (c *Cache) backendFailed(what string, err error) error {
 }
 
 func (c *Cache) backendWorks() {
+	c.skipUntil.Store(0)
 	if c.backendDown.CompareAndSwap(true, false) {
 		c.log.Info("cache: the backend works again")
 	}
 }
+
+// skipping reports whether a backend that failed is still skipped at now.
+func skipping(now time.Time, until int64) bool { return until != 0 && now.UnixNano() < until }
 
 // Stats counts what a Cache did since it was made.
 type Stats struct {
@@ -305,7 +339,8 @@ type Stats struct {
 	Hits   int64 `json:"hits"`
 	Misses int64 `json:"misses"`
 	// Stores counts answers stored; Skipped those not stored because
-	// their lookup failed or they expired before they came.
+	// their lookup failed (or skipped a failed backend) or they expired
+	// before they came.
 	Stores  int64 `json:"stores"`
 	Skipped int64 `json:"skipped,omitempty"`
 	// Invalidations counts groups invalidated.

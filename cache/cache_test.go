@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,35 +242,62 @@ func TestPeekCountsNothing(t *testing.T) {
 	}
 }
 
-// broken is a backend that cannot be reached.
-type broken struct{}
+// broken is a backend that cannot be reached; it counts the attempts.
+type broken struct{ calls atomic.Int64 }
 
 var errDown = errors.New("connection refused")
 
-func (broken) Load(context.Context, string, string) ([]byte, uint64, bool, error) {
+func (b *broken) Load(context.Context, string, string) ([]byte, uint64, bool, error) {
+	b.calls.Add(1)
 	return nil, 0, false, errDown
 }
-func (broken) Save(context.Context, string, string, uint64, []byte, time.Duration) error {
+func (b *broken) Save(context.Context, string, string, uint64, []byte, time.Duration) error {
+	b.calls.Add(1)
 	return errDown
 }
-func (broken) Bump(context.Context, string) error { return errDown }
+func (b *broken) Bump(context.Context, string) error { b.calls.Add(1); return errDown }
 
 func TestABackendFailureIsAMissNotAFailure(t *testing.T) {
 	logs := &syncbuffer.Buffer{}
-	c := newCache(t, newClock(), nil, cache.Config{Backend: broken{}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	for range 3 {
+	clk, b := newClock(), &broken{}
+	c := newCache(t, clk, nil, cache.Config{Backend: b, BackendRetry: 10 * time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	lookup := func() error {
+		t.Helper()
 		_, tk, found, err := c.Lookup(ctx, "g", "k")
-		if found || !errors.Is(err, errDown) {
-			t.Fatalf("Lookup = %v, %v; want a miss with the backend's error", found, err)
+		if found || err == nil {
+			t.Fatalf("Lookup = %v, %v; want a miss with an error", found, err)
 		}
 		if err := c.Store(ctx, tk, []byte("v"), 1); err != nil {
 			t.Fatalf("Store with the ticket of a failed lookup = %v; want nothing done", err)
 		}
+		return err
+	}
+	if err := lookup(); !errors.Is(err, errDown) {
+		t.Fatalf("first lookup: %v, want the backend's error", err)
+	}
+	// For BackendRetry the backend is not tried: a Redis that times out
+	// must not add its timeout to every call.
+	for range 3 {
+		clk.Advance(time.Second)
+		if err := lookup(); !errors.Is(err, cache.ErrBackendDown) {
+			t.Fatalf("lookup while skipping: %v", err)
+		}
+	}
+	if n := b.calls.Load(); n != 1 {
+		t.Errorf("the failed backend was tried %d times within BackendRetry, want once", n)
+	}
+	// An invalidation always tries: a write must not be forgotten.
+	if err := c.Invalidate(ctx, "g"); !errors.Is(err, errDown) {
+		t.Errorf("Invalidate = %v", err)
+	}
+	clk.Advance(10 * time.Second)
+	if err := lookup(); !errors.Is(err, errDown) || b.calls.Load() != 3 {
+		t.Errorf("after BackendRetry: %v, %d attempts; want the backend tried again", err, b.calls.Load())
 	}
 	if n := strings.Count(logs.String(), "the backend fails"); n != 1 {
 		t.Errorf("warned %d times, want once until it works again:\n%s", n, logs)
 	}
-	if st := c.Stats(ctx); st.Errors != 3 || st.Skipped != 3 || st.Entries != -1 {
+	if st := c.Stats(ctx); st.Errors != 3 || st.Skipped != 5 || st.Entries != -1 || st.Misses != 5 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -288,8 +316,8 @@ func TestAStoreAfterTheTTLIsSkipped(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	_, err := cache.New(cache.Config{TTL: -time.Second, CheckEvery: -time.Second})
-	if err == nil || !strings.Contains(err.Error(), "invalid TTL") || !strings.Contains(err.Error(), "invalid CheckEvery") {
+	_, err := cache.New(cache.Config{TTL: -time.Second, CheckEvery: -time.Second, BackendRetry: -1})
+	if err == nil || !strings.Contains(err.Error(), "invalid TTL") || !strings.Contains(err.Error(), "invalid CheckEvery") || !strings.Contains(err.Error(), "invalid BackendRetry") {
 		t.Fatalf("err = %v", err)
 	}
 	c, err := cache.New(cache.Config{})

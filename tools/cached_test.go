@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/cache"
+	"github.com/tollgate-mcp/tollgate/internal/redistest"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
+	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -414,5 +418,28 @@ func TestAWaitingCallerOutlivesTheCallerWhoseCallItShares(t *testing.T) {
 	}
 	if r.Structured.(*tools.Success).Metering.Shared {
 		t.Error("its answer says shared, but it made the call")
+	}
+}
+
+// TestAnUnreachableCacheNeverFailsACall keeps the cache in a Redis that
+// nobody runs: every call goes to the API and succeeds, and the cache
+// counts the failures.
+func TestAnUnreachableCacheNeverFailsACall(t *testing.T) {
+	rc := redis.NewClient(&redis.Options{Addr: redistest.FreeAddr(t), MaxRetries: -1, DialTimeout: time.Second})
+	defer rc.Close()
+	backend, err := redisstore.NewCacheBackend(rc, redisstore.CacheOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := cachedEnv(t, testenv.Config{}, cache.Config{Backend: backend})
+	args := map[string]any{"search": "coffee", "limit": 2}
+	for range 2 {
+		sc := callOK(t, e, "search_ads", args)
+		if m := metering(t, sc); m["cached"] != nil || testenv.Num(t, m, "cost") != 2 {
+			t.Errorf("metering = %s; want a paid call", testenv.MustJSON(m))
+		}
+	}
+	if v := e.Box.CacheView(context.Background()); v.Errors < 1 || v.Hits != 0 || v.Misses != 2 {
+		t.Errorf("cache view = %+v", v.Stats)
 	}
 }
