@@ -147,7 +147,10 @@ type Config struct {
 type RateLimit struct {
 	PerSecond float64 // sustained requests per second per key
 	Burst     int     // bucket size: requests allowed at once
-	Disabled  bool    // no rate limiting and no X-RateLimit-* headers
+	Disabled  bool    // no rate limiting and no rate-limit headers
+	// Headers is the spelling of the rate-limit headers on every answer
+	// to a route that needs auth; the zero value is X-RateLimit-*.
+	Headers RateLimitHeaders
 }
 
 // Faults configures random fault injection. The rates are fractions of the

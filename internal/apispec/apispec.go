@@ -18,12 +18,13 @@ package apispec
 
 import (
 	"bytes"
-	_ "embed"
+	"sync"
 )
 
-//go:embed openapi.json
-var document []byte
+// rendered is the document, rendered from the table on first use.
+var rendered = sync.OnceValue(render)
 
-// Document returns the OpenAPI document as JSON. Each call returns a fresh
-// copy, so callers may modify it.
-func Document() []byte { return bytes.Clone(document) }
+// Document returns the OpenAPI document as JSON, rendered from the
+// operation table once per process. Each call returns a fresh copy, so
+// callers may modify it.
+func Document() []byte { return bytes.Clone(rendered()) }

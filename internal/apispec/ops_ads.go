@@ -117,7 +117,7 @@ func adsOps() []Operation {
 			Access:      AccessKey,
 			Params:      []Param{adID},
 			Cost:        perItem("ad"),
-			Response:    item("AdMediaUrl"),
+			Response:    item("AdMediaURL"),
 		},
 		{
 			ID: "shareAd", Method: "POST", Path: "/v1/ads/{adId}/share", Tag: "Ads",
@@ -125,7 +125,6 @@ func adsOps() []Operation {
 			Description: "Creates a public share link for the ad, or returns the one that already exists (created:false).",
 			Access:      AccessWriter,
 			Params:      []Param{adID},
-			Body:        []Param{},
 			Cost:        free(),
 			Write:       Write{Kind: WriteUpsert},
 			Response:    upserted("Share"),
@@ -137,7 +136,7 @@ func adsOps() []Operation {
 			Access:      AccessKey,
 			Params: []Param{
 				strs("scopeTrackedPages", "Facebook page ids whose ads to scan."),
-				strMax("scopeDomain", 253, "Landing page domain whose ads to scan."),
+				example(strMax("scopeDomain", 253, "Landing page domain whose ads to scan."), "example.com"),
 				enum("status", "all", "Ad status.", adStatus...),
 				limitParam(25, 100),
 			},
@@ -257,7 +256,7 @@ func discoveryOps() []Operation {
 			Description: "Given exactly one of a Facebook page id (facebookPageId, or its spellings facebook_id and fb_page_id) or a shop id (shopId, or website_id), lists the linked pages and shops.",
 			Access:      AccessKey,
 			Params: []Param{
-				str("facebookPageId", "Facebook page id."),
+				example(str("facebookPageId", "Facebook page id."), "100000000000001"),
 				str("facebook_id", "Same as facebookPageId."),
 				str("fb_page_id", "Same as facebookPageId."),
 				str("shopId", "Shop id."),

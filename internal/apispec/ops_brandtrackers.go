@@ -50,7 +50,7 @@ func brandtrackerOps() []Operation {
 				str("facebookPageId", "Facebook page id to track."),
 				str("websiteId", "Shop id to track (same as shopId)."),
 				str("shopId", "Shop id to track."),
-				str("domain", "Shop domain or URL to track."),
+				example(str("domain", "Shop domain or URL to track."), "example.com"),
 				Param{Name: "folderId", Type: TypeInteger, Min: i64(1), Description: "Brandtracker folder to put it in."},
 			),
 			Constraints: []Constraint{exactlyOne("facebookPageId", "websiteId", "shopId", "domain")},
@@ -134,7 +134,7 @@ func brandtrackerOps() []Operation {
 			),
 			Cost:     fixed(1, "mutation"),
 			Write:    Write{Kind: WriteDelete, Confirm: true, Quota: true, Invalidates: trackerReads},
-			Response: item("DeletedFolder"),
+			Response: item("DeletedBrandtrackerFolder"),
 		},
 		{
 			ID: "listBrandtrackerFolderBrandtrackers", Method: "GET", Path: "/v1/brandtrackers/folders/{folderId}/brandtrackers", Tag: "Brandtrackers",
@@ -152,7 +152,7 @@ func brandtrackerOps() []Operation {
 			Description: "Moves brandtrackers (by brandtrackerIds or by workspaceLinkIds, not both) to a folder, or to the root with folderId null. Reports how many were asked for, how many moved, and the ids not found. Folder mutations are metered.",
 			Access:      AccessWriter,
 			Body: body(
-				withMaxItems(strs("brandtrackerIds", "Brandtracker ids."), 100),
+				example(withMaxItems(strs("brandtrackerIds", "Brandtracker ids."), 100), []string{"00000000-0000-4000-8000-000000000000"}),
 				withMaxItems(Param{Name: "workspaceLinkIds", Type: TypeArray, Items: TypeInteger, Description: "Workspace link ids."}, 100),
 				required(nullable(Param{Name: "folderId", Type: TypeInteger, Min: i64(1), Description: "Target folder id; null moves to the root."}), int64(1)),
 			),
@@ -167,7 +167,7 @@ func brandtrackerOps() []Operation {
 			Description: "Deactivates several brandtrackers at once, by brandtrackerIds or by workspaceLinkIds (not both). The body must carry confirm: true. Consumes one create/delete quota unit; nothing changes when the quota is exhausted.",
 			Access:      AccessWriter,
 			Body: body(
-				withMaxItems(strs("brandtrackerIds", "Brandtracker ids."), 100),
+				example(withMaxItems(strs("brandtrackerIds", "Brandtracker ids."), 100), []string{"00000000-0000-4000-8000-000000000000"}),
 				withMaxItems(Param{Name: "workspaceLinkIds", Type: TypeArray, Items: TypeInteger, Description: "Workspace link ids."}, 100),
 				required(Param{Name: "confirm", Type: TypeBoolean, Description: "Must be true."}, true),
 			),

@@ -8,6 +8,7 @@ type favoriteKind struct {
 	path     string // ads, shops, emails
 	name     string // Ad, Shop, Email (in operation ids)
 	noun     string // ad, shop, email
+	a        string // the noun with its article: an ad, a shop, an email
 	itemID   string // path parameter naming the saved thing: adId, websiteId, emailId
 	itemDesc string
 	example  string
@@ -18,11 +19,11 @@ type favoriteKind struct {
 }
 
 var favoriteKinds = []favoriteKind{
-	{path: "ads", name: "Ad", noun: "ad", itemID: "adId", itemDesc: "Ad id, e.g. facebook_120200000000001234.", example: "facebook_120200000000001234",
+	{path: "ads", name: "Ad", noun: "ad", a: "an ad", itemID: "adId", itemDesc: "Ad id, e.g. facebook_120200000000001234.", example: "facebook_120200000000001234",
 		savedID: "a number", reorder: true, share: true},
-	{path: "shops", name: "Shop", noun: "shop", itemID: "websiteId", itemDesc: "Shop (website) id.", example: "100000",
+	{path: "shops", name: "Shop", noun: "shop", a: "a shop", itemID: "websiteId", itemDesc: "Shop (website) id.", example: "100000",
 		savedID: "a string", flat: true},
-	{path: "emails", name: "Email", noun: "email", itemID: "emailId", itemDesc: "Email id (a UUID).", example: "00000000-0000-4000-8000-000000000000",
+	{path: "emails", name: "Email", noun: "email", a: "an email", itemID: "emailId", itemDesc: "Email id (a UUID).", example: "00000000-0000-4000-8000-000000000000",
 		savedID: "a UUID", reorder: true},
 }
 
@@ -49,7 +50,7 @@ func favoritesOps() []Operation {
 		ops = append(ops,
 			Operation{
 				ID: "addFavorite" + k.name, Method: "POST", Path: base, Tag: "Favorites",
-				Summary:     "Save a " + k.noun + " to favorites",
+				Summary:     "Save " + k.a + " to favorites",
 				Description: "Saves the " + k.noun + " to the scope's favorites, optionally in a folder. Saving one already saved returns the existing favorite with created:false and changes nothing.",
 				Access:      AccessScoped,
 				Params:      []Param{scopeParam()},
@@ -70,7 +71,7 @@ func favoritesOps() []Operation {
 			},
 			Operation{
 				ID: "removeFavorite" + k.name, Method: "DELETE", Path: base + "/{" + k.itemID + "}", Tag: "Favorites",
-				Summary:     "Remove a " + k.noun + " from favorites",
+				Summary:     "Remove " + k.a + " from favorites",
 				Description: "Removes the " + k.noun + " from the scope's favorites, wherever it is saved.",
 				Access:      AccessScoped,
 				Params:      []Param{path(k.itemID, k.itemDesc, k.example), scopeParam()},
@@ -143,7 +144,7 @@ func favoritesOps() []Operation {
 				Constraints: []Constraint{requiredWhen("targetFolderId", "mode", "move_items_to_folder")},
 				Cost:        free(),
 				Write:       Write{Kind: WriteDelete, Invalidates: inv},
-				Response:    item("DeletedFolder"),
+				Response:    item("DeletedFavoriteFolder"),
 			},
 			Operation{
 				ID: "setFavorite" + k.name + "FolderVisibility", Method: "PATCH", Path: base + "/folders/{folderId}/visibility", Tag: "Favorites",
@@ -177,7 +178,6 @@ func favoritesOps() []Operation {
 				Description: "Creates a public share link for the folder, or returns the one that already exists (created:false).",
 				Access:      AccessScoped,
 				Params:      []Param{folderID, scopeParam()},
-				Body:        []Param{},
 				Cost:        free(),
 				Write:       Write{Kind: WriteUpsert},
 				Response:    upserted("Share"),

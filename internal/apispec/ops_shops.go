@@ -176,7 +176,7 @@ func emailsOps() []Operation {
 			Access:      AccessKey,
 			Params:      []Param{emailID},
 			Cost:        perItem("email"),
-			Response:    item("EmailHtml"),
+			Response:    item("EmailHTML"),
 		},
 		{
 			ID: "listShopEmails", Method: "GET", Path: "/v1/shops/{shopId}/emails", Tag: "Emails",

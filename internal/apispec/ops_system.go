@@ -8,7 +8,7 @@ func systemOps() []Operation {
 			ID: "getApiInfo", Method: "GET", Path: "/v1", Tag: "System",
 			Summary:     "API name, version and status",
 			Description: "A minimal bootstrap payload: the API's name, version and status. No key needed.",
-			Access:      AccessPublic, Cost: free(), Response: root("ApiInfo"),
+			Access:      AccessPublic, Cost: free(), Response: root("APIInfo"),
 		},
 		{
 			ID: "getHealth", Method: "GET", Path: "/v1/health", Tag: "System",

@@ -26,6 +26,13 @@ func required(p Param, example any) Param {
 	return p
 }
 
+// example sets a value that makes a valid request, for a parameter that
+// is not required but is needed for one (exactly-one constraints).
+func example(p Param, v any) Param {
+	p.Example = v
+	return p
+}
+
 func enum(name, def, desc string, values ...string) Param {
 	p := Param{Name: name, In: InQuery, Type: TypeString, Enum: values, Description: desc}
 	if def != "" {
