@@ -62,10 +62,13 @@ type BudgetView struct {
 	Usage      *runtime.Usage  `json:"usage,omitempty"`
 	UsageError *runtime.Advice `json:"usageError,omitempty"`
 	Note       string          `json:"note,omitempty"`
+	// Overcharges lists the tools whose answers cost more than tollgate
+	// reserved for them in this session (their reservations are raised).
+	Overcharges []Overcharge `json:"overcharges,omitempty"`
 }
 
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
-	v := &BudgetView{}
+	v := &BudgetView{Overcharges: b.Overcharges()}
 	var err error
 	if b.budget != nil && b.budget.Config().Usage != nil {
 		v.Usage, err = b.budget.Refresh(ctx)
@@ -103,8 +106,8 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 	if err := target.Validate(targs); err != nil {
 		return b.Fail(err)
 	}
-	ask := target.Ask(targs)
-	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.Cost.Describe(), WorstCase: ask.Worst(), Allowed: true}
+	ask := b.ask(target, targs)
+	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.CostRule(), WorstCase: ask.Worst(), Allowed: true}
 	if b.budget != nil {
 		g, err := b.budget.Preview(ask)
 		if err != nil {

@@ -71,7 +71,7 @@ Flags:
 func runBatch(ctx context.Context, c *cli, args []string) error {
 	fs := flag.NewFlagSet("tollgate batch", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	sf := stackFlags{getenv: c.getenv}
+	sf := stackFlags{getenv: c.getenv, allTools: true}
 	sf.register(fs)
 	sf.maxResult = batchMaxResultBytes
 	fs.Lookup("max-result-bytes").DefValue = strconv.Itoa(batchMaxResultBytes)

@@ -61,6 +61,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	sf.allTools = m == mcpserver.ModeDynamic // dynamic mode reaches every operation
 	st, err := sf.build(ctx, logger, "tollgate/"+version())
 	if err != nil {
 		return err

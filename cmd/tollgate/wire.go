@@ -59,6 +59,9 @@ type stackFlags struct {
 	budgetName     string
 	// noTools skips loading the catalogue (tollgate usage).
 	noTools bool
+	// allTools offers every tool, not the core, when neither --toolsets
+	// nor --tools is given (dynamic mode, batch jobs).
+	allTools bool
 	// getenv reads the environment; nil means os.Getenv.
 	getenv func(string) string
 }
@@ -71,7 +74,7 @@ func (f *stackFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.maxPerCall, "max-per-call", 0, "the most credits one call may reserve (0: no limit)")
 	fs.Float64Var(&f.warnAt, "warn-at", budget.DefaultWarnAt, "fraction of --max-credits after which results carry a warning")
 	fs.Float64Var(&f.rate, "rate", 0, "client-side pacing in requests per second (0: none; the API's own limit still applies)")
-	fs.StringVar(&f.toolsets, "toolsets", "", "comma-separated toolsets to offer (default all)")
+	fs.StringVar(&f.toolsets, "toolsets", "", "comma-separated toolsets to offer, \"all\" for every tool, \"default\" for the core (default: the core tools; every tool in dynamic mode and batch)")
 	fs.StringVar(&f.tools, "tools", "", "comma-separated tool names to offer (default all)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "offer only tools that change nothing")
 	fs.IntVar(&f.maxResult, "max-result-bytes", tools.DefaultMaxResultBytes, "cut results larger than this many bytes of JSON")
@@ -192,6 +195,9 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	cat := tools.Load(ctx, client, tools.LoadOptions{CacheDir: cacheDir, Logger: log})
 	filter := tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly}
+	if f.allTools && len(filter.Toolsets) == 0 && len(filter.Tools) == 0 {
+		filter.Toolsets = []string{tools.ToolsetAll}
+	}
 	if cat, err = cat.Select(filter); err != nil {
 		st.Close()
 		return nil, usageErrorf("%v", err)
