@@ -1,7 +1,7 @@
 // Package tools turns the TrendTrack API into tools for LLM agents.
 //
 // A [Catalogue] is built from the API's OpenAPI document (parsed with
-// kin-openapi) plus an overlay written in Go for what the document does
+// kin-openapi) plus an overlay written in Go (overlay*.go) for what the document does
 // not say: a stable snake_case name, a description written for a model,
 // the credit cost model the budget controller needs, a toolset and MCP
 // annotations. The overlay is keyed by method and path template, the
@@ -28,7 +28,7 @@
 // the page fits), calls the API through runtime, and shapes the answer
 // into a [Result]: the data with pagination, the arguments of the next
 // page and the call's metering on success, or the advice object on
-// failure. The MCP server ([NewMCPServer]) and the go-openai adapter
+// failure. The MCP face (package mcpserver) and the go-openai adapter
 // ([Toolbox.OpenAITools], [Toolbox.DispatchOpenAI]) only translate that
 // Result to their protocol, so a model sees the same JSON through both.
 package tools
