@@ -467,7 +467,10 @@ func describe(t *Tool, ov overlay, op *openapi3.Operation, ref *apispec.Operatio
 	case t.Paging == PagingOffset:
 		fmt.Fprintf(&b, "\nPaging: offset (from 0) and %s; the result's nextPage holds the arguments of the next page.", limits)
 	}
-	if t.LimitsCost() {
+	switch {
+	case t.LimitsCost() && t.Cost == CostPerSeries:
+		b.WriteString(" Ask for the series you need: a smaller limit costs less.")
+	case t.LimitsCost():
 		b.WriteString(" Ask for the rows you need: a smaller limit costs less.")
 	}
 	switch {
