@@ -275,16 +275,39 @@ func checkCost(t *testing.T, o apispec.Operation, r *response, reserved int64) i
 	return cost
 }
 
+// envFor returns a sandbox and its fixtures for a subtest of o: a fresh
+// one for writes (they change what later requests see), one shared by the
+// reads of the parent test otherwise.
+func envFor(t *testing.T, o apispec.Operation, shared func() (*env, *fixtures)) (*env, *fixtures) {
+	if !o.ReadOnly() {
+		e := newEnv(t, sandbox.Config{})
+		return e, newFixtures(t, e)
+	}
+	se, fx := shared()
+	e := *se
+	e.t = t
+	return &e, fx
+}
+
+// sharedEnv returns a function giving the parent test's shared sandbox.
+func sharedEnv(t *testing.T) func() (*env, *fixtures) {
+	return sync.OnceValues(func() (*env, *fixtures) {
+		e := newEnv(t, sandbox.Config{})
+		return e, newFixtures(t, e)
+	})
+}
+
 // TestEveryOperation calls every operation of the table over HTTP, with
 // its limit omitted and at its maximum, and checks the status, the
 // pagination, what it charged against the documented bound, and that the
 // answer has the documented shape.
 func TestEveryOperation(t *testing.T) {
+	shared := sharedEnv(t)
+	shared()
 	for _, o := range apispec.Operations() {
 		t.Run(o.ID, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, sandbox.Config{})
-			fx := newFixtures(t, e)
+			e, fx := envFor(t, o, shared)
 			path, q, body := fx.request(o)
 			key := fx.key
 			if o.Access == apispec.AccessPublic {

@@ -78,6 +78,8 @@ func invalidValues(s *openapi3.Schema) map[string]any {
 // expects no 400.
 func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 	doc := loadSpec(t)
+	shared := sharedEnv(t)
+	shared()
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			public := op.Security != nil && len(*op.Security) == 0
@@ -87,8 +89,7 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 			o, _ := apispec.Lookup(method, path)
 			t.Run(op.OperationID, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t, sandbox.Config{})
-				fx := newFixtures(t, e)
+				e, fx := envFor(t, o, shared)
 				key := fx.key
 				target, base, baseBody := fx.request(o)
 				var bodySchema *openapi3.Schema
