@@ -224,17 +224,21 @@ type surcharge struct {
 // raise returns a adjusted by what was learnt of t.
 func (l *learnt) raise(t *Tool, a budget.Ask) budget.Ask {
 	l.mu.Lock()
-	s := l.by[t.Name]
+	s, ok := l.by[t.Name]
+	var factor, least int64
+	if ok {
+		factor, least = s.factor, s.least
+	}
 	l.mu.Unlock()
-	if s == nil {
+	if !ok {
 		return a
 	}
-	if s.factor > 1 && a.Rows > 0 {
+	if factor > 1 && a.Rows > 0 {
 		// The extra credits stay fixed even when the budget lowers the
 		// limit: the reservation can only be too high, never too low.
-		a.Fixed += (s.factor - 1) * a.Rows
+		a.Fixed += (factor - 1) * a.Rows
 	}
-	a.Fixed = max(a.Fixed, s.least-a.Rows)
+	a.Fixed = max(a.Fixed, least-a.Rows)
 	return a
 }
 

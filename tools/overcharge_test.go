@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/internal/syncbuffer"
@@ -111,5 +112,40 @@ func TestAnAnswerThatCostsMoreThanItsReservationRaisesIt(t *testing.T) {
 	}
 	if n := len(e.box.Overcharges()); n != 2 || e.box.Overcharges()[1].Count != 1 {
 		t.Errorf("overcharges %+v, want the two first ones only", e.box.Overcharges())
+	}
+}
+
+// TestOverchargesAreLearntUnderConcurrentCalls runs calls of an
+// overcharged tool from eight goroutines: once one answer
+// has settled, later calls reserve what it costs, so at most the calls
+// already in flight are counted.
+func TestOverchargesAreLearntUnderConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	e := newOpEnv(t, nil, "", opEnvConfig{wrap: multiplyCost(func(r *http.Request) int64 {
+		if strings.HasPrefix(r.URL.Path, "/v1/ads/facebook_") {
+			return 3
+		}
+		return 1
+	})})
+	ad := first(t, e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1}))["id"].(string)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if res := e.box.Call(context.Background(), "get_ad", map[string]any{"adId": ad}); res.IsError {
+					t.Errorf("get_ad: %s", res.JSON())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	over := e.box.Overcharges()
+	if len(over) != 1 || over[0].Count < 1 || over[0].Count > 8 {
+		t.Fatalf("overcharges %+v, want get_ad counted once per call in flight before the first settled", over)
+	}
+	if w := e.box.Call(context.Background(), tools.ToolEstimateCost, map[string]any{"tool": "get_ad", "arguments": map[string]any{"adId": ad}}).Structured.(*tools.Estimate).WorstCase; w != 3 {
+		t.Errorf("get_ad reserves %d, want 3", w)
 	}
 }
