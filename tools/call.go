@@ -49,6 +49,7 @@ type Toolbox struct {
 	budget *budget.Controller
 	max    int
 	log    *slog.Logger
+	learnt learnt // what this run learnt of real costs (cost.go)
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -230,7 +231,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 	}
 	var res *budget.Reservation
 	if b.budget != nil {
-		ask := t.Ask(sent)
+		ask := b.ask(t, sent)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
@@ -259,6 +260,9 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 	if err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", err)
 		return b.Fail(err)
+	}
+	if n := b.checkCharge(t, sent, res, resp); n != "" {
+		notes = append(notes, n)
 	}
 	return b.succeed(t, sent, resp, notes)
 }
@@ -300,20 +304,12 @@ func alignedPage(start, most int64) (page, limit int64) {
 	return start/limit + 1, limit
 }
 
-// Ask is the budget request for a call of t with args: its worst case.
+// Ask is the budget request for a call of t with args: its worst case
+// (see cost.go), named by the tool. A Toolbox raises it by what its run
+// learnt of the tool's real costs.
 func (t *Tool) Ask(args map[string]any) budget.Ask {
-	a := budget.Ask{Operation: t.Name}
-	switch t.Cost {
-	case CostPerItem:
-		a.Fixed = 1
-	case CostPerRow:
-		a.Rows = t.DefaultLimit
-		if v, ok := args["limit"]; ok {
-			if n, ok := asInt(v); ok {
-				a.Rows = n
-			}
-		}
-	}
+	a := t.reservation(args)
+	a.Operation = t.Name
 	return a
 }
 
@@ -350,6 +346,21 @@ func (t *Tool) Request(args map[string]any) (*runtime.Request, error) {
 			body[name] = v
 		default:
 			return nil, &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: name, Location: "arguments", Expected: []string{"unknown argument"}}}}
+		}
+	}
+	if _, asked := args["limit"]; !asked && t.LimitsCost() {
+		// A paid call sends the limit it reserved for: the API's own
+		// default may be larger than the one the document states.
+		if t.params["limit"] == inBody {
+			if body == nil {
+				body = map[string]any{}
+			}
+			body["limit"] = t.DefaultLimit
+		} else {
+			if req.Query == nil {
+				req.Query = url.Values{}
+			}
+			req.Query.Set("limit", strconv.FormatInt(t.DefaultLimit, 10))
 		}
 	}
 	if body != nil {

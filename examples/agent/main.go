@@ -123,10 +123,13 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 	if _, err := ctrl.Refresh(ctx); err != nil {
 		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", err)
 	}
-	box, err := tools.NewToolbox(tools.Config{
-		Catalogue: tools.Load(ctx, client, tools.LoadOptions{Logger: log}),
-		Client:    client, Budget: ctrl, Logger: log,
-	})
+	// The core tools (about 25): a model picks better from a short list,
+	// and OpenAI caps a request at 128 tools.
+	cat, err := tools.Load(ctx, client, tools.LoadOptions{Logger: log}).Select(tools.Filter{})
+	if err != nil {
+		return err
+	}
+	box, err := tools.NewToolbox(tools.Config{Catalogue: cat, Client: client, Budget: ctrl, Logger: log})
 	if err != nil {
 		return err
 	}
