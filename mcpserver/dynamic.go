@@ -27,7 +27,7 @@ func dynamicTools(cat *tools.Catalogue) []*tools.Tool {
 					"required": []string{"name", "title", "toolset", "cost", "about"},
 					"properties": map[string]any{
 						"name": str, "title": str, "toolset": str, "about": str,
-						"cost": map[string]any{"type": "string", "enum": []any{string(tools.CostFree), string(tools.CostPerItem), string(tools.CostPerRow)}},
+						"cost": map[string]any{"type": "string", "enum": costKinds()},
 					}}},
 				"next": str,
 			}},
@@ -153,4 +153,10 @@ func callOperation(ctx context.Context, box *tools.Toolbox, args map[string]any)
 		return box.Fail(unknownOperation(name))
 	}
 	return box.Call(ctx, name, inner)
+}
+
+// costKinds lists every tools.CostKind, for the search_operations schema.
+func costKinds() []any {
+	return []any{string(tools.CostFree), string(tools.CostPerItem), string(tools.CostPerRow),
+		string(tools.CostPerSeries), string(tools.CostFixed), string(tools.CostUnknown)}
 }

@@ -50,7 +50,8 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	var names []string
 	for _, tl := range list.Tools {
 		names = append(names, tl.Name)
-		if tl.Annotations == nil || tl.Annotations.ReadOnlyHint != (tl.Name != "create_brandtracker" && tl.Name != "delete_brandtracker") {
+		ct, _ := e.Box.Catalogue().Lookup(tl.Name)
+		if tl.Annotations == nil || ct == nil || tl.Annotations.ReadOnlyHint != ct.Annotations.ReadOnly {
 			t.Errorf("%s: annotations %+v", tl.Name, tl.Annotations)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
 // Keys of the sandbox's built-in credentials, one per auth state.
@@ -41,10 +43,6 @@ const (
 
 var keyFormat = regexp.MustCompile(`^tt_live_[A-Za-z0-9]{16,}$`)
 
-// dataEpoch is "today" for the synthetic data set, so that the same seed
-// always yields the same data whatever the clock says.
-var dataEpoch = time.Date(2026, 8, 25, 0, 0, 0, 0, time.UTC)
-
 type credentialState int
 
 const (
@@ -67,12 +65,7 @@ type credential struct {
 	user        *delegatedUser
 }
 
-type delegatedUser struct {
-	ID            string  `json:"id"`
-	FullName      string  `json:"fullName"`
-	AvatarURL     *string `json:"avatarUrl"`
-	WorkspaceRole string  `json:"workspaceRole"`
-}
+type delegatedUser = apispec.DelegatedUser
 
 type workspaceAccess int
 
@@ -94,7 +87,13 @@ type workspace struct {
 
 	trackersReady bool
 	trackers      []*brandtracker
-	folders       []folder
+	folders       []*folder // in rank order
+	folderSeq     int64
+	linkSeq       int64
+	quotaUsed     int64     // brandtracker create/delete quota units used this period
+	quotaPeriod   time.Time // the billing period quotaUsed belongs to
+	favorites     map[string]*favoriteScope
+	shares        map[string]*apispec.Share // by resource type and id
 }
 
 // seedAccounts creates the demo workspace and the built-in keys.
@@ -119,7 +118,7 @@ func (s *Server) addWorkspace(rng *rand.Rand, slug, name string, access workspac
 		id:        uuid(rng),
 		slug:      slug,
 		name:      name,
-		createdAt: dataEpoch.AddDate(0, -rng.IntN(24)-1, -rng.IntN(28)),
+		createdAt: s.started.AddDate(0, -rng.IntN(24)-1, -rng.IntN(28)),
 		access:    access,
 	}
 	if c == (Credits{}) {
@@ -141,7 +140,7 @@ func (s *Server) addCredential(rng *rand.Rand, key, name, level string, state cr
 		ws:          ws,
 	}
 	if state == credExpired {
-		t := dataEpoch.AddDate(0, -1, 0)
+		t := s.started.AddDate(0, -1, 0)
 		c.expiresAt = &t
 	}
 	s.creds[key] = c

@@ -140,7 +140,7 @@ func TestPublicRoutesNeedNoKey(t *testing.T) {
 		}
 	}
 	info := e.get("/v1", "").json(t)
-	if info["name"] != "TrendTrack Public API" || info["status"] != "ok" || info["version"] == nil {
+	if info["name"] != "Trendtrack Public API" || info["status"] != "ok" || info["version"] != "v1" {
 		t.Errorf("/v1 = %v", info)
 	}
 	h := e.get("/v1/health", "").json(t)

@@ -77,7 +77,8 @@ func TestCreateBrandtrackerRejectsUnknownTargets(t *testing.T) {
 		{"unknown page id", map[string]any{"facebookPageId": "123456789"}, 404},
 		{"non-numeric page id", map[string]any{"facebookPageId": "abc"}, 400},
 		{"unknown domain", map[string]any{"domain": "nope.example"}, 404},
-		{"unknown folder", map[string]any{"domain": "nope.example", "folderId": "x"}, 404},
+		{"unknown folder", map[string]any{"domain": "nope.example", "folderId": 999}, 404},
+		{"folder id not an integer", map[string]any{"domain": "nope.example", "folderId": "x"}, 400},
 		{"empty body", nil, 400},
 	}
 	for _, tt := range tests {

@@ -2,60 +2,20 @@ package sandbox
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// pagePagination is the page-based pagination object.
-type pagePagination struct {
-	Page       int64 `json:"page"`
-	Limit      int64 `json:"limit"`
-	Total      int64 `json:"total"`
-	TotalPages int64 `json:"totalPages"`
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func atoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }
 
-// offsetPagination is the offset-based pagination object.
-type offsetPagination struct {
-	Limit  int64 `json:"limit"`
-	Offset int64 `json:"offset"`
-	Total  int64 `json:"total"`
-}
-
-// byPage returns the page of rows and its pagination. A page past the end
-// is empty.
-func byPage[T any](rows []T, page, limit int64) ([]T, pagePagination) {
-	total := int64(len(rows))
-	pg := pagePagination{Page: page, Limit: limit, Total: total, TotalPages: (total + limit - 1) / limit}
-	if page-1 >= pg.TotalPages {
-		return []T{}, pg
-	}
-	start := (page - 1) * limit
-	return rows[start:min(total, start+limit)], pg
-}
-
-// byOffset returns rows[offset:offset+limit] and its pagination.
-func byOffset[T any](rows []T, offset, limit int64) ([]T, offsetPagination) {
-	total := int64(len(rows))
-	pg := offsetPagination{Limit: limit, Offset: offset, Total: total}
-	if offset >= total {
-		return []T{}, pg
-	}
-	return rows[offset:min(total, offset+limit)], pg
-}
-
-// list is a collection reply: {data, pagination, meta?, requestId}.
-func (c *call) list(data any, rows int, pagination, meta any) reply {
-	body := map[string]any{"data": data, "pagination": pagination, "requestId": c.reqID}
-	if meta != nil {
-		body["meta"] = meta
-	}
-	return reply{body: body, rows: int64(rows)}
-}
-
-// item is a detail reply: {data, requestId}.
-func (c *call) item(data any) reply {
-	return reply{body: map[string]any{"data": data, "requestId": c.reqID}, rows: 1}
-}
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 // matchTerms reports how well the lower-cased fields match the search
 // terms: the number of terms found (0 when keywordMode all is not met).

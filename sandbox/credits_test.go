@@ -217,7 +217,7 @@ func TestReservationMustBeCoveredByTheBalance(t *testing.T) {
 		path   string
 		status int
 	}{
-		{"default limit 20 exceeds a balance of 8", "/v1/ads?search=zzqxv", 402},
+		{"default limit 25 exceeds a balance of 8", "/v1/ads?search=zzqxv", 402},
 		{"limit 9 exceeds a balance of 8 even if no rows would return", "/v1/ads?search=zzqxv&limit=9", 402},
 		{"limit 8 is covered", "/v1/ads?search=zzqxv&limit=8", 200},
 		{"usage stays free", "/v1/usage", 200},

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
 // Sizes of the synthetic data set.
@@ -22,31 +24,68 @@ const (
 )
 
 // dataset is the immutable synthetic catalogue shared by every Server with
-// the same seed.
+// the same seed, as of one snapshot date. Every date in it is at or before
+// asOf, the end of the latest ready day; ids and figures do not depend on
+// asOf, so a new day shifts the dates and nothing else.
 type dataset struct {
+	asOf         time.Time
 	ads          []*ad
 	adByID       map[string]*ad
 	advertisers  []*advertiser
 	advByID      map[string]*advertiser
+	influencers  []*advertiser
 	shops        []*shop
 	shopByID     map[string]*shop
 	shopByDomain map[string]*shop
 	tiktok       []*tiktokItem
+	tiktokByID   map[string]*tiktokItem
 	google       []*googleAd
+	emails       []*email
+	emailByID    map[string]*email
+	emailsByShop map[string][]*email
+	categories   []string // shop categories; a category's id is its index + 1
 }
 
-var datasets sync.Map // seed -> *datasetOnce
+// dataKey identifies a data set.
+type dataKey struct {
+	seed int64
+	asOf int64
+}
+
+// datasets caches the data sets of the last few (seed, day) pairs: a server
+// whose clock crosses a refresh builds the new day's set once.
+var datasets = struct {
+	sync.Mutex
+	m     map[dataKey]*datasetOnce
+	order []dataKey
+}{m: map[dataKey]*datasetOnce{}}
+
+// maxDatasets bounds the cache.
+const maxDatasets = 6
 
 type datasetOnce struct {
 	once sync.Once
 	d    *dataset
 }
 
-// data returns the data set of s's seed, building it on first use.
-func (s *Server) data() *dataset {
-	v, _ := datasets.LoadOrStore(s.seed, &datasetOnce{})
-	o := v.(*datasetOnce)
-	o.once.Do(func() { o.d = generate(s.seed) })
+// dataAt returns the data set of s's seed as of the latest ready date at
+// now, building it on first use.
+func (s *Server) dataAt(now time.Time) *dataset {
+	asOf := LatestReadyDate(now).AddDate(0, 0, 1)
+	k := dataKey{s.seed, asOf.Unix()}
+	datasets.Lock()
+	o := datasets.m[k]
+	if o == nil {
+		o = &datasetOnce{}
+		datasets.m[k] = o
+		datasets.order = append(datasets.order, k)
+		if len(datasets.order) > maxDatasets {
+			delete(datasets.m, datasets.order[0])
+			datasets.order = datasets.order[1:]
+		}
+	}
+	datasets.Unlock()
+	o.once.Do(func() { o.d = generate(s.seed, asOf) })
 	return o.d
 }
 
@@ -117,7 +156,7 @@ var (
 
 // ad is one Facebook ad.
 type ad struct {
-	sum       adSummary
+	sum       apispec.AdSummary
 	adv       *advertiser
 	nicheIdx  int
 	createdAt time.Time
@@ -126,6 +165,7 @@ type ad struct {
 	brandText string // lower-cased advertiser name and landing domain
 	urlText   string // lower-cased landing page URL
 	relevance int64  // default relevance rank when there is no search
+	partner   *advertiser
 }
 
 type advertiser struct {
@@ -146,6 +186,7 @@ type advertiser struct {
 	reach14d                  int64
 	latestAd                  time.Time
 	searchName                string
+	pageType                  string // brand or influencer
 }
 
 type shop struct {
@@ -171,10 +212,11 @@ type shop struct {
 	trustReviews     int64
 	googleAds        int64
 	searchText       string
+	categoryID       int64
 }
 
 type tiktokItem struct {
-	row        tiktokRow
+	row        apispec.TiktokItem
 	createdAt  time.Time
 	updatedAt  time.Time
 	caption    string // lower-cased
@@ -188,12 +230,18 @@ type tiktokItem struct {
 }
 
 type googleAd struct {
-	row        googleRow
+	row        apispec.GoogleAd
 	searchText string
 	published  time.Time
 }
 
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// dt is t as an API date-time.
+func dt(t time.Time) apispec.DateTime { return apispec.DateTime(iso(t)) }
+
+// day is t's calendar day as an API date.
+func day(t time.Time) apispec.Date { return apispec.Date(t.UTC().Format(time.DateOnly)) }
 
 func slug(s string) string {
 	var b strings.Builder
@@ -239,20 +287,25 @@ func pickCountries(rng *rand.Rand, main string) []string {
 	return set
 }
 
-// generate builds the data set for seed. It is deterministic.
-func generate(seed int64) *dataset {
+// generate builds the data set for seed as of asOf. It is deterministic.
+func generate(seed int64, asOf time.Time) *dataset {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0xda7a))
 	d := &dataset{
+		asOf:         asOf,
 		adByID:       make(map[string]*ad, numAds),
 		advByID:      make(map[string]*advertiser, numAdvertisers),
 		shopByID:     make(map[string]*shop, numShops),
 		shopByDomain: make(map[string]*shop, numShops),
+		tiktokByID:   make(map[string]*tiktokItem, numTiktok),
+		emailByID:    map[string]*email{},
+		emailsByShop: map[string][]*email{},
 	}
 	d.genAdvertisers(rng)
 	d.genShops(rng)
 	d.genAds(rng)
 	d.genTiktok(rng)
 	d.genGoogle(rng)
+	d.genExtras(uint64(seed))
 	return d
 }
 
@@ -276,7 +329,7 @@ func (d *dataset) genAdvertisers(rng *rand.Rand) {
 			handle:      slug(name),
 			likes:       lognormal(rng, 25000, 1.3),
 			followers:   lognormal(rng, 18000, 1.4),
-			createdAt:   dataEpoch.AddDate(-rng.IntN(10)-1, -rng.IntN(12), -rng.IntN(28)),
+			createdAt:   d.asOf.AddDate(-rng.IntN(10)-1, -rng.IntN(12), -rng.IntN(28)),
 			mainCountry: pick(rng, countries),
 			domain:      slug(name) + ".example",
 		}
@@ -301,7 +354,7 @@ func (d *dataset) genShops(rng *rand.Rand) {
 			domain:        a.domain,
 			name:          a.name,
 			nicheIdx:      a.nicheIdx,
-			createdAt:     dataEpoch.AddDate(-rng.IntN(6), -rng.IntN(12), -rng.IntN(28)),
+			createdAt:     d.asOf.AddDate(-rng.IntN(6), -rng.IntN(12), -rng.IntN(28)),
 			country:       c,
 			language:      pick(rng, languages),
 			currency:      cur,
@@ -372,11 +425,11 @@ func (d *dataset) genAds(rng *rand.Rand) {
 		a := owner(i)
 		n := niches[a.nicheIdx]
 		product := pick(rng, n.products)
-		created := dataEpoch.Add(-time.Duration(rng.IntN(720*24*60)) * time.Minute)
+		created := d.asOf.Add(-time.Duration(rng.IntN(720*24*60)) * time.Minute)
 		active := rng.IntN(10) < 6
-		last := dataEpoch
+		last := d.asOf
 		if !active {
-			span := int(dataEpoch.Sub(created).Hours()/24) + 1
+			span := int(d.asOf.Sub(created).Hours()/24) + 1
 			last = created.AddDate(0, 0, rng.IntN(span))
 		}
 		days := int(last.Sub(created).Hours()/24) + 1
@@ -409,21 +462,21 @@ func (d *dataset) genAds(rng *rand.Rand) {
 		}
 		targeted := pickCountries(rng, main)
 		ageMin := 18 + 5*rng.IntN(4)
-		x.sum = adSummary{
+		x.sum = apispec.AdSummary{
 			ID:          id,
 			CollationID: collation,
 			Platform:    "facebook",
 			Status:      map[bool]string{true: "active", false: "inactive"}[active],
-			CreatedAt:   iso(created),
-			FirstSeenAt: iso(created.Add(time.Duration(rng.IntN(36)) * time.Hour)),
-			LastSeenAt:  iso(last),
+			CreatedAt:   dt(created),
+			FirstSeenAt: dt(created.Add(time.Duration(rng.IntN(36)) * time.Hour)),
+			LastSeenAt:  dt(last),
 			DaysRunning: days,
-			Media: adMedia{
+			Media: apispec.AdMedia{
 				Type:         mediaType,
 				ThumbnailURL: "https://cdn.sandbox.trendtrack.example/ads/" + id + "/thumb.jpg",
 				MediaURL:     "https://cdn.sandbox.trendtrack.example/ads/" + id + map[bool]string{true: "/video.mp4", false: "/image.jpg"}[mediaType == "video"],
 			},
-			Content: adContent{
+			Content: apispec.AdContent{
 				Title:              title,
 				Body:               body,
 				Transcript:         transcript,
@@ -433,7 +486,7 @@ func (d *dataset) genAds(rng *rand.Rand) {
 				CtaDescription:     "Free shipping on " + n.word + " orders",
 				CtaLinkDescription: a.domain,
 			},
-			Metrics: adMetrics{
+			Metrics: apispec.AdMetrics{
 				Reach:           reach,
 				AggregatedReach: reach + lognormal(rng, 5000, 1.2),
 				EstimatedSpend:  estimatedSpend(reach, 9),
@@ -442,20 +495,20 @@ func (d *dataset) genAds(rng *rand.Rand) {
 				ReachDelta7d:    int64(float64(reach) * rng.Float64() * 0.1),
 				ReachDelta30d:   int64(float64(reach) * rng.Float64() * 0.35),
 			},
-			Audience: adAudience{
+			Audience: apispec.AdAudience{
 				TargetedCountries: targeted,
 				MainCountry:       main,
 				Gender:            pick(rng, []string{"all", "all", "all", "women", "men"}),
 				AgeMin:            ageMin,
 				AgeMax:            ageMin + 20 + 5*rng.IntN(6),
 			},
-			Rank: adRank{
+			Rank: apispec.AdRank{
 				PositionInPage: 1 + rng.IntN(50),
 				CurrentRank:    1 + rng.IntN(500),
 				RankDelta:      rng.IntN(41) - 20,
 				ImprovementPct: math.Round(rng.NormFloat64()*150) / 10,
 			},
-			Flags: adFlags{
+			Flags: apispec.AdFlags{
 				IsEuAd:          euCountry[main],
 				IsLowReach:      reach < 1000,
 				IsMediaChanged:  rng.IntN(8) == 0,
@@ -484,7 +537,7 @@ func (d *dataset) genAds(rng *rand.Rand) {
 				a.reach30d += x.sum.Metrics.ReachDelta30d
 				a.reach14d += x.sum.Metrics.ReachDelta30d / 2
 			}
-			age := dataEpoch.Sub(x.createdAt)
+			age := d.asOf.Sub(x.createdAt)
 			if age <= 24*time.Hour {
 				a.newAds1d++
 			}
@@ -511,7 +564,7 @@ func (d *dataset) genAds(rng *rand.Rand) {
 		}
 	}
 	for _, x := range d.ads {
-		x.sum.Advertiser = adAdvertiser{
+		x.sum.Advertiser = apispec.AdAdvertiser{
 			ID: x.adv.id, Name: x.adv.name, LogoURL: x.adv.logoURL, FacebookPageID: x.adv.id,
 			LiveAdsCount: x.adv.liveAds, Reach30d: x.adv.reach30d, TotalReach: x.adv.totalReach,
 			CountriesCount: len(x.adv.countries), FacebookLikes: x.adv.likes, InstagramFollowers: x.adv.followers,
@@ -554,8 +607,8 @@ func (d *dataset) genTiktok(rng *rand.Rand) {
 		tags := []string{n.hashtags[0], pick(rng, n.hashtags), "fyp"}
 		tags = slices.Compact(tags)
 		caption := fmt.Sprintf("%s %s #%s", pick(rng, hooks), product, strings.Join(tags, " #"))
-		created := dataEpoch.Add(-time.Duration(rng.IntN(365*24*60)) * time.Minute)
-		updated := created.Add(time.Duration(rng.IntN(int(dataEpoch.Sub(created)/time.Minute)+1)) * time.Minute)
+		created := d.asOf.Add(-time.Duration(rng.IntN(365*24*60)) * time.Minute)
+		updated := created.Add(time.Duration(rng.IntN(int(d.asOf.Sub(created)/time.Minute)+1)) * time.Minute)
 		views := lognormal(rng, 80000, 1.8)
 		likes := int64(float64(views) * (0.01 + rng.Float64()*0.08))
 		comments := likes / int64(20+rng.IntN(40))
@@ -573,35 +626,35 @@ func (d *dataset) genTiktok(rng *rand.Rand) {
 		music := pick(rng, musicTitles)
 		it := &tiktokItem{createdAt: created, updatedAt: updated, relevance: rng.Int64N(1 << 40), handle: handle}
 		it.countrySet = pickCountries(rng, pick(rng, countries))
-		it.row = tiktokRow{
+		it.row = apispec.TiktokItem{
 			ID:          "tiktok_" + tid,
 			TiktokID:    tid,
 			Type:        typ,
 			Status:      status,
-			DaysRunning: int(dataEpoch.Sub(created).Hours()/24) + 1,
-			CreatedAt:   iso(created),
-			UpdatedAt:   iso(updated),
-			Media: tiktokMedia{
+			DaysRunning: int(d.asOf.Sub(created).Hours()/24) + 1,
+			CreatedAt:   dt(created),
+			UpdatedAt:   dt(updated),
+			Media: apispec.TiktokMedia{
 				Type:            "video",
 				ThumbnailURL:    "https://cdn.sandbox.trendtrack.example/tiktok/" + tid + "/cover.jpg",
 				VideoURL:        "https://cdn.sandbox.trendtrack.example/tiktok/" + tid + "/video.mp4",
 				DurationSeconds: 6 + rng.IntN(90),
 			},
-			Content: tiktokContent{
+			Content: apispec.TiktokContent{
 				Caption:  caption,
 				Hashtags: tags,
-				Music:    tiktokMusic{Title: music, Author: nickname},
+				Music:    apispec.TiktokMusic{Title: music, Author: nickname},
 				Language: pick(rng, languages),
 			},
-			Metrics: tiktokMetrics{
+			Metrics: apispec.TiktokMetrics{
 				Views: views, Likes: likes, Comments: comments, Shares: shares, Saves: saves,
 				EngagementRate: math.Round(float64(likes+comments+shares+saves)/float64(max(views, 1))*10000) / 100,
 			},
-			Profile:   tiktokProfile{ID: strconv.FormatInt(6800000000000000000+rng.Int64N(1e17), 10), Handle: handle, Nickname: nickname, Followers: followers, Verified: followers > 200000},
+			Profile:   apispec.TiktokProfile{ID: strconv.FormatInt(6800000000000000000+rng.Int64N(1e17), 10), Handle: handle, Nickname: nickname, Followers: followers, Verified: followers > 200000},
 			Countries: it.countrySet,
 		}
 		if sh != nil {
-			it.row.Shop = &shopRef{ID: sh.id, Domain: sh.domain, Name: sh.name}
+			it.row.Shop = &apispec.ShopRef{ID: sh.id, Domain: sh.domain, Name: sh.name}
 			it.domain = sh.domain
 		}
 		it.caption = strings.ToLower(caption)
@@ -620,12 +673,12 @@ func (d *dataset) genGoogle(rng *rand.Rand) {
 		n := niches[sh.nicheIdx]
 		product := pick(rng, n.products)
 		network := pick(rng, googleNetworks)
-		first := dataEpoch.Add(-time.Duration(rng.IntN(400*24)) * time.Hour)
+		first := d.asOf.Add(-time.Duration(rng.IntN(400*24)) * time.Hour)
 		status := "active"
-		last := dataEpoch
+		last := d.asOf
 		if rng.IntN(3) == 0 {
 			status = "inactive"
-			last = first.Add(time.Duration(rng.IntN(int(dataEpoch.Sub(first).Hours())+1)) * time.Hour)
+			last = first.Add(time.Duration(rng.IntN(int(d.asOf.Sub(first).Hours())+1)) * time.Hour)
 		}
 		mediaType := "text"
 		switch network {
@@ -639,17 +692,17 @@ func (d *dataset) genGoogle(rng *rand.Rand) {
 		headline := fmt.Sprintf("%s | %s - Official Store", strings.ToUpper(product[:1])+product[1:], sh.name)
 		desc := fmt.Sprintf("Shop %s at %s. Free shipping on %s orders over $50.", product, sh.domain, n.word)
 		g := &googleAd{published: first}
-		g.row = googleRow{
+		g.row = apispec.GoogleAd{
 			ID: "google_" + gid, GoogleAdID: gid, Status: status, Network: network,
-			FirstSeenAt: iso(first), LastSeenAt: iso(last), DaysRunning: int(last.Sub(first).Hours()/24) + 1,
-			Media: googleMedia{Type: mediaType, Headline: headline, Description: desc},
-			Advertiser: googleAdvertiser{
+			FirstSeenAt: dt(first), LastSeenAt: dt(last), DaysRunning: int(last.Sub(first).Hours()/24) + 1,
+			Media: apispec.GoogleMedia{Type: mediaType, Headline: headline, Description: desc},
+			Advertiser: apispec.GoogleAdvertiser{
 				ID: fmt.Sprintf("AR%020d", rng.Int64N(1e18)), Name: sh.name, Domain: sh.domain, Verified: rng.IntN(3) != 0,
 			},
-			Reach: googleReach{Value: reach, LowerBound: reach * 8 / 10, UpperBound: reach * 12 / 10},
-			Audience: googleAudience{
+			Reach: apispec.GoogleReach{Value: reach, LowerBound: reach * 8 / 10, UpperBound: reach * 12 / 10},
+			Audience: apispec.GoogleAudience{
 				Countries:   pickCountries(rng, sh.country),
-				CategoryIDs: []int{1 + sh.nicheIdx},
+				CategoryIDs: []int64{int64(1 + sh.nicheIdx)},
 			},
 		}
 		if mediaType == "image" {

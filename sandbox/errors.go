@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
 // Error codes the sandbox answers with. The first eleven are the public
@@ -41,11 +43,7 @@ type apiError struct {
 func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 // validationError is one entry of error.details.validationErrors.
-type validationError struct {
-	Field    string   `json:"field"`
-	Location string   `json:"location"`
-	Expected []string `json:"expected"`
-}
+type validationError = apispec.ValidationError
 
 func newError(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
@@ -69,30 +67,14 @@ func invalid(errs []validationError) *apiError {
 	}
 }
 
-// errorBody is the error envelope.
-type errorBody struct {
-	Error errorObject `json:"error"`
-}
-
-type errorObject struct {
-	Code      string        `json:"code"`
-	Message   string        `json:"message"`
-	RequestID string        `json:"requestId"`
-	Details   *errorDetails `json:"details,omitempty"`
-}
-
-type errorDetails struct {
-	ValidationErrors []validationError `json:"validationErrors"`
-}
-
 // writeError writes e as the error envelope.
 func writeError(w http.ResponseWriter, reqID string, e *apiError) {
 	for k, vs := range e.header {
 		w.Header()[k] = vs
 	}
-	body := errorBody{Error: errorObject{Code: e.code, Message: e.message, RequestID: reqID}}
+	body := apispec.Error{Error: apispec.ErrorObject{Code: e.code, Message: e.message, RequestID: reqID}}
 	if len(e.invalid) > 0 {
-		body.Error.Details = &errorDetails{ValidationErrors: e.invalid}
+		body.Error.Details = &apispec.ErrorDetails{ValidationErrors: e.invalid}
 	}
 	writeJSON(w, e.status, body)
 }

@@ -2,32 +2,69 @@ package sandbox
 
 import (
 	"math"
+	"slices"
 	"strings"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
-func handleListAdvertisers(c *call) (reply, *apiError) {
+func init() {
+	handle(map[string]handler{
+		"listAdvertisers":       handleAdvertisers,
+		"queryAdvertisers":      handleAdvertisers,
+		"getAdvertiser":         handleGetAdvertiser,
+		"listAdvertiserAds":     handleListAdvertiserAds,
+		"listShops":             handleShops,
+		"queryShops":            handleShops,
+		"getShop":               handleGetShop,
+		"listSimilarShops":      handleSimilarShops,
+		"listShopAdvertisers":   handleShopAdvertisers,
+		"listShopProducts":      handleShopProducts,
+		"getShopSocialsHistory": handleShopSocials,
+	})
+}
+
+// handleAdvertisers serves GET /v1/advertisers and POST /v1/advertisers/query.
+func handleAdvertisers(c *call) (result, *apiError) {
 	v := c.v
+	d := c.data()
 	terms := lowerTerms(v.strs("search")...)
 	all := v.str("keywordMode") == "all"
-	byDomain := v.str("searchType") == "domain"
-	var rows []scored[*advertiser]
-	for _, a := range c.s.data().advertisers {
+	searchType := v.str("searchType")
+	pageNiches := lowerTerms(v.strs("pageNiches")...)
+	inc, exc := v.inOut("adCountries")
+	var out []scored[*advertiser]
+	for _, a := range d.advertisers {
+		if !advertiserPasses(c, a, inc, exc, pageNiches) {
+			continue
+		}
 		s := 0
 		if len(terms) > 0 {
-			if byDomain {
+			switch searchType {
+			case "domain":
 				fields := []string{a.domain}
 				for _, sh := range a.shops {
 					fields = append(fields, sh.domain)
 				}
 				s = matchTerms(terms, all, fields...)
-			} else {
+			case "adCopy", "websiteCopy", "urlContains":
+				var texts []string
+				for _, x := range a.ads {
+					if searchType == "adCopy" {
+						texts = append(texts, x.copyText)
+					} else {
+						texts = append(texts, x.urlText)
+					}
+				}
+				s = matchTerms(terms, all, strings.Join(texts, " "))
+			default:
 				s = matchTerms(terms, all, a.searchName)
 			}
 			if s == 0 {
 				continue
 			}
 		}
-		rows = append(rows, scored[*advertiser]{a, s})
+		out = append(out, scored[*advertiser]{a, s})
 	}
 	asc := v.str("order") == "asc"
 	var key func(scored[*advertiser]) float64
@@ -50,66 +87,174 @@ func handleListAdvertisers(c *call) (reply, *apiError) {
 		asc = false
 		key = func(r scored[*advertiser]) float64 { return float64(r.score)*1e12 + float64(r.row.totalReach) }
 	}
-	sortRows(rows, asc, key, func(r scored[*advertiser]) string { return r.row.id })
-	page, pg := byOffset(rows, v.int("offset"), v.int("limit"))
-	data := make([]advertiserSummary, len(page))
-	for i, r := range page {
-		data[i] = r.row.summary()
-	}
-	return c.list(data, len(data), pg, map[string]any{"isTruncated": false}), nil
+	sortRows(out, asc, key, func(r scored[*advertiser]) string { return r.row.id })
+	return result{
+		rows: mapRows(out, func(r scored[*advertiser]) apispec.AdvertiserSummary { return r.row.summary() }),
+		meta: apispec.AdvertisersMeta{IsTruncated: false},
+	}, nil
 }
+
+// advertiserPasses applies the advertiser range filters.
+func advertiserPasses(c *call, a *advertiser, inc, exc, niches []string) bool {
+	v := c.v
+	in := func(n int64, lo, hi string) bool {
+		if m, ok := v.intOK(lo); ok && n < m {
+			return false
+		}
+		if m, ok := v.intOK(hi); ok && n > m {
+			return false
+		}
+		return true
+	}
+	active := a.liveAds
+	switch v.str("activeAdsPeriod") {
+	case "last24h":
+		active = a.newAds1d
+	case "last7d", "last14d":
+		active = a.newAds7d
+	case "last30d":
+		active = a.newAds30d
+	}
+	launched := a.newAds30d
+	switch v.str("adsLaunchedPeriod") {
+	case "last24h":
+		launched = a.newAds1d
+	case "last7d", "last14d":
+		launched = a.newAds7d
+	case "last90d":
+		launched = a.newAds30d * 3
+	}
+	reach := a.reach30d
+	switch v.str("reachPeriod") {
+	case "last24h":
+		reach = a.reach30d / 30
+	case "last7d":
+		reach = a.reach30d / 4
+	case "last14d":
+		reach = a.reach14d
+	case "last90d":
+		reach = a.totalReach
+	}
+	spend := estimatedSpend(a.reach30d, max(1, v.int("cpm")))
+	if !in(active, "minActiveAds", "maxActiveAds") || !in(a.likes, "minLikes", "maxLikes") ||
+		!in(a.followers, "minFollowers", "maxFollowers") || !in(launched, "minAdsLaunched", "maxAdsLaunched") ||
+		!in(reach, "minReach", "maxReach") || !in(spend, "minSpend", "maxSpend") {
+		return false
+	}
+	if t, ok := v.time("pageCreatedAfter"); ok && a.createdAt.Before(t) {
+		return false
+	}
+	if t, ok := v.time("pageCreatedBefore"); ok && a.createdAt.After(t.AddDate(0, 0, 1)) {
+		return false
+	}
+	if pt := v.strs("pageType"); len(pt) > 0 && !contains(pt, a.pageType) {
+		return false
+	}
+	if ids := v.ints("categoryIds"); len(ids) > 0 && !slices.ContainsFunc(a.shops, func(sh *shop) bool { return slices.Contains(ids, sh.categoryID) }) {
+		return false
+	}
+	switch v.str("shopifyLinked") {
+	case "yes":
+		if len(a.shops) == 0 {
+			return false
+		}
+	case "no":
+		if len(a.shops) > 0 {
+			return false
+		}
+	}
+	if g := v.str("gender"); g == "male" || g == "female" {
+		want := map[string]string{"male": "men", "female": "women"}[g]
+		n := 0
+		for _, x := range a.ads {
+			if x.sum.Audience.Gender == want {
+				n++
+			}
+		}
+		if 2*n < len(a.ads) {
+			return false
+		}
+	}
+	if len(inc) > 0 && !anyIn(a.countries, inc) || anyIn(a.countries, exc) {
+		return false
+	}
+	if len(niches) > 0 && !contains(niches, nicheWords[a.nicheIdx]) {
+		return false
+	}
+	return true
+}
+
+// nicheWords are the niches' words, by index.
+var nicheWords = func() []string {
+	out := make([]string, len(niches))
+	for i, n := range niches {
+		out[i] = n.word
+	}
+	return out
+}()
 
 func (c *call) advertiser() (*advertiser, *apiError) {
 	id := c.path["advertiserId"]
-	a := c.s.data().advByID[id]
+	a := c.data().advByID[id]
 	if a == nil {
 		return nil, notFound("No advertiser with id %q. Advertiser ids are Facebook page ids; find them with GET /v1/lookup or GET /v1/advertisers.", id)
 	}
 	return a, nil
 }
 
-func handleGetAdvertiser(c *call) (reply, *apiError) {
+func handleGetAdvertiser(c *call) (result, *apiError) {
 	a, e := c.advertiser()
 	if e != nil {
-		return reply{}, e
+		return result{}, e
 	}
-	return c.item(a.detail()), nil
+	return result{item: a.detail()}, nil
 }
 
-func handleListAdvertiserAds(c *call) (reply, *apiError) {
+func handleListAdvertiserAds(c *call) (result, *apiError) {
 	a, e := c.advertiser()
 	if e != nil {
-		return reply{}, e
+		return result{}, e
 	}
-	v := c.v
-	f := adFilter{status: v.str("status"), media: v.str("mediaType")}
-	ads := selectAds(a.ads, f, v.str("sortBy"), v.str("order") == "asc")
-	page, pg := byOffset(ads, v.int("offset"), v.int("limit"))
-	return c.list(summaries(page, v.int("cpm")), len(page), pg, nil), nil
+	f := adFilter{status: c.v.str("status"), media: c.v.str("mediaType")}
+	ads := selectAds(a.ads, f, c.v.str("sortBy"), c.v.str("order") == "asc")
+	return result{rows: summaries(ads, c.v.int("cpm"))}, nil
 }
 
-func handleListShops(c *call) (reply, *apiError) {
+// handleShops serves GET /v1/shops and POST /v1/shops/query.
+func handleShops(c *call) (result, *apiError) {
 	v := c.v
-	terms := lowerTerms(v.str("search"))
-	tiktok, hasTiktok := v.boolean("hasTikTok")
-	plus, hasPlus := v.boolean("isShopifyPlus")
-	minV, hasMin := v.intOK("minMonthlyVisits")
-	maxV, hasMax := v.intOK("maxMonthlyVisits")
-	var rows []*shop
-	for _, sh := range c.s.data().shops {
-		if len(terms) > 0 && matchTerms(terms, false, sh.searchText) == 0 {
-			continue
+	d := c.data()
+	terms := lowerTerms(append(v.strs("search"), v.str("search"))...)
+	searchType := v.str("searchType")
+	var out []*shop
+	for _, sh := range d.shops {
+		if len(terms) > 0 {
+			switch searchType {
+			case "domain":
+				if !slices.ContainsFunc(terms, func(t string) bool { return normalizeDomain(t) == sh.domain }) {
+					continue
+				}
+			case "productName":
+				if matchTerms(terms, false, strings.Join(niches[sh.nicheIdx].products, " ")) == 0 {
+					continue
+				}
+			default:
+				if matchTerms(terms, false, sh.searchText) == 0 {
+					continue
+				}
+			}
 		}
-		if (hasTiktok && sh.hasTikTok != tiktok) || (hasPlus && sh.shopifyPlus != plus) {
-			continue
+		if shopPasses(v, d, sh) {
+			out = append(out, sh)
 		}
-		if (hasMin && sh.monthlyVisits < minV) || (hasMax && sh.monthlyVisits > maxV) {
-			continue
-		}
-		rows = append(rows, sh)
 	}
+	sortShops(out, v.str("sortBy"), v.str("order") == "asc")
+	return result{rows: mapRows(out, (*shop).summary)}, nil
+}
+
+func sortShops(out []*shop, sortBy string, asc bool) {
 	var key func(*shop) float64
-	switch v.str("sortBy") {
+	switch sortBy {
 	case "activeAds":
 		key = func(sh *shop) float64 { return float64(sh.activeAds()) }
 	case "growth30d":
@@ -118,176 +263,184 @@ func handleListShops(c *call) (reply, *apiError) {
 		key = func(sh *shop) float64 { return float64(sh.productsCount) }
 	case "createdAt":
 		key = func(sh *shop) float64 { return float64(sh.createdAt.Unix()) }
+	case "tiktokFollowers":
+		key = func(sh *shop) float64 { return float64(sh.tiktokFollowers) }
 	default:
 		key = func(sh *shop) float64 { return float64(sh.monthlyVisits) }
 	}
-	sortRows(rows, v.str("order") == "asc", key, func(sh *shop) string { return sh.id })
-	page, pg := byOffset(rows, v.int("offset"), v.int("limit"))
-	data := make([]shopSummary, len(page))
-	for i, sh := range page {
-		data[i] = sh.summary()
-	}
-	return c.list(data, len(data), pg, nil), nil
+	sortRows(out, asc, key, func(sh *shop) string { return sh.id })
 }
 
-func handleGetShop(c *call) (reply, *apiError) {
-	id := c.path["shopId"]
-	d := c.s.data()
+// shopPasses applies the shop filters.
+func shopPasses(v values, d *dataset, sh *shop) bool {
+	in := func(n int64, lo, hi string) bool {
+		if m, ok := v.intOK(lo); ok && n < m {
+			return false
+		}
+		if m, ok := v.intOK(hi); ok && n > m {
+			return false
+		}
+		return true
+	}
+	active := sh.activeAds()
+	switch v.str("adsTimePeriod") {
+	case "last7d":
+		active = 0
+		for _, a := range sh.advertisers {
+			active += a.newAds7d
+		}
+	case "last30d":
+		active = 0
+		for _, a := range sh.advertisers {
+			active += a.newAds30d
+		}
+	}
+	revenue := int64(math.Round(float64(sh.monthlyVisits) * 0.02 * sh.avgPrice))
+	if !in(sh.monthlyVisits, "minMonthlyVisits", "maxMonthlyVisits") || !in(active, "minActiveAds", "maxActiveAds") ||
+		!in(sh.productsCount, "minProducts", "maxProducts") || !in(sh.tiktokFollowers, "minTiktokFollowers", "maxTiktokFollowers") ||
+		!in(sh.trustReviews, "minTrustpilotReviews", "maxTrustpilotReviews") || !in(revenue, "minRevenue", "maxRevenue") {
+		return false
+	}
+	if b, ok := v.boolean("hasTikTok"); ok && sh.hasTikTok != b {
+		return false
+	}
+	if b, ok := v.boolean("isShopifyPlus"); ok && sh.shopifyPlus != b {
+		return false
+	}
+	if t, ok := v.time("createdAfter"); ok && sh.createdAt.Before(t) {
+		return false
+	}
+	if t, ok := v.time("createdBefore"); ok && sh.createdAt.After(t.AddDate(0, 0, 1)) {
+		return false
+	}
+	if ids := v.ints("categoryIds"); len(ids) > 0 && !slices.Contains(ids, sh.categoryID) {
+		return false
+	}
+	if ids := v.ints("pixelIds"); len(ids) > 0 && !slices.ContainsFunc(sh.pixels, func(p string) bool { return slices.Contains(ids, facetID("pixel", p)) }) {
+		return false
+	}
+	if ids := v.ints("shopifyAppIds"); len(ids) > 0 && !slices.ContainsFunc(sh.apps, func(a string) bool { return slices.Contains(ids, facetID("shopify_app", a)) }) {
+		return false
+	}
+	if l := lowerTerms(v.strs("languages")...); len(l) > 0 && !contains(l, sh.language) {
+		return false
+	}
+	if cs := v.strs("currencies"); len(cs) > 0 && !slices.ContainsFunc(cs, func(c string) bool { return strings.EqualFold(c, sh.currency) }) {
+		return false
+	}
+	if m := v.strs("markets"); len(m) > 0 && !contains(m, sh.country) {
+		return false
+	}
+	if r := v.str("dtcRegion"); r != "" && regionOf(sh.country) != r {
+		return false
+	}
+	return true
+}
+
+func regionOf(country string) string {
+	switch {
+	case euCountry[country]:
+		return "eu"
+	case country == "GB":
+		return "uk"
+	case country == "US" || country == "CA":
+		return "us"
+	case country == "AU" || country == "NZ":
+		return "apac"
+	}
+	return "other"
+}
+
+func (c *call) shop(param string) (*shop, *apiError) {
+	id := c.path[param]
+	sh := c.data().shopByID[id]
+	if sh == nil {
+		return nil, notFound("No shop with id %q. Find shop ids with GET /v1/lookup or GET /v1/shops.", id)
+	}
+	return sh, nil
+}
+
+func handleGetShop(c *call) (result, *apiError) {
+	sh, e := c.shop("shopId")
+	if e != nil {
+		return result{}, e
+	}
+	return result{item: c.data().shopDetail(sh)}, nil
+}
+
+func handleSimilarShops(c *call) (result, *apiError) {
+	d := c.data()
+	id := c.path["identifier"]
 	sh := d.shopByID[id]
 	if sh == nil {
-		return reply{}, notFound("No shop with id %q. Find shop ids with GET /v1/lookup or GET /v1/shops.", id)
+		sh = d.shopByDomain[normalizeDomain(id)]
 	}
-	return c.item(d.shopDetail(sh)), nil
+	meta := apispec.SimilarShopsMeta{Identifier: id, ShopExists: sh != nil}
+	if sh == nil {
+		return result{rows: &rows{}, meta: meta}, nil
+	}
+	var out []*shop
+	for _, other := range d.shops {
+		if other != sh && other.nicheIdx == sh.nicheIdx {
+			out = append(out, other)
+		}
+	}
+	sortShops(out, "monthlyVisits", false)
+	return result{rows: mapRows(out, (*shop).summary), meta: meta}, nil
 }
 
-func handleTiktok(c *call) (reply, *apiError) {
-	v := c.v
-	terms := lowerTerms(v.str("search"))
-	area := v.str("searchArea")
-	typ, status := v.str("type"), v.str("status")
-	countries := v.strs("countries")
-	tags := lowerTerms(v.strs("hashtags")...)
-	handle := strings.ToLower(strings.TrimPrefix(v.str("handle"), "@"))
-	domain := strings.ToLower(v.str("domain"))
-	var rows []scored[*tiktokItem]
-	for _, it := range c.s.data().tiktok {
-		if (typ != "all" && it.row.Type != typ) || (status != "all" && it.row.Status != status) {
-			continue
-		}
-		if handle != "" && it.handle != handle {
-			continue
-		}
-		if domain != "" && it.domain != domain {
-			continue
-		}
-		if len(countries) > 0 && !anyIn(it.countrySet, countries) {
-			continue
-		}
-		if len(tags) > 0 && matchTerms(tags, false, it.hashtags) == 0 {
-			continue
-		}
-		s := 0
-		if len(terms) > 0 {
-			switch area {
-			case "caption":
-				s = matchTerms(terms, false, it.caption)
-			case "profile":
-				s = matchTerms(terms, false, it.profile)
-			case "hashtag":
-				s = matchTerms(terms, false, it.hashtags)
-			case "music":
-				s = matchTerms(terms, false, it.music)
-			default:
-				s = matchTerms(terms, false, it.caption, it.profile, it.hashtags, it.music)
-			}
-			if s == 0 {
-				continue
-			}
-		}
-		rows = append(rows, scored[*tiktokItem]{it, s})
+func handleShopAdvertisers(c *call) (result, *apiError) {
+	sh, e := c.shop("shopId")
+	if e != nil {
+		return result{}, e
 	}
-	asc := v.str("order") == "asc"
-	var key func(scored[*tiktokItem]) float64
-	m := func(r scored[*tiktokItem]) *tiktokMetrics { return &r.row.row.Metrics }
-	switch v.str("sortBy") {
-	case "newest":
-		key = func(r scored[*tiktokItem]) float64 { return float64(r.row.createdAt.Unix()) }
-	case "updatedAt":
-		key = func(r scored[*tiktokItem]) float64 { return float64(r.row.updatedAt.Unix()) }
-	case "views":
-		key = func(r scored[*tiktokItem]) float64 { return float64(m(r).Views) }
-	case "likes":
-		key = func(r scored[*tiktokItem]) float64 { return float64(m(r).Likes) }
-	case "comments":
-		key = func(r scored[*tiktokItem]) float64 { return float64(m(r).Comments) }
-	case "shares":
-		key = func(r scored[*tiktokItem]) float64 { return float64(m(r).Shares) }
-	case "saves":
-		key = func(r scored[*tiktokItem]) float64 { return float64(m(r).Saves) }
-	case "engagementRate":
-		key = func(r scored[*tiktokItem]) float64 { return m(r).EngagementRate }
-	case "daysRunning":
-		key = func(r scored[*tiktokItem]) float64 { return float64(r.row.row.DaysRunning) }
-	case "followers":
-		key = func(r scored[*tiktokItem]) float64 { return float64(r.row.row.Profile.Followers) }
-	default:
-		asc = false
-		key = func(r scored[*tiktokItem]) float64 {
-			return float64(r.score)*math.Pow(2, 41) - float64(r.row.relevance)
-		}
-	}
-	sortRows(rows, asc, key, func(r scored[*tiktokItem]) string { return r.row.row.ID })
-	page, pg := byPage(rows, v.int("page"), v.int("limit"))
-	data := make([]tiktokRow, len(page))
-	for i, r := range page {
-		data[i] = r.row.row
-	}
-	return c.list(data, len(data), pg, nil), nil
+	return result{rows: mapRows(sh.advertisers, (*advertiser).summary)}, nil
 }
 
-func handleQueryGoogle(c *call) (reply, *apiError) {
-	v := c.v
-	terms := lowerTerms(v.strs("search")...)
-	status := v.str("status")
-	networks := v.strs("networks")
-	inc, exc := v.inOut("audienceCountries")
-	after, hasAfter := v.time("publishedAfter")
-	before, hasBefore := v.time("publishedBefore")
-	minR, maxR := optInt(v, "minReach"), optInt(v, "maxReach")
-	minD, maxD := optInt(v, "minDaysRunning"), optInt(v, "maxDaysRunning")
-	var rows []*googleAd
-	for _, g := range c.s.data().google {
-		r := &g.row
-		if status != "all" && r.Status != status {
-			continue
-		}
-		if len(networks) > 0 && !contains(networks, r.Network) {
-			continue
-		}
-		if len(inc) > 0 && !anyIn(r.Audience.Countries, inc) || anyIn(r.Audience.Countries, exc) {
-			continue
-		}
-		if (hasAfter && g.published.Before(after)) || (hasBefore && g.published.After(before)) {
-			continue
-		}
-		if (minR != nil && r.Reach.Value < *minR) || (maxR != nil && r.Reach.Value > *maxR) {
-			continue
-		}
-		days := int64(r.DaysRunning)
-		if (minD != nil && days < *minD) || (maxD != nil && days > *maxD) {
-			continue
-		}
-		if len(terms) > 0 && matchTerms(terms, false, g.searchText) == 0 {
-			continue
-		}
-		rows = append(rows, g)
+func handleShopProducts(c *call) (result, *apiError) {
+	sh, e := c.shop("shopId")
+	if e != nil {
+		return result{}, e
 	}
-	var key func(*googleAd) int64
-	switch v.str("sortBy") {
-	case "reach":
-		key = func(g *googleAd) int64 { return g.row.Reach.Value }
-	case "longestRunning":
-		key = func(g *googleAd) int64 { return int64(g.row.DaysRunning) }
-	default:
-		key = func(g *googleAd) int64 { return g.published.Unix() }
+	ps := c.data().products(sh)
+	asc := c.v.str("order") == "asc"
+	switch c.v.str("sortBy") {
+	case "price":
+		sortRows(ps, asc, func(p apispec.ShopProduct) float64 { return p.Price }, func(p apispec.ShopProduct) string { return p.ID })
+	case "createdAt":
+		sortRows(ps, asc, func(p apispec.ShopProduct) string { return string(p.CreatedAt) }, func(p apispec.ShopProduct) string { return p.ID })
+	default: // popularity: rank 1 first unless asc... asc means least popular first
+		if asc {
+			slices.Reverse(ps)
+		}
 	}
-	sortRows(rows, v.str("order") == "asc", key, func(g *googleAd) string { return g.row.ID })
-	page, pg := byPage(rows, v.int("page"), v.int("limit"))
-	data := make([]googleRow, len(page))
-	for i, g := range page {
-		data[i] = g.row
-	}
-	return c.list(data, len(data), pg, nil), nil
+	return result{rows: rowsOf(ps)}, nil
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+func handleShopSocials(c *call) (result, *apiError) {
+	sh, e := c.shop("shopId")
+	if e != nil {
+		return result{}, e
 	}
-	return false
+	d := c.data()
+	step := map[string]int{"day": 1, "week": 7, "month": 30}[c.v.str("period")]
+	days := int(c.v.int("days"))
+	last := d.asOf.AddDate(0, 0, -1)
+	a := sh.advertisers[0]
+	var points []apispec.SocialsPoint
+	for off := (days - 1) / step * step; off >= 0; off -= step {
+		f := 1 - float64(off)/1000
+		points = append(points, apispec.SocialsPoint{
+			Date:               day(last.AddDate(0, 0, -off)),
+			InstagramFollowers: int64(float64(a.followers) * f),
+			TiktokFollowers:    int64(float64(sh.tiktokFollowers) * f),
+			FacebookLikes:      int64(float64(a.likes) * f),
+		})
+	}
+	return result{rows: rowsOf(points)}, nil
 }
+
+func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
 
 func anyIn(xs, set []string) bool {
 	for _, x := range xs {

@@ -5,36 +5,15 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
-type lookupRow struct {
-	Type         string        `json:"type"`
-	MatchType    string        `json:"matchType"`
-	MatchField   string        `json:"matchField"`
-	Score        float64       `json:"score"`
-	Brandtracker *lookupEntity `json:"brandtracker"`
-	Advertiser   *lookupEntity `json:"advertiser"`
-	Shop         *shopRef      `json:"shop"`
-	Signals      lookupSignals `json:"signals"`
-	name         string
-}
-
-type lookupEntity struct {
-	ID             string  `json:"id"`
-	Name           string  `json:"name"`
-	FacebookPageID *string `json:"facebookPageId"`
-}
-
-type lookupSignals struct {
-	ActiveAds        int64   `json:"activeAds"`
-	LiveAdsCount     int64   `json:"liveAdsCount"`
-	Reach30d         int64   `json:"reach30d"`
-	TotalReach       int64   `json:"totalReach"`
-	MonthlyVisits    int64   `json:"monthlyVisits"`
-	WorkspaceAddedAt *string `json:"workspaceAddedAt"`
-	HasBrandtracker  bool    `json:"hasBrandtracker"`
-	HasAdvertiser    bool    `json:"hasAdvertiser"`
-	HasShop          bool    `json:"hasShop"`
+func init() {
+	handle(map[string]handler{
+		"lookup":             handleLookup,
+		"lookupFacebookShop": handleLookupFacebookShop,
+	})
 }
 
 // lookupMatch scores q against the candidate fields (name → value): 1 for an
@@ -59,61 +38,74 @@ func lookupMatch(q string, fields [][2]string) (score float64, field string) {
 	return score, field
 }
 
-func handleLookup(c *call) (reply, *apiError) {
+// named is a lookup row and the name it sorts by.
+type named struct {
+	row  apispec.LookupRow
+	name string
+}
+
+func handleLookup(c *call) (result, *apiError) {
 	v := c.v
 	raw := v.str("q")
 	q := normalizeDomain(strings.TrimPrefix(strings.TrimSpace(raw), "@"))
 	typ := v.str("type")
 	limit := v.int("limit")
-	d := c.s.data()
+	d := c.data()
 
 	// Brandtrackers of the workspace, by advertiser and shop.
 	type tracked struct {
-		id, name, added string
-		pageID          *string
+		id, name string
+		added    apispec.DateTime
+		pageID   *string
 	}
 	byAdv := map[*advertiser]tracked{}
 	byShop := map[*shop]tracked{}
+	type trackerRow struct {
+		b   *brandtracker
+		row apispec.Brandtracker
+	}
+	var trackers []trackerRow
 	c.s.mu.Lock()
-	c.s.ensureTrackers(c.ws)
-	var trackers []*brandtracker
+	c.s.ensureTrackers(c.ws, d)
 	for _, b := range c.ws.trackers {
 		if !b.active {
 			continue
 		}
-		trackers = append(trackers, b)
-		r := b.row()
-		t := tracked{id: b.id, name: r.Name, added: r.CreatedAt, pageID: r.FacebookPageID}
-		for _, a := range b.advertisers() {
+		r := b.row(d)
+		trackers = append(trackers, trackerRow{b, r})
+		t := tracked{id: b.id, name: r.Name, added: r.WorkspaceAddedAt, pageID: r.FacebookPageID}
+		for _, a := range b.advertisers(d) {
 			byAdv[a] = t
 		}
-		if b.shop != nil {
-			byShop[b.shop] = t
+		if b.shopID != "" {
+			byShop[d.shopByID[b.shopID]] = t
 		}
 	}
 	c.s.mu.Unlock()
 
-	fill := func(row *lookupRow, a *advertiser, sh *shop) {
+	fill := func(row *named, a *advertiser, sh *shop) {
 		if a == nil && sh != nil && len(sh.advertisers) > 0 {
 			a = sh.advertisers[0]
 		}
 		if sh == nil && a != nil && len(a.shops) > 0 {
 			sh = a.shops[0]
 		}
+		r := &row.row
 		if a != nil {
 			id := a.id
-			row.Advertiser = &lookupEntity{ID: a.id, Name: a.name, FacebookPageID: &id}
-			row.Signals.HasAdvertiser = true
-			row.Signals.ActiveAds, row.Signals.LiveAdsCount = a.liveAds, a.liveAds
-			row.Signals.Reach30d, row.Signals.TotalReach = a.reach30d, a.totalReach
+			r.Advertiser = &apispec.LookupEntity{ID: a.id, Name: a.name, FacebookPageID: &id}
+			r.Signals.HasAdvertiser = true
+			r.Signals.ActiveAds, r.Signals.LiveAdsCount = a.liveAds, a.liveAds
+			r.Signals.Reach30d, r.Signals.TotalReach = a.reach30d, a.totalReach
 			if row.name == "" {
 				row.name = a.name
 			}
 		}
 		if sh != nil {
-			row.Shop = &shopRef{ID: sh.id, Domain: sh.domain, Name: sh.name}
-			row.Signals.HasShop = true
-			row.Signals.MonthlyVisits = sh.monthlyVisits
+			ref := sh.ref()
+			r.Shop = &ref
+			r.Signals.HasShop = true
+			r.Signals.MonthlyVisits = sh.monthlyVisits
 			if row.name == "" {
 				row.name = sh.name
 			}
@@ -123,45 +115,45 @@ func handleLookup(c *call) (reply, *apiError) {
 			t, ok = byShop[sh]
 		}
 		if ok {
-			row.Brandtracker = &lookupEntity{ID: t.id, Name: t.name, FacebookPageID: t.pageID}
-			row.Signals.HasBrandtracker = true
+			r.Brandtracker = &apispec.LookupEntity{ID: t.id, Name: t.name, FacebookPageID: t.pageID}
+			r.Signals.HasBrandtracker = true
 			added := t.added
-			row.Signals.WorkspaceAddedAt = &added
+			r.Signals.WorkspaceAddedAt = &added
 		}
 	}
 
-	var rows []lookupRow
+	var out []named
 	covered := map[*advertiser]bool{}
 	add := func(kind string, score float64, field string, a *advertiser, sh *shop) {
 		if score == 0 {
 			return
 		}
-		row := lookupRow{Type: kind, MatchType: "fuzzy", MatchField: field, Score: score}
+		row := named{row: apispec.LookupRow{Type: kind, MatchType: "fuzzy", MatchField: field, Score: score}}
 		if score == 1 {
-			row.MatchType = "exact"
+			row.row.MatchType = "exact"
 		}
 		fill(&row, a, sh)
-		if row.Advertiser != nil {
-			covered[d.advByID[row.Advertiser.ID]] = true
+		if row.row.Advertiser != nil {
+			covered[d.advByID[row.row.Advertiser.ID]] = true
 		}
-		rows = append(rows, row)
+		out = append(out, row)
 	}
 	if typ == "auto" || typ == "brandtracker" {
-		for _, b := range trackers {
-			r := b.row()
+		for _, t := range trackers {
+			r := t.row
 			fields := [][2]string{{"name", strings.ToLower(r.Name)}}
 			if r.FacebookPageID != nil {
 				fields = append(fields, [2]string{"facebookPageId", *r.FacebookPageID})
 			}
 			for _, w := range r.Websites {
-				fields = append(fields, [2]string{"domain", w})
+				fields = append(fields, [2]string{"domain", w.Domain})
 			}
 			s, f := lookupMatch(q, fields)
 			var a *advertiser
 			if r.FacebookPageID != nil {
 				a = d.advByID[*r.FacebookPageID]
 			}
-			add("brandtracker", s, f, a, b.shop)
+			add("brandtracker", s, f, a, d.shopByID[t.b.shopID])
 		}
 	}
 	if typ == "auto" || typ == "advertiser" {
@@ -182,19 +174,42 @@ func handleLookup(c *call) (reply, *apiError) {
 			add("shop", s, f, nil, sh)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b lookupRow) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+	slices.SortStableFunc(out, func(a, b named) int {
+		if c := cmp.Compare(b.row.Score, a.row.Score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.name, b.name)
 	})
-	rows = rows[:min(len(rows), int(limit))]
-	if rows == nil {
-		rows = []lookupRow{}
+	out = out[:min(len(out), int(limit))]
+	return result{
+		rows: mapRows(out, func(n named) apispec.LookupRow { return n.row }),
+		meta: apispec.LookupMeta{Q: raw, Type: typ, Limit: limit, Returned: len(out)},
+	}, nil
+}
+
+func handleLookupFacebookShop(c *call) (result, *apiError) {
+	v := c.v
+	d := c.data()
+	var out []apispec.FacebookShopLink
+	link := func(a *advertiser, sh *shop) apispec.FacebookShopLink {
+		id := a.id
+		return apispec.FacebookShopLink{Advertiser: apispec.LookupEntity{ID: a.id, Name: a.name, FacebookPageID: &id},
+			Shop: sh.ref(), IsPrimary: len(a.shops) > 0 && a.shops[0] == sh}
 	}
-	return reply{body: map[string]any{
-		"data":      rows,
-		"meta":      map[string]any{"q": raw, "type": typ, "limit": limit, "returned": len(rows)},
-		"requestId": c.reqID,
-	}}, nil
+	page := v.str("facebookPageId") + v.str("facebook_id") + v.str("fb_page_id")
+	if page != "" {
+		if a := d.advByID[page]; a != nil {
+			for _, sh := range a.shops {
+				out = append(out, link(a, sh))
+			}
+		}
+	} else {
+		id := v.str("shopId") + v.str("website_id")
+		if sh := d.shopByID[id]; sh != nil {
+			for _, a := range sh.advertisers {
+				out = append(out, link(a, sh))
+			}
+		}
+	}
+	return result{rows: rowsOf(out)}, nil
 }

@@ -1,117 +1,133 @@
 package sandbox
 
 import (
-	"math"
+	"html"
 	"time"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
-// APIVersion is the version /v1 and the OpenAPI document report.
-const APIVersion = "1.0.0"
-
-func handleAPIInfo(c *call) (reply, *apiError) {
-	return reply{body: map[string]any{"name": "TrendTrack Public API", "version": APIVersion, "status": "ok"}}, nil
+func init() {
+	handle(map[string]handler{
+		"getApiInfo":         handleAPIInfo,
+		"getHealth":          handleHealth,
+		"getOpenapi":         handleOpenAPI,
+		"getDocs":            handleDocs,
+		"getSystemFreshness": handleFreshness,
+		"getMe":              handleMe,
+		"getWorkspace":       handleWorkspace,
+		"getUsage":           handleUsage,
+	})
 }
 
-func handleHealth(c *call) (reply, *apiError) {
-	up := c.now.Sub(c.s.started).Seconds()
-	return reply{body: map[string]any{
-		"status":    "ok",
-		"timestamp": iso(c.now),
-		"uptime":    math.Round(max(0, up)*1000) / 1000,
-	}}, nil
+// APIName and APIVersion are what GET /v1 reports (the reference pages'
+// values).
+const (
+	APIName    = "Trendtrack Public API"
+	APIVersion = apispec.Version
+)
+
+func handleAPIInfo(c *call) (result, *apiError) {
+	return result{item: apispec.APIInfo{Name: APIName, Version: APIVersion, Status: "ok"}}, nil
 }
 
-func handleOpenAPI(c *call) (reply, *apiError) {
-	return reply{raw: apispec.Document()}, nil
+func handleHealth(c *call) (result, *apiError) {
+	up := c.now.Sub(c.s.started)
+	return result{item: apispec.Health{Status: "ok", Timestamp: dt(c.now), Uptime: int64(max(0, up/time.Second))}}, nil
 }
 
-func isoPtr(t *time.Time) *string {
+func handleOpenAPI(c *call) (result, *apiError) {
+	return result{raw: apispec.Document()}, nil
+}
+
+const docsPage = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>%s</title></head>
+<body><h1>%s</h1><p>The machine-readable description of every operation is at <a href="/v1/openapi.json">/v1/openapi.json</a>.</p>
+<p>Answers reflect the latest ready snapshot; see GET /v1/system/freshness.</p></body></html>
+`
+
+func handleDocs(c *call) (result, *apiError) {
+	t := html.EscapeString(APIName + " " + APIVersion)
+	return result{raw: []byte(sprintf(docsPage, t, t))}, nil
+}
+
+func handleFreshness(c *call) (result, *apiError) {
+	ready := LatestReadyDate(c.now)
+	today := c.now.UTC().Truncate(24 * time.Hour)
+	return result{item: apispec.Freshness{Status: "ok", Data: apispec.FreshnessData{
+		LatestReadyDate:      day(ready),
+		LatestScheduledDate:  day(today),
+		DataFreshnessLagDays: int(today.Sub(ready).Hours() / 24),
+		GeneratedAt:          dt(c.now),
+	}}}, nil
+}
+
+func dtPtr(t *time.Time) *apispec.DateTime {
 	if t == nil {
 		return nil
 	}
-	s := iso(*t)
+	s := dt(*t)
 	return &s
 }
 
-func (c *call) credentialJSON(full bool) map[string]any {
+// credential returns the call's credential, long (for /v1/me) or short.
+func (c *call) credential() (apispec.CredentialInfo, apispec.CredentialRef) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	cr := c.cred
-	m := map[string]any{"id": cr.id, "accessLevel": cr.accessLevel, "lastUsedAt": isoPtr(cr.lastUsedAt)}
+	return apispec.CredentialInfo{ID: cr.id, Name: cr.name, AccessLevel: cr.accessLevel, ExpiresAt: dtPtr(cr.expiresAt),
+			CreatedAt: dt(cr.createdAt), LastUsedAt: dtPtr(cr.lastUsedAt)},
+		apispec.CredentialRef{ID: cr.id, AccessLevel: cr.accessLevel, LastUsedAt: dtPtr(cr.lastUsedAt)}
+}
+
+func (c *call) workspaceRef(full bool) apispec.WorkspaceRef {
+	r := apispec.WorkspaceRef{ID: c.ws.id, Slug: c.ws.slug, Name: c.ws.name}
 	if full {
-		m["name"] = cr.name
-		m["description"] = nil
-		m["expiresAt"] = isoPtr(cr.expiresAt)
-		m["createdAt"] = iso(cr.createdAt)
+		t := dt(c.ws.createdAt)
+		r.CreatedAt = &t
 	}
-	return m
+	return r
 }
 
-func (c *call) workspaceJSON(full bool) map[string]any {
-	m := map[string]any{"id": c.ws.id, "slug": c.ws.slug, "name": c.ws.name}
-	if full {
-		m["createdAt"] = iso(c.ws.createdAt)
-	}
-	return m
-}
-
-func handleMe(c *call) (reply, *apiError) {
-	var user any
+func handleMe(c *call) (result, *apiError) {
+	long, _ := c.credential()
+	var user *apispec.DelegatedUser
 	if c.cred.user != nil {
-		user = c.cred.user
+		u := *c.cred.user
+		user = &u
 	}
-	return reply{body: map[string]any{
-		"requestId":     c.reqID,
-		"credential":    c.credentialJSON(true),
-		"workspace":     c.workspaceJSON(true),
-		"delegatedUser": user,
-	}}, nil
+	return result{item: apispec.Me{RequestID: c.reqID, Credential: long, Workspace: c.workspaceRef(true), DelegatedUser: user}}, nil
 }
 
-func handleWorkspace(c *call) (reply, *apiError) {
-	as := map[string]any{"type": "api_key", "accessLevel": c.cred.accessLevel, "delegatedUserId": nil}
+func handleWorkspace(c *call) (result, *apiError) {
+	_, short := c.credential()
+	as := apispec.AuthenticatedAs{Type: "api_key", AccessLevel: c.cred.accessLevel}
 	if c.cred.user != nil {
-		as["type"] = "delegated_user"
-		as["delegatedUserId"] = c.cred.user.ID
+		as.Type = "delegated_user"
+		id := c.cred.user.ID
+		as.DelegatedUserID = &id
 	}
-	return reply{body: map[string]any{
-		"requestId":       c.reqID,
-		"workspace":       c.workspaceJSON(true),
-		"authenticatedAs": as,
-		"credential":      c.credentialJSON(false),
-	}}, nil
+	return result{item: apispec.WorkspaceInfo{RequestID: c.reqID, Workspace: c.workspaceRef(true), AuthenticatedAs: as, Credential: short}}, nil
 }
 
-func handleUsage(c *call) (reply, *apiError) {
+func handleUsage(c *call) (result, *apiError) {
 	c.s.mu.Lock()
 	l := &c.ws.ledger
 	l.refresh(c.now)
 	limit, remaining, topup := l.limit, l.recurring, l.topup
 	period := l.period
 	c.s.mu.Unlock()
-	used := max(0, limit-remaining)
-	start, end := iso(period), iso(period.AddDate(0, 1, 0))
+	_, short := c.credential()
+	start, end := dt(period), dt(period.AddDate(0, 1, 0))
 	plan := "sandbox"
-	quota := map[string]any{"limit": limit, "used": used, "remaining": remaining}
-	return reply{body: map[string]any{
-		"requestId":  c.reqID,
-		"workspace":  c.workspaceJSON(false),
-		"credential": c.credentialJSON(false),
-		"billing": map[string]any{
-			"configured":         true,
-			"planCode":           plan,
-			"currentPeriodStart": start,
-			"currentPeriodEnd":   end,
-			"updatedAt":          start,
-		},
-		"includedQuota": quota,
-		"credits": map[string]any{
-			"balance":        topup,
-			"recurring":      quota,
-			"topup":          map[string]any{"balance": topup},
-			"totalRemaining": remaining + topup,
-		},
+	quota := apispec.Quota{Limit: limit, Used: max(0, limit-remaining), Remaining: remaining}
+	return result{item: apispec.Usage{
+		RequestID:     c.reqID,
+		Workspace:     c.workspaceRef(false),
+		Credential:    short,
+		Billing:       apispec.Billing{Configured: true, PlanCode: &plan, CurrentPeriodStart: &start, CurrentPeriodEnd: &end, UpdatedAt: &start},
+		IncludedQuota: quota,
+		Credits: apispec.CreditsInfo{Balance: topup, Recurring: quota, Topup: apispec.TopupCredit{Balance: topup},
+			TotalRemaining: remaining + topup},
 	}}, nil
 }

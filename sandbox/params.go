@@ -12,68 +12,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
-// kind is the type of a query parameter or body property.
-type kind int
-
-const (
-	kString    kind = iota // string
-	kInt                   // integer
-	kBool                  // boolean
-	kEnum                  // string from enum
-	kStrings               // array of strings
-	kEnums                 // array of strings from enum
-	kCountries             // array of ISO 3166-1 alpha-2 codes
-	kDateTime              // ISO 8601 date or date-time string
-	kInOut                 // body only: {include: [country], exclude: [country]}
-)
-
-// param describes one query parameter or JSON body property the sandbox
-// validates. The OpenAPI document must describe exactly the same.
-type param struct {
-	name       string
-	kind       kind
-	enum       []string
-	min, max   *int64
-	def        any // string, int64 or bool; nil for none
-	required   bool
-	alias      string // deprecated alternative name (query only)
-	deprecated bool
-}
-
-func ptr(v int64) *int64 { return &v }
-
-func pString(name string) param { return param{name: name, kind: kString} }
-func pRequired(name string) param {
-	return param{name: name, kind: kString, required: true}
-}
-func pBool(name string) param               { return param{name: name, kind: kBool} }
-func pStrings(name string) param            { return param{name: name, kind: kStrings} }
-func pCountries(name string) param          { return param{name: name, kind: kCountries} }
-func pDateTime(name string) param           { return param{name: name, kind: kDateTime} }
-func pInOut(name string) param              { return param{name: name, kind: kInOut} }
-func pEnums(name string, e ...string) param { return param{name: name, kind: kEnums, enum: e} }
-func pEnum(name, def string, e ...string) param {
-	p := param{name: name, kind: kEnum, enum: e}
-	if def != "" {
-		p.def = def
-	}
-	return p
-}
-func pMin(name string, min int64) param { return param{name: name, kind: kInt, min: ptr(min)} }
-func pLimit(def int64) param {
-	return param{name: "limit", kind: kInt, min: ptr(1), max: ptr(100), def: def}
-}
-func pPage() param   { return param{name: "page", kind: kInt, min: ptr(1), def: int64(1)} }
-func pOffset() param { return param{name: "offset", kind: kInt, min: ptr(0), def: int64(0)} }
-func pOrder() param  { return pEnum("order", "desc", "asc", "desc") }
-
-// values holds validated parameters, defaults filled in.
+// values holds the validated parameters of a call, defaults filled in:
+// string, int64, bool, []string, []int64, time.Time (date and date-time),
+// inOut (objects), or null (an explicit JSON null of a nullable property).
 type values map[string]any
 
+// null is the value of a nullable body property sent as null.
+type null struct{}
+
 func (v values) has(name string) bool { _, ok := v[name]; return ok }
+
+func (v values) isNull(name string) bool { _, ok := v[name].(null); return ok }
 
 func (v values) str(name string) string {
 	s, _ := v[name].(string)
@@ -91,6 +46,14 @@ func (v values) intOK(name string) (int64, bool) {
 	return n, ok
 }
 
+// optInt returns a pointer to the integer, or nil when absent.
+func (v values) optInt(name string) *int64 {
+	if n, ok := v.intOK(name); ok {
+		return &n
+	}
+	return nil
+}
+
 func (v values) boolean(name string) (b, ok bool) {
 	b, ok = v[name].(bool)
 	return b, ok
@@ -98,6 +61,11 @@ func (v values) boolean(name string) (b, ok bool) {
 
 func (v values) strs(name string) []string {
 	s, _ := v[name].([]string)
+	return s
+}
+
+func (v values) ints(name string) []int64 {
+	s, _ := v[name].([]int64)
 	return s
 }
 
@@ -113,25 +81,37 @@ func (v values) time(name string) (time.Time, bool) {
 
 type inOut struct{ include, exclude []string }
 
-var countryCode = regexp.MustCompile(`^[A-Za-z]{2}$`)
+// problems collects validation errors.
+type problems []validationError
 
-// parseQuery validates q against specs.
-func parseQuery(specs []param, q url.Values) (values, []validationError) {
-	out := values{}
-	var errs []validationError
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, validationError{
-			Field: "query-string." + name, Location: "query-string",
-			Expected: []string{fmt.Sprintf(format, args...)},
-		})
+func (ps *problems) add(loc, field, format string, args ...any) {
+	prefix := "query-string."
+	if loc == "body" {
+		prefix = "body."
 	}
+	*ps = append(*ps, validationError{Field: prefix + field, Location: loc, Expected: []string{fmt.Sprintf(format, args...)}})
+}
+
+var (
+	patterns   sync.Map // pattern -> *regexp.Regexp
+	uuidFormat = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+func pattern(p string) *regexp.Regexp {
+	if re, ok := patterns.Load(p); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(p)
+	patterns.Store(p, re)
+	return re
+}
+
+// parseQuery validates the query string against the operation's query
+// parameters.
+func parseQuery(specs []apispec.Param, q url.Values, out values, errs *problems) {
 	for _, p := range specs {
-		raw, present := q[p.name]
-		if !present && p.alias != "" {
-			raw, present = q[p.alias]
-		}
-		switch p.kind {
-		case kStrings, kEnums, kCountries:
+		raw, present := q[p.Name]
+		if p.Type == apispec.TypeArray {
 			var items []string
 			for _, r := range raw {
 				for _, it := range strings.Split(r, ",") {
@@ -141,172 +121,175 @@ func parseQuery(specs []param, q url.Values) (values, []validationError) {
 				}
 			}
 			if len(items) == 0 {
-				if p.required {
-					bad(p.name, "%s should not be empty", p.name)
-				}
 				continue
 			}
-			if msg := checkItems(p, items); msg != "" {
-				bad(p.name, "%s", msg)
-				continue
+			if v, msg := arrayValue(p, items); msg != "" {
+				errs.add("query-string", p.Name, "%s", msg)
+			} else {
+				out[p.Name] = v
 			}
-			if p.kind == kCountries {
-				for i := range items {
-					items[i] = strings.ToUpper(items[i])
-				}
-			}
-			out[p.name] = items
 			continue
 		}
 		if !present {
-			if p.required {
-				bad(p.name, "%s should not be empty", p.name)
-			} else if p.def != nil {
-				out[p.name] = p.def
-			}
 			continue
 		}
 		if len(raw) > 1 {
-			bad(p.name, "%s must be a single value, not repeated", p.name)
+			errs.add("query-string", p.Name, "%s must be a single value, not repeated", p.Name)
 			continue
 		}
-		v, msg := parseScalar(p, raw[0])
+		v, msg := scalarFromString(p, raw[0])
 		if msg != "" {
-			bad(p.name, "%s", msg)
+			errs.add("query-string", p.Name, "%s", msg)
 			continue
 		}
-		out[p.name] = v
+		out[p.Name] = v
 	}
-	return out, errs
 }
 
-// parseScalar parses one query-string value of p.
-func parseScalar(p param, s string) (any, string) {
-	switch p.kind {
-	case kString:
-		s = strings.TrimSpace(s)
-		if s == "" {
-			if p.required {
-				return nil, p.name + " should not be empty"
-			}
-			return nil, p.name + " must not be empty when given"
-		}
-		return s, ""
-	case kInt:
+// scalarFromString parses one query-string value of p.
+func scalarFromString(p apispec.Param, s string) (any, string) {
+	switch p.Type {
+	case apispec.TypeString:
+		return stringValue(p, strings.TrimSpace(s))
+	case apispec.TypeInteger:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, p.name + " must be an integer number"
+			return nil, p.Name + " must be an integer number"
 		}
-		return n, checkBounds(p, n)
-	case kBool:
+		return n, bounds(p, n)
+	case apispec.TypeBoolean:
 		switch s {
 		case "true":
 			return true, ""
 		case "false":
 			return false, ""
 		}
-		return nil, p.name + " must be a boolean value (true or false)"
-	case kEnum:
-		if !slices.Contains(p.enum, s) {
-			return nil, enumMessage(p)
-		}
-		return s, ""
-	case kDateTime:
+		return nil, p.Name + " must be a boolean value (true or false)"
+	}
+	return nil, p.Name + " cannot be sent in the query string"
+}
+
+// stringValue checks a string of p and converts dates to time.Time.
+func stringValue(p apispec.Param, s string) (any, string) {
+	if s == "" {
+		return nil, p.Name + " should not be empty"
+	}
+	if p.MaxLength > 0 && len(s) > p.MaxLength {
+		return nil, fmt.Sprintf("%s must be shorter than or equal to %d characters", p.Name, p.MaxLength)
+	}
+	if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
+		return nil, fmt.Sprintf("%s must be one of the following values: %s", p.Name, strings.Join(p.Enum, ", "))
+	}
+	if p.Pattern != "" && !pattern(p.Pattern).MatchString(s) {
+		return nil, fmt.Sprintf("%s must match %s", p.Name, p.Pattern)
+	}
+	switch p.Format {
+	case "date-time":
 		t, ok := parseDate(s)
 		if !ok {
-			return nil, p.name + " must be a valid ISO 8601 date string"
+			return nil, p.Name + " must be a valid ISO 8601 date string"
 		}
 		return t, ""
+	case "date":
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return nil, p.Name + " must be a valid date (YYYY-MM-DD)"
+		}
+		return t, ""
+	case "uuid":
+		if !uuidFormat.MatchString(s) {
+			return nil, p.Name + " must be a UUID"
+		}
 	}
-	return nil, p.name + " has an unsupported type"
+	return s, ""
 }
 
 func parseDate(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, true
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, true
 	}
 	return time.Time{}, false
 }
 
-func checkBounds(p param, n int64) string {
-	if p.min != nil && n < *p.min {
-		return fmt.Sprintf("%s must not be less than %d", p.name, *p.min)
+func bounds(p apispec.Param, n int64) string {
+	if p.Min != nil && n < *p.Min {
+		return fmt.Sprintf("%s must not be less than %d", p.Name, *p.Min)
 	}
-	if p.max != nil && n > *p.max {
-		return fmt.Sprintf("%s must not be greater than %d", p.name, *p.max)
+	if p.Max != nil && n > *p.Max {
+		return fmt.Sprintf("%s must not be greater than %d", p.Name, *p.Max)
 	}
 	return ""
 }
 
-func enumMessage(p param) string {
-	return fmt.Sprintf("%s must be one of the following values: %s", p.name, strings.Join(p.enum, ", "))
-}
-
-// checkItems validates the items of an array parameter.
-func checkItems(p param, items []string) string {
-	for _, it := range items {
-		switch p.kind {
-		case kEnums:
-			if !slices.Contains(p.enum, it) {
-				return fmt.Sprintf("each value in %s must be one of the following values: %s", p.name, strings.Join(p.enum, ", "))
+// arrayValue checks the items of an array parameter: []int64 for integer
+// items, []string (country codes upper-cased) otherwise.
+func arrayValue(p apispec.Param, items []string) (any, string) {
+	if p.MaxItems > 0 && len(items) > p.MaxItems {
+		return nil, fmt.Sprintf("%s must contain no more than %d elements", p.Name, p.MaxItems)
+	}
+	if p.Items == apispec.TypeInteger {
+		out := make([]int64, len(items))
+		for i, it := range items {
+			n, err := strconv.ParseInt(it, 10, 64)
+			if err != nil {
+				return nil, fmt.Sprintf("each value in %s must be an integer number", p.Name)
 			}
-		case kCountries:
-			if !countryCode.MatchString(it) {
-				return fmt.Sprintf("each value in %s must be an ISO 3166-1 alpha-2 country code", p.name)
-			}
+			out[i] = n
 		}
+		return out, ""
 	}
-	return ""
+	out := make([]string, len(items))
+	for i, it := range items {
+		if len(p.Enum) > 0 && !slices.Contains(p.Enum, it) {
+			return nil, fmt.Sprintf("each value in %s must be one of the following values: %s", p.Name, strings.Join(p.Enum, ", "))
+		}
+		if p.Pattern != "" && !pattern(p.Pattern).MatchString(it) {
+			if p.Pattern == countryPattern {
+				return nil, fmt.Sprintf("each value in %s must be an ISO 3166-1 alpha-2 country code", p.Name)
+			}
+			return nil, fmt.Sprintf("each value in %s must match %s", p.Name, p.Pattern)
+		}
+		if p.Format == "uuid" && !uuidFormat.MatchString(it) {
+			return nil, fmt.Sprintf("each value in %s must be a UUID", p.Name)
+		}
+		if p.Pattern == countryPattern {
+			it = strings.ToUpper(it)
+		}
+		out[i] = it
+	}
+	return out, ""
 }
+
+// countryPattern is the pattern of ISO 3166-1 alpha-2 codes in the table.
+const countryPattern = "^[A-Za-z]{2}$"
 
 // maxBody bounds a JSON request body.
 const maxBody = 1 << 20
 
-// parseBody reads r's JSON body and validates it against specs.
-func parseBody(specs []param, r *http.Request) (values, []validationError) {
-	bodyErr := func(field, msg string) []validationError {
-		return []validationError{{Field: field, Location: "body", Expected: []string{msg}}}
+// readBody reads r's JSON body as an object. An empty body counts as {}.
+func readBody(r *http.Request) (map[string]json.RawMessage, []validationError) {
+	bodyErr := func(msg string) []validationError {
+		return []validationError{{Field: "body", Location: "body", Expected: []string{msg}}}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, bodyErr("body", fmt.Sprintf("body must be a JSON object of at most %d bytes", maxBody))
+		return nil, bodyErr(fmt.Sprintf("body must be a JSON object of at most %d bytes", maxBody))
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		data = []byte("{}")
-	} else if ct := r.Header.Get("Content-Type"); ct == "" || !isJSON(ct) {
+		return map[string]json.RawMessage{}, nil
+	}
+	if ct := r.Header.Get("Content-Type"); ct == "" || !isJSON(ct) {
 		return nil, []validationError{{Field: "header.content-type", Location: "header",
 			Expected: []string{"content-type must be application/json for a request body"}}}
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
-		return nil, bodyErr("body", "body must be a valid JSON object")
+		return nil, bodyErr("body must be a valid JSON object")
 	}
-	out := values{}
-	var errs []validationError
-	for _, p := range specs {
-		raw, present := obj[p.name]
-		if present && string(bytes.TrimSpace(raw)) == "null" {
-			present = false
-		}
-		if !present {
-			if p.required {
-				errs = append(errs, bodyErr("body."+p.name, p.name+" should not be empty")...)
-			} else if p.def != nil {
-				out[p.name] = p.def
-			}
-			continue
-		}
-		v, field, msg := parseBodyValue(p, raw)
-		if msg != "" {
-			errs = append(errs, bodyErr(field, msg)...)
-			continue
-		}
-		out[p.name] = v
-	}
-	return out, errs
+	return obj, nil
 }
 
 func isJSON(ct string) bool {
@@ -314,94 +297,203 @@ func isJSON(ct string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// parseBodyValue decodes one body property of p. It returns the value, or
-// the field at fault and what was expected.
-func parseBodyValue(p param, raw json.RawMessage) (v any, field, msg string) {
-	field = "body." + p.name
-	switch p.kind {
-	case kString, kEnum, kDateTime:
+// parseBody validates the body's properties against specs; prefix is the
+// field path of the object ("" for the body itself).
+func parseBody(specs []apispec.Param, obj map[string]json.RawMessage, prefix string, out values, errs *problems) {
+	for _, p := range specs {
+		raw, present := obj[p.Name]
+		if present && string(bytes.TrimSpace(raw)) == "null" {
+			if p.Nullable {
+				out[p.Name] = null{}
+				continue
+			}
+			present = false
+		}
+		if !present {
+			continue
+		}
+		v, field, msg := bodyValue(p, raw)
+		if msg != "" {
+			errs.add("body", prefix+field, "%s", msg)
+			continue
+		}
+		out[p.Name] = v
+	}
+}
+
+// bodyValue decodes one body property of p. It returns the value, or the
+// field at fault (relative to the property) and what was expected.
+func bodyValue(p apispec.Param, raw json.RawMessage) (v any, field, msg string) {
+	field = p.Name
+	switch p.Type {
+	case apispec.TypeString:
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			return nil, field, p.name + " must be a string"
+			return nil, field, p.Name + " must be a string"
 		}
-		if p.kind == kEnum && !slices.Contains(p.enum, s) {
-			return nil, field, enumMessage(p)
-		}
-		if p.kind == kDateTime {
-			t, ok := parseDate(s)
-			if !ok {
-				return nil, field, p.name + " must be a valid ISO 8601 date string"
-			}
-			return t, "", ""
-		}
-		if strings.TrimSpace(s) == "" {
-			return nil, field, p.name + " should not be empty"
-		}
-		return strings.TrimSpace(s), "", ""
-	case kInt:
+		v, msg := stringValue(p, strings.TrimSpace(s))
+		return v, field, msg
+	case apispec.TypeInteger:
 		t := bytes.TrimSpace(raw)
 		if len(t) == 0 || (t[0] != '-' && (t[0] < '0' || t[0] > '9')) {
-			return nil, field, p.name + " must be an integer number"
+			return nil, field, p.Name + " must be an integer number"
 		}
 		n, err := strconv.ParseInt(string(t), 10, 64)
 		if err != nil {
-			return nil, field, p.name + " must be an integer number"
+			return nil, field, p.Name + " must be an integer number"
 		}
-		if m := checkBounds(p, n); m != "" {
-			return nil, field, m
-		}
-		return n, "", ""
-	case kBool:
+		return n, field, bounds(p, n)
+	case apispec.TypeBoolean:
 		var b bool
 		if json.Unmarshal(raw, &b) != nil {
-			return nil, field, p.name + " must be a boolean value"
+			return nil, field, p.Name + " must be a boolean value"
 		}
-		return b, "", ""
-	case kStrings, kEnums, kCountries:
-		items, m := stringArray(p, raw)
-		if m != "" {
-			return nil, field, m
+		return b, field, ""
+	case apispec.TypeArray:
+		var items []string
+		if p.Items == apispec.TypeInteger {
+			var ns []int64
+			if json.Unmarshal(raw, &ns) != nil {
+				return nil, field, p.Name + " must be an array of integers"
+			}
+			for _, n := range ns {
+				items = append(items, strconv.FormatInt(n, 10))
+			}
+		} else if json.Unmarshal(raw, &items) != nil {
+			return nil, field, p.Name + " must be an array of strings"
 		}
-		return items, "", ""
-	case kInOut:
+		if items == nil {
+			items = []string{}
+		}
+		v, msg := arrayValue(p, items)
+		return v, field, msg
+	case apispec.TypeObject:
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil || obj == nil {
-			return nil, field, p.name + " must be an object with include and exclude arrays"
+			return nil, field, p.Name + " must be an object"
 		}
-		var io inOut
-		for _, part := range []string{"include", "exclude"} {
-			r, ok := obj[part]
-			if !ok || string(bytes.TrimSpace(r)) == "null" {
-				continue
+		// Members are named parent.member, in fields and messages alike.
+		props := slices.Clone(p.Properties)
+		named := map[string]json.RawMessage{}
+		for i := range props {
+			full := p.Name + "." + props[i].Name
+			if raw, ok := obj[props[i].Name]; ok {
+				named[full] = raw
 			}
-			sub := param{name: p.name + "." + part, kind: kCountries}
-			items, m := stringArray(sub, r)
-			if m != "" {
-				return nil, field + "." + part, m
-			}
-			if part == "include" {
-				io.include = items
-			} else {
-				io.exclude = items
-			}
+			props[i].Name = full
 		}
-		return io, "", ""
+		sub := values{}
+		var errs problems
+		parseBody(props, named, "", sub, &errs)
+		if len(errs) > 0 {
+			return nil, strings.TrimPrefix(errs[0].Field, "body."), errs[0].Expected[0]
+		}
+		io := inOut{include: sub.strs(p.Name + ".include"), exclude: sub.strs(p.Name + ".exclude")}
+		return io, field, ""
 	}
-	return nil, field, p.name + " has an unsupported type"
+	return nil, field, p.Name + " has an unsupported type"
 }
 
-func stringArray(p param, raw json.RawMessage) ([]string, string) {
-	var items []string
-	if json.Unmarshal(raw, &items) != nil {
-		return nil, p.name + " must be an array of strings"
+// finish applies what the table says beyond single values: required
+// parameters, deprecated aliases, defaults, and the constraints between
+// parameters.
+func finish(o *apispec.Operation, v values, errs *problems) {
+	loc := func(p apispec.Param) string {
+		if p.In == apispec.InBody {
+			return "body"
+		}
+		return "query-string"
 	}
-	if m := checkItems(p, items); m != "" {
-		return nil, m
-	}
-	if p.kind == kCountries {
-		for i := range items {
-			items[i] = strings.ToUpper(items[i])
+	all := append(slices.Clone(o.Params), o.Body...)
+	for _, p := range all {
+		if p.AliasOf != "" && v.has(p.Name) {
+			if v.has(p.AliasOf) {
+				errs.add(loc(p), p.Name, "%s and %s must not both be set: %s is a deprecated alias of %s", p.AliasOf, p.Name, p.Name, p.AliasOf)
+			} else {
+				v[p.AliasOf] = v[p.Name]
+			}
 		}
 	}
-	return items, ""
+	for _, p := range all {
+		if p.In == apispec.InPath {
+			continue
+		}
+		if !v.has(p.Name) && p.Required && !aliased(all, p.Name, v) {
+			errs.add(loc(p), p.Name, "%s should not be empty", p.Name)
+		}
+		if !v.has(p.Name) && p.Default != nil {
+			v[p.Name] = p.Default
+		}
+		if p.Name == "confirm" && o.Write.Confirm && v.has("confirm") {
+			if b, _ := v.boolean("confirm"); !b {
+				errs.add(loc(p), p.Name, "confirm must be true to perform this destructive action")
+			}
+		}
+	}
+	for _, c := range o.Constraints {
+		p, _ := o.Param(c.Params[0])
+		switch c.Kind {
+		case apispec.ExactlyOne:
+			n := 0
+			for _, name := range c.Params {
+				if v.has(name) && !v.isNull(name) {
+					n++
+				}
+			}
+			if n != 1 {
+				*errs = append(*errs, validationError{Field: loc(p), Location: loc(p),
+					Expected: []string{"exactly one of " + strings.Join(c.Params, ", ") + " must be set"}})
+			}
+		case apispec.AtMostOne:
+			// Aliases are reported above; other conflicts here.
+			if p.AliasOf != "" || aliasPair(all, c.Params) {
+				continue
+			}
+			n := 0
+			for _, name := range c.Params {
+				if v.has(name) {
+					n++
+				}
+			}
+			if n > 1 {
+				errs.add(loc(p), c.Params[1], "at most one of %s may be set", strings.Join(c.Params, ", "))
+			}
+		case apispec.RequiredWhen:
+			if v.str(c.If) == c.Equals && !v.has(c.Params[0]) {
+				errs.add(loc(p), c.Params[0], "%s should not be empty when %s is %s", c.Params[0], c.If, c.Equals)
+			}
+		case apispec.Ordered:
+			lo, hi := c.Params[0], c.Params[1]
+			if a, ok := v.intOK(lo); ok {
+				if b, ok := v.intOK(hi); ok && b < a {
+					errs.add(loc(p), hi, "%s must not be less than %s", hi, lo)
+				}
+			}
+			if a, ok := v.time(lo); ok {
+				if b, ok := v.time(hi); ok && b.Before(a) {
+					errs.add(loc(p), hi, "%s must not be earlier than %s", hi, lo)
+				}
+			}
+		}
+	}
+}
+
+// aliased reports whether a deprecated alias of name was given.
+func aliased(all []apispec.Param, name string, v values) bool {
+	for _, p := range all {
+		if p.AliasOf == name && v.has(p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// aliasPair reports whether the names are a parameter and its alias.
+func aliasPair(all []apispec.Param, names []string) bool {
+	for _, p := range all {
+		if p.AliasOf != "" && slices.Contains(names, p.Name) && slices.Contains(names, p.AliasOf) {
+			return true
+		}
+	}
+	return false
 }

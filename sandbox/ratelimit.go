@@ -1,12 +1,28 @@
 package sandbox
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"golang.org/x/time/rate"
+)
+
+// RateLimitHeaders is the spelling of the rate-limit headers the sandbox
+// sends (see the package documentation for what each one means).
+type RateLimitHeaders int
+
+// Rate-limit header spellings.
+const (
+	// HeadersXRateLimit sends X-RateLimit-Limit, X-RateLimit-Remaining
+	// and X-RateLimit-Reset (the default).
+	HeadersXRateLimit RateLimitHeaders = iota
+	// HeadersIETF sends the IETF pair RateLimit-Policy and RateLimit.
+	HeadersIETF
+	// HeadersNone sends no rate-limit headers (Retry-After on 429 still).
+	HeadersNone
 )
 
 // effective returns rl with defaults filled in.
@@ -44,9 +60,18 @@ func (s *Server) rateLimit(key string, now time.Time, h http.Header) *apiError {
 		res.CancelAt(now)
 	}
 	tokens := lim.TokensAt(now)
-	h.Set("X-RateLimit-Limit", strconv.Itoa(rl.Burst))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, int(math.Floor(tokens)))))
-	h.Set("X-RateLimit-Reset", strconv.Itoa(ceilSeconds(time.Duration((float64(rl.Burst)-tokens)/rl.PerSecond*float64(time.Second)), 0)))
+	remaining := max(0, int(math.Floor(tokens)))
+	reset := ceilSeconds(time.Duration((float64(rl.Burst)-tokens)/rl.PerSecond*float64(time.Second)), 0)
+	switch rl.Headers {
+	case HeadersXRateLimit:
+		h.Set("X-RateLimit-Limit", strconv.Itoa(rl.Burst))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		h.Set("X-RateLimit-Reset", strconv.Itoa(reset))
+	case HeadersIETF:
+		window := ceilSeconds(time.Duration(float64(rl.Burst)/rl.PerSecond*float64(time.Second)), 1)
+		h.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, rl.Burst, window))
+		h.Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, remaining, reset))
+	}
 	if delay <= 0 {
 		return nil
 	}

@@ -6,27 +6,31 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
 )
 
 // call is one request being handled.
 type call struct {
 	s     *Server
 	r     *http.Request
+	op    *apispec.Operation
 	now   time.Time
 	reqID string
-	cred  *credential // nil on routes without auth
+	cred  *credential // nil on public routes
 	ws    *workspace
 	path  map[string]string
 	v     values
+	d     *dataset // the data set as of the latest ready date, built on first use
 }
 
-// reply is a handler's success: a JSON body and, on metered routes, the
-// number of rows or items returned (the credits to charge).
-type reply struct {
-	status int // 0 means 200
-	body   any
-	rows   int64
-	raw    []byte // sent as is instead of body when set
+// data returns the data set the call answers from: the one of the latest
+// ready snapshot at the call's time.
+func (c *call) data() *dataset {
+	if c.d == nil {
+		c.d = c.s.dataAt(c.now)
+	}
+	return c.d
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -53,14 +57,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reqID, notFound("No route %s %s. See /v1/openapi.json for the routes this API serves.", r.Method, path))
 		return
 	}
-	c := &call{s: s, r: r, now: now, reqID: reqID, path: pathVals}
-	if !rt.auth {
-		rep, e := rt.handle(c)
+	c := &call{s: s, r: r, op: &rt.op, now: now, reqID: reqID, path: pathVals, v: values{}}
+	if rt.op.Access == apispec.AccessPublic {
+		res, e := rt.handle(c)
 		if e != nil {
 			writeError(w, reqID, e)
 			return
 		}
-		writeReply(w, rep)
+		body, _ := envelope(c, res)
+		writeBody(w, c, res, body)
 		return
 	}
 	s.serveAuthed(w, r, rt, c)
@@ -70,6 +75,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // documentation for their order).
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, c *call) {
 	ctx := r.Context()
+	o := &rt.op
 	fail := func(e *apiError) {
 		if s.delay(ctx) {
 			writeError(w, c.reqID, e)
@@ -91,37 +97,27 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, 
 		fail(e)
 		return
 	}
-	if rt.write && cred.accessLevel != AccessFull {
+	if o.Access == apispec.AccessWriter && cred.accessLevel != AccessFull {
 		fail(newError(http.StatusForbidden, codeForbidden,
 			"This key has access level %s and cannot change workspace resources; use a full_access key.", cred.accessLevel))
 		return
 	}
-	var errs []validationError
-	if rt.body != nil {
-		c.v, errs = parseBody(rt.body, r)
-	} else {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			errs = []validationError{{Field: "query-string", Location: "query-string", Expected: []string{"query string must be validly percent-encoded"}}}
-		} else {
-			c.v, errs = parseQuery(rt.query, q)
-		}
-	}
-	if len(errs) == 0 && rt.check != nil {
-		errs = rt.check(c.v)
-	}
-	if len(errs) > 0 {
+	if errs := s.validate(c, rt); len(errs) > 0 {
 		fail(invalid(errs))
 		return
 	}
-
-	var held int64
-	switch rt.meter {
-	case meterRows:
-		held = c.v.int("limit")
-	case meterItem:
-		held = 1
+	if o.Access == apispec.AccessScoped {
+		if e := scopeAllowed(o, cred, c.v.str("scope")); e != nil {
+			fail(e)
+			return
+		}
 	}
+
+	var limit int64
+	if o.Cost.LimitParam != "" {
+		limit = c.v.int(o.Cost.LimitParam)
+	}
+	held := o.Reservation(limit)
 	if held > 0 {
 		if !s.reserve(c.ws, held, c.now) {
 			fail(newError(http.StatusPaymentRequired, codeInsufficientCredits,
@@ -138,12 +134,13 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, 
 	if !s.delay(ctx) {
 		return
 	}
-	rep, e := rt.handle(c)
-	if held > 0 || rt.meter == meterRows {
-		cost := int64(0)
-		if e == nil {
-			cost = rep.rows
-		}
+	res, e := rt.handle(c)
+	var body any
+	var cost int64
+	if e == nil {
+		body, cost = envelope(c, res)
+	}
+	if o.Cost.Model != apispec.CostFree {
 		remaining, source := s.settle(c.ws, held, cost)
 		settled = true
 		if e == nil {
@@ -154,7 +151,7 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, 
 		writeError(w, c.reqID, e)
 		return
 	}
-	if rt.meter == meterUsage {
+	if o.ID == "getUsage" {
 		s.mu.Lock()
 		remaining := c.ws.ledger.remaining()
 		s.mu.Unlock()
@@ -163,7 +160,44 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, 
 		h.Set("X-Credits-Used", "0")
 		h.Set("X-Credits-Remaining", strconv.FormatInt(remaining, 10))
 	}
-	writeReply(w, rep)
+	writeBody(w, c, res, body)
+}
+
+// validate parses the query string and the body against the operation and
+// applies its defaults and constraints.
+func (s *Server) validate(c *call, rt *route) []validationError {
+	var errs problems
+	q, err := url.ParseQuery(c.r.URL.RawQuery)
+	if err != nil {
+		return []validationError{{Field: "query-string", Location: "query-string", Expected: []string{"query string must be validly percent-encoded"}}}
+	}
+	parseQuery(rt.query, q, c.v, &errs)
+	if rt.op.Body != nil {
+		obj, berrs := readBody(c.r)
+		if berrs != nil {
+			return append(errs, berrs...)
+		}
+		parseBody(rt.op.Body, obj, "", c.v, &errs)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	finish(&rt.op, c.v, &errs)
+	return errs
+}
+
+// scopeAllowed applies the favorites scope rule: personal favorites belong
+// to a delegated user, workspace favorites are written by full_access keys.
+func scopeAllowed(o *apispec.Operation, cred *credential, scope string) *apiError {
+	switch {
+	case scope == "personal" && cred.accessLevel == AccessFull:
+		return newError(http.StatusForbidden, codeForbidden,
+			"scope=personal needs a delegated_user key; a full_access key has no personal favorites. Use scope=workspace.")
+	case scope == "workspace" && !o.ReadOnly() && cred.accessLevel != AccessFull:
+		return newError(http.StatusForbidden, codeForbidden,
+			"This key has access level %s and cannot change workspace favorites; use scope=personal or a full_access key.", cred.accessLevel)
+	}
+	return nil
 }
 
 func setMetering(h http.Header, cost, remaining int64, source string) {
@@ -190,18 +224,4 @@ func (s *Server) delay(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-func writeReply(w http.ResponseWriter, rep reply) {
-	status := rep.status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	if rep.raw != nil {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = w.Write(rep.raw)
-		return
-	}
-	writeJSON(w, status, rep.body)
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -22,143 +20,6 @@ func loadSpec(t *testing.T) *openapi3.T {
 		t.Fatal(err)
 	}
 	return doc
-}
-
-// docParam is a parameter of the document in the terms of sandbox.ParamSpec.
-func docParam(name string, s *openapi3.Schema, required, deprecated bool) sandbox.ParamSpec {
-	p := sandbox.ParamSpec{Name: name, Required: required, Deprecated: deprecated, Type: s.Type.Slice()[0]}
-	enumOf := func(s *openapi3.Schema) []string {
-		var out []string
-		for _, v := range s.Enum {
-			out = append(out, v.(string))
-		}
-		return out
-	}
-	p.Enum = enumOf(s)
-	if p.Type == "array" {
-		p.Enum = enumOf(s.Items.Value)
-		p.ItemPattern = s.Items.Value.Pattern
-	}
-	if s.Min != nil {
-		v := int64(*s.Min)
-		p.Min = &v
-	}
-	if s.Max != nil {
-		v := int64(*s.Max)
-		p.Max = &v
-	}
-	switch d := s.Default.(type) {
-	case float64:
-		p.Default = int64(d)
-	default:
-		p.Default = d
-	}
-	for k := range s.Properties {
-		p.Properties = append(p.Properties, k)
-	}
-	slices.Sort(p.Properties)
-	return p
-}
-
-func norm(ps []sandbox.ParamSpec) map[string]string {
-	out := map[string]string{}
-	for _, p := range ps {
-		p.Enum = slices.Clip(p.Enum)
-		if len(p.Enum) == 0 {
-			p.Enum = nil
-		}
-		min, max := "-", "-"
-		if p.Min != nil {
-			min = fmt.Sprint(*p.Min)
-		}
-		if p.Max != nil {
-			max = fmt.Sprint(*p.Max)
-		}
-		out[p.Name] = fmt.Sprintf("type=%s enum=%v pattern=%q min=%s max=%s default=%v required=%v deprecated=%v props=%v",
-			p.Type, p.Enum, p.ItemPattern, min, max, p.Default, p.Required, p.Deprecated, p.Properties)
-	}
-	return out
-}
-
-// TestDocumentMatchesTheRouteTable checks route for route, parameter for
-// parameter, that /v1/openapi.json describes exactly what the sandbox does.
-func TestDocumentMatchesTheRouteTable(t *testing.T) {
-	doc := loadSpec(t)
-	seen := map[string]bool{}
-	for _, rt := range sandbox.Routes() {
-		name := rt.Method + " " + rt.Pattern
-		seen[name] = true
-		item := doc.Paths.Value(rt.Pattern)
-		if item == nil || item.GetOperation(rt.Method) == nil {
-			t.Errorf("%s is served but not documented", name)
-			continue
-		}
-		op := item.GetOperation(rt.Method)
-		if op.OperationID != rt.OperationID {
-			t.Errorf("%s: operationId %q, sandbox calls it %q", name, op.OperationID, rt.OperationID)
-		}
-		public := op.Security != nil && len(*op.Security) == 0
-		if public == rt.Auth {
-			t.Errorf("%s: document says public=%v, sandbox says auth=%v", name, public, rt.Auth)
-		}
-		var query []sandbox.ParamSpec
-		var pathParams []string
-		for _, pr := range op.Parameters {
-			p := pr.Value
-			switch p.In {
-			case "query":
-				query = append(query, docParam(p.Name, p.Schema.Value, p.Required, p.Deprecated))
-			case "path":
-				pathParams = append(pathParams, "{"+p.Name+"}")
-			}
-		}
-		diffSpecs(t, name+" query", norm(query), norm(rt.Query))
-		for _, seg := range strings.Split(rt.Pattern, "/") {
-			if strings.HasPrefix(seg, "{") && !slices.Contains(pathParams, seg) {
-				t.Errorf("%s: path parameter %s is not documented", name, seg)
-			}
-		}
-		if (op.RequestBody != nil) != (rt.Body != nil) {
-			t.Errorf("%s: document has body=%v, sandbox has body=%v", name, op.RequestBody != nil, rt.Body != nil)
-			continue
-		}
-		if rt.Body != nil {
-			s := op.RequestBody.Value.Content.Get("application/json").Schema.Value
-			var props []sandbox.ParamSpec
-			for n, ps := range s.Properties {
-				props = append(props, docParam(n, ps.Value, slices.Contains(s.Required, n), ps.Value.Deprecated))
-			}
-			diffSpecs(t, name+" body", norm(props), norm(rt.Body))
-		}
-	}
-	for path, item := range doc.Paths.Map() {
-		for method := range item.Operations() {
-			if !seen[method+" "+path] {
-				t.Errorf("%s %s is documented but not served", method, path)
-			}
-		}
-	}
-}
-
-// diffSpecs reports each parameter that the document and the sandbox
-// describe differently.
-func diffSpecs(t *testing.T, where string, doc, served map[string]string) {
-	t.Helper()
-	if reflect.DeepEqual(doc, served) {
-		return
-	}
-	for n, d := range doc {
-		if s, ok := served[n]; !ok {
-			t.Errorf("%s: %s is documented but not validated by the sandbox", where, n)
-		} else if s != d {
-			t.Errorf("%s: %s differs\ndocument: %s\n sandbox: %s", where, n, d, s)
-		}
-	}
-	for n := range served {
-		if _, ok := doc[n]; !ok {
-			t.Errorf("%s: %s is validated by the sandbox but not documented", where, n)
-		}
-	}
 }
 
 // TestServedDocumentIsTheEmbeddedOne checks GET /v1/openapi.json.
@@ -217,44 +78,26 @@ func invalidValues(s *openapi3.Schema) map[string]any {
 // expects no 400.
 func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 	doc := loadSpec(t)
-	e := newEnv(t, sandbox.Config{})
-	key := e.s.NewWorkspace(sandbox.Credits{Recurring: 10000, Topup: 1 << 40})
+	shared := sharedEnv(t)
+	shared()
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			public := op.Security != nil && len(*op.Security) == 0
 			if public {
 				continue
 			}
+			o, _ := apispec.Lookup(method, path)
 			t.Run(op.OperationID, func(t *testing.T) {
-				target := path
-				base := url.Values{}
-				for _, pr := range op.Parameters {
-					p := pr.Value
-					if p.In == "path" {
-						target = strings.ReplaceAll(target, "{"+p.Name+"}", "unknown-id")
-					}
-					if p.In == "query" && p.Required {
-						base.Set(p.Name, fmt.Sprint(p.Example))
-					}
-				}
-				var baseBody map[string]any
+				t.Parallel()
+				e, fx := envFor(t, o, shared)
+				key := fx.key
+				target, base, baseBody := fx.request(o)
 				var bodySchema *openapi3.Schema
 				if op.RequestBody != nil {
 					bodySchema = op.RequestBody.Value.Content.Get("application/json").Schema.Value
-					baseBody = map[string]any{}
-					if ex, ok := bodySchema.Example.(map[string]any); ok {
-						baseBody = ex
-					}
 				}
 				send := func(q url.Values, body map[string]any) *response {
-					u := target
-					if len(q) > 0 {
-						u += "?" + q.Encode()
-					}
-					if body != nil {
-						return e.do(method, u, key, body)
-					}
-					return e.do(method, u, key, nil)
+					return e.send3(method, target, q, body, key)
 				}
 				if r := send(base, baseBody); r.status == 400 {
 					t.Fatalf("baseline request is invalid: %s", r.body)
@@ -304,6 +147,9 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 							q[k] = vs
 						}
 						q.Set(p.Name, ev.(string))
+						if name, v := fx.requiredFor(o, p.Name, ev.(string)); name != "" {
+							q.Set(name, fmt.Sprint(v))
+						}
 						if r := send(q, baseBody); r.status == 400 {
 							t.Errorf("%s=%v is documented but rejected: %s", p.Name, ev, r.body)
 						}
@@ -311,6 +157,15 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 				}
 				if bodySchema == nil {
 					return
+				}
+				for _, name := range bodySchema.Required {
+					body := map[string]any{}
+					for k, x := range baseBody {
+						if k != name {
+							body[k] = x
+						}
+					}
+					expect400(name+" omitted", "body."+name, send(base, body))
 				}
 				for name, ps := range bodySchema.Properties {
 					for label, v := range invalidValues(ps.Value) {
@@ -325,7 +180,7 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 								field += "." + sub
 							}
 						}
-						expect400(name+" "+label, field, send(nil, body))
+						expect400(name+" "+label, field, send(base, body))
 					}
 					if ps.Value.Type.Is("string") && len(ps.Value.Enum) == 0 {
 						body := map[string]any{}
@@ -333,7 +188,7 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 							body[k] = x
 						}
 						body[name] = json.Number("5")
-						expect400(name+" not a string", "body."+name, send(nil, body))
+						expect400(name+" not a string", "body."+name, send(base, body))
 					}
 					for _, ev := range ps.Value.Enum {
 						body := map[string]any{}
@@ -341,7 +196,10 @@ func TestSandboxEnforcesTheDocumentedParameters(t *testing.T) {
 							body[k] = x
 						}
 						body[name] = ev
-						if r := send(nil, body); r.status == 400 {
+						if n, v := fx.requiredFor(o, name, fmt.Sprint(ev)); n != "" {
+							body[n] = v
+						}
+						if r := send(base, body); r.status == 400 {
 							t.Errorf("body %s=%v is documented but rejected: %s", name, ev, r.body)
 						}
 					}

@@ -74,7 +74,7 @@ func TestEveryInvalidParameterIsReported(t *testing.T) {
 	for _, v := range validationErrors(t, r) {
 		fields = append(fields, v["field"].(string))
 	}
-	want := []string{"query-string.sortBy", "query-string.page", "query-string.limit"}
+	want := []string{"query-string.page", "query-string.limit", "query-string.sortBy"} // document order
 	if !reflect.DeepEqual(fields, want) {
 		t.Fatalf("fields = %v, want %v (unknown params are ignored)", fields, want)
 	}

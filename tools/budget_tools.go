@@ -71,6 +71,9 @@ type BudgetView struct {
 	Note       string          `json:"note,omitempty"`
 	// Cache is what the cache saved so far (cached.go).
 	Cache *CacheView `json:"cache,omitempty"`
+	// Overcharges lists the tools whose answers cost more than tollgate
+	// reserved for them in this session (their reservations are raised).
+	Overcharges []Overcharge `json:"overcharges,omitempty"`
 }
 
 // budgetRefreshTimeout bounds the GET /v1/usage get_budget makes for a
@@ -82,10 +85,10 @@ const budgetRefreshTimeout = 5 * time.Second
 // without calling the API (the MCP server's tollgate://budget resource).
 func (b *Toolbox) BudgetSnapshot() *BudgetView {
 	if b.budget == nil {
-		return &BudgetView{Note: "No budget controller is configured: tollgate does not cap this session's spending."}
+		return &BudgetView{Note: "No budget controller is configured: tollgate does not cap this session's spending.", Overcharges: b.Overcharges()}
 	}
 	st := b.budget.Status()
-	return &BudgetView{Budget: &st}
+	return &BudgetView{Budget: &st, Overcharges: b.Overcharges()}
 }
 
 // budgetView answers get_budget: the controller's view, refreshed from GET
@@ -167,8 +170,8 @@ func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 	if err := target.Validate(targs); err != nil {
 		return b.Fail(err)
 	}
-	ask := target.Ask(targs)
-	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.Cost.Describe(), WorstCase: ask.Worst(), Allowed: true}
+	ask := b.ask(target, targs)
+	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.CostRule(), WorstCase: ask.Worst(), Allowed: true}
 	if b.estimateCached(ctx, e, targs) {
 		return &Result{Structured: e}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/cache"
+	"github.com/tollgate-mcp/tollgate/internal/fakeclock"
 	"github.com/tollgate-mcp/tollgate/internal/redistest"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/redisstore"
@@ -441,5 +442,49 @@ func TestAnUnreachableCacheNeverFailsACall(t *testing.T) {
 	}
 	if v := e.Box.CacheView(context.Background()); v.Errors < 1 || v.Hits != 0 || v.Misses != 2 {
 		t.Errorf("cache view = %+v", v.Stats)
+	}
+}
+
+// TestCachedAnswersLastUntilTheSandboxRefreshesItsData runs the cache
+// against the sandbox's own GET /v1/system/freshness, both on one fake
+// clock: answers are served until the sandbox's data turns over at
+// NextDataRefresh, then the next call is the API's new answer.
+func TestCachedAnswersLastUntilTheSandboxRefreshesItsData(t *testing.T) {
+	clk := fakeclock.New(time.Date(2026, 8, 25, 5, 0, 0, 0, time.UTC)) // an hour before the data turns over
+	sb := sandbox.New(sandbox.Config{Now: clk.Now, RateLimit: sandbox.RateLimit{Disabled: true}})
+	ts := httptest.NewServer(sb)
+	t.Cleanup(ts.Close)
+	var e *testenv.Env
+	c, err := cache.New(cache.Config{Now: clk.Now, TTL: 24 * time.Hour, CheckEvery: time.Minute,
+		Backend: cache.NewMemory(1 << 20).WithClock(clk.Now),
+		Freshness: cache.FreshnessFunc(func(ctx context.Context) (cache.Freshness, error) {
+			return tools.FreshnessSource(e.Client).Freshness(ctx)
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = testenv.New(t, testenv.Config{Key: sb.NewWorkspace(sandbox.Credits{}), BaseURL: ts.URL, Clock: clk, Box: tools.Config{Cache: c}})
+	args := map[string]any{"search": "coffee", "limit": 3, tools.ArgFields: []any{"lastSeenAt"}}
+	first := callOK(t, e, "search_ads", args)
+	ready := sandbox.LatestReadyDate(clk.Now()).Format(time.DateOnly)
+	clk.Advance(59 * time.Minute) // 05:59, the same data
+	hit := callOK(t, e, "search_ads", args)
+	if m := metering(t, hit); m["cached"] != true {
+		t.Fatalf("not served from the cache before the refresh: %s", testenv.MustJSON(m))
+	}
+	if notes := testenv.MustJSON(hit["notes"]); !strings.Contains(notes, "data as of "+ready) {
+		t.Errorf("notes %s do not name the data's date %s", notes, ready)
+	}
+	spent := e.Ctrl.Status().RunSpent
+	clk.Advance(sandbox.NextDataRefresh(clk.Now()).Sub(clk.Now()) + time.Minute) // 06:01: refreshed, and checked
+	after := callOK(t, e, "search_ads", args)
+	if m := metering(t, after); m["cached"] != nil || e.Ctrl.Status().RunSpent != spent+3 {
+		t.Fatalf("after the refresh: %s, %d spent; want a new, paid call", testenv.MustJSON(m), e.Ctrl.Status().RunSpent-spent)
+	}
+	if testenv.MustJSON(after["data"]) == testenv.MustJSON(first["data"]) {
+		t.Errorf("the new snapshot's answer is the old one: %s", testenv.MustJSON(after["data"]))
+	}
+	if v := e.Box.CacheView(context.Background()); v.DataVersion != sandbox.LatestReadyDate(clk.Now()).Format(time.DateOnly) {
+		t.Errorf("data version %q", v.DataVersion)
 	}
 }

@@ -61,6 +61,7 @@ type Toolbox struct {
 	max    int
 	log    *slog.Logger
 	share  *sharing // the cache and in-flight dedupe (cached.go)
+	learnt learnt   // what this run learnt of real costs (cost.go)
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -265,7 +266,7 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 	}
 	var res *budget.Reservation
 	if b.budget != nil {
-		ask := t.Ask(f.sent)
+		ask := b.ask(t, f.sent)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
@@ -297,6 +298,9 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 	if f.err = res.Finish(ctx, err); f.err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", f.err)
 		return f
+	}
+	if n := b.checkCharge(t, f.sent, res, resp); n != "" {
+		f.notes = append(f.notes, n)
 	}
 	f.resp = resp
 	return f
@@ -339,20 +343,12 @@ func alignedPage(start, most int64) (page, limit int64) {
 	return start/limit + 1, limit
 }
 
-// Ask is the budget request for a call of t with args: its worst case.
+// Ask is the budget request for a call of t with args: its worst case
+// (see cost.go), named by the tool. A Toolbox raises it by what its run
+// learnt of the tool's real costs.
 func (t *Tool) Ask(args map[string]any) budget.Ask {
-	a := budget.Ask{Operation: t.Name}
-	switch t.Cost {
-	case CostPerItem:
-		a.Fixed = 1
-	case CostPerRow:
-		a.Rows = t.DefaultLimit
-		if v, ok := args["limit"]; ok {
-			if n, ok := asInt(v); ok {
-				a.Rows = n
-			}
-		}
-	}
+	a := t.reservation(args)
+	a.Operation = t.Name
 	return a
 }
 
@@ -392,6 +388,21 @@ func (t *Tool) Request(args map[string]any) (*runtime.Request, error) {
 				continue // answered by tollgate (fields.go)
 			}
 			return nil, &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: name, Location: "arguments", Expected: []string{"unknown argument"}}}}
+		}
+	}
+	if _, asked := args["limit"]; !asked && t.LimitsCost() {
+		// A paid call sends the limit it reserved for: the API's own
+		// default may be larger than the one the document states.
+		if t.params["limit"] == inBody {
+			if body == nil {
+				body = map[string]any{}
+			}
+			body["limit"] = t.DefaultLimit
+		} else {
+			if req.Query == nil {
+				req.Query = url.Values{}
+			}
+			req.Query.Set("limit", strconv.FormatInt(t.DefaultLimit, 10))
 		}
 	}
 	if body != nil {

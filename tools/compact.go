@@ -42,9 +42,11 @@ var adCompact = []string{"id", "status", "daysRunning", "firstSeenAt", "media.ty
 // derivedCompact picks a compact row for a list operation tollgate has
 // no entry for: the scalar fields of the row and of its nested objects
 // (not through arrays) that are ids, names, titles, statuses, types,
-// dates or numbers, leaving out URLs.
+// dates or numbers, leaving out URLs, free text and lists; nil (every
+// field) when that would leave nothing out.
 func derivedCompact(op *openapi3.Operation, s *shape) []string {
 	var out []string
+	dropped := false
 	var walk func(prefix string, sc *openapi3.Schema, depth int)
 	walk = func(prefix string, sc *openapi3.Schema, depth int) {
 		props := map[string]*openapi3.SchemaRef{}
@@ -70,12 +72,15 @@ func derivedCompact(op *openapi3.Operation, s *shape) []string {
 			switch {
 			case v.Type != nil && v.Type.Is("object") && depth < 1:
 				walk(path, v, depth+1)
-			case v.Type == nil || v.Type.Is("object") || v.Type.Is("array"):
-			case strings.HasSuffix(strings.ToLower(name), "url"):
+			case v.Type == nil || v.Type.Is("object") || v.Type.Is("array"),
+				strings.HasSuffix(strings.ToLower(name), "url"):
+				dropped = true
 			case v.Type.Is("integer"), v.Type.Is("number"), v.Type.Is("boolean"),
 				v.Format == "date-time" || v.Format == "date", len(v.Enum) > 0,
 				isIDName(name), slices.Contains([]string{"name", "title", "domain", "handle", "headline"}, name):
 				out = append(out, path)
+			default: // free text: a body, a caption, a description
+				dropped = true
 			}
 		}
 	}
@@ -84,6 +89,9 @@ func derivedCompact(op *openapi3.Operation, s *shape) []string {
 		return nil
 	}
 	walk("", rows, 0)
+	if !dropped {
+		return nil // nothing to leave out: every field
+	}
 	sort.Strings(out)
 	return out
 }
@@ -128,7 +136,7 @@ func (t *Tool) addViewArgs(op *openapi3.Operation) {
 					t.compact = nil
 				}
 			}
-			desc := "Parts of each row (or of the item) to return, as dotted paths, e.g. [\"advertiser.name\", \"metrics\"]; [\"*\"] returns every field. Ids (and fields the API always sends) are kept. The cost is the same whatever you pick."
+			desc := "Parts of each row (or of the item) to return, as dotted paths, e.g. [\"advertiser.name\", \"metrics\"]; [\"*\"] returns every field. Ids are always kept. The cost is the same whatever you pick."
 			if len(t.compact) > 0 {
 				desc += " Default: " + strings.Join(t.compact, ", ") + "."
 			}

@@ -29,11 +29,10 @@ const AllFields = "*"
 
 // shape is the structure of an operation's data, from its OpenAPI
 // response schema: the properties of each object (rows, for a list),
-// which are required, and which lead through arrays.
+// and which lead through arrays.
 type shape struct {
-	kids     map[string]*shape
-	required map[string]bool
-	scalar   bool // no properties: a string, number, boolean or array of them
+	kids   map[string]*shape
+	scalar bool // no properties: a string, number, boolean or array of them
 }
 
 // dataShape returns the shape of the data of op's success response, or
@@ -74,7 +73,7 @@ func shapeOf(s *openapi3.Schema, depth int) *shape {
 	if s.Items != nil && s.Items.Value != nil && s.Type != nil && s.Type.Is("array") {
 		return shapeOf(s.Items.Value, depth+1)
 	}
-	out := &shape{kids: map[string]*shape{}, required: map[string]bool{}}
+	out := &shape{kids: map[string]*shape{}}
 	merge := func(s *openapi3.Schema) {
 		for name, p := range s.Properties {
 			if p == nil || p.Value == nil {
@@ -83,9 +82,6 @@ func shapeOf(s *openapi3.Schema, depth int) *shape {
 			if k := shapeOf(p.Value, depth+1); k != nil {
 				out.kids[name] = k
 			}
-		}
-		for _, r := range s.Required {
-			out.required[r] = true
 		}
 	}
 	merge(s)
@@ -134,6 +130,56 @@ func (s *shape) find(path string) *shape {
 // workspaceLinkId).
 func isIDName(name string) bool {
 	return name == "id" || len(name) > 2 && strings.HasSuffix(name, "Id")
+}
+
+// projectedOutput returns the output schema of a tool whose data the
+// fields argument may cut: within data, required names only ids (a
+// projection keeps them, and only them, whatever it is asked). The API's
+// own schema requires more, which a compact row would break.
+func projectedOutput(raw json.RawMessage) json.RawMessage {
+	var s map[string]any
+	if json.Unmarshal(raw, &s) != nil {
+		return raw
+	}
+	props, _ := s["properties"].(map[string]any)
+	data, ok := props["data"]
+	if !ok {
+		return raw
+	}
+	onlyIDsRequired(data)
+	out, err := json.Marshal(s)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// onlyIDsRequired drops every name but ids from the required lists of a
+// JSON Schema and its subschemas.
+func onlyIDsRequired(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if req, ok := x["required"].([]any); ok {
+			keep := req[:0:0]
+			for _, r := range req {
+				if n, _ := r.(string); isIDName(n) {
+					keep = append(keep, r)
+				}
+			}
+			if len(keep) == 0 {
+				delete(x, "required")
+			} else {
+				x["required"] = keep
+			}
+		}
+		for _, sub := range x {
+			onlyIDsRequired(sub)
+		}
+	case []any:
+		for _, sub := range x {
+			onlyIDsRequired(sub)
+		}
+	}
 }
 
 // selection is a parsed fields argument: a tree of the paths asked for;
@@ -252,8 +298,7 @@ func (t *Tool) project(data json.RawMessage, args map[string]any) json.RawMessag
 }
 
 // projectValue writes raw keeping, in every object, the properties sel
-// asks for, the ones s requires and the ids; arrays are projected
-// element by element. A nil sel (or one marked all) keeps raw whole.
+// asks for and the ids; arrays are projected element by element. A nil sel (or one marked all) keeps raw whole.
 func projectValue(w *bytes.Buffer, raw json.RawMessage, s *shape, sel *selection) error {
 	raw = bytes.TrimSpace(raw)
 	if sel == nil || sel.all || s == nil || s.scalar || len(raw) == 0 {
@@ -305,7 +350,7 @@ func projectObject(w *bytes.Buffer, raw json.RawMessage, s *shape, sel *selectio
 		}
 		kid := s.kids[name]
 		asked := sel.kids[name]
-		keep := asked != nil || s.required[name] || (isIDName(name) && (kid == nil || kid.scalar))
+		keep := asked != nil || isIDName(name) && (kid == nil || kid.scalar)
 		if !keep {
 			continue
 		}
@@ -316,17 +361,10 @@ func projectObject(w *bytes.Buffer, raw json.RawMessage, s *shape, sel *selectio
 		key, _ := json.Marshal(name)
 		w.Write(key)
 		w.WriteByte(':')
-		switch {
-		case asked != nil && asked.all, kid == nil || kid.scalar:
+		if asked == nil || asked.all || kid == nil || kid.scalar {
 			w.Write(val)
-		case asked != nil:
-			if err := projectValue(w, val, kid, asked); err != nil {
-				return err
-			}
-		default: // required but not asked for: its own ids and required parts
-			if err := projectValue(w, val, kid, &selection{kids: map[string]*selection{}}); err != nil {
-				return err
-			}
+		} else if err := projectValue(w, val, kid, asked); err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil && err != io.EOF { // }

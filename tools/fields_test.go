@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -44,95 +45,80 @@ func dataSchema(t *testing.T, tool *tools.Tool) *openapi3.Schema {
 	return sc
 }
 
-// listArgs are arguments that make each list tool of the built-in
-// catalogue return rows; ids come from e's workspace.
-func listArgs(t *testing.T, e *testenv.Env) map[string]map[string]any {
-	t.Helper()
-	_, adv := e.Call(t, "search_advertisers", map[string]any{"search": []any{"coffee"}, "limit": 1})
-	_, bts := e.Call(t, "list_brandtrackers", map[string]any{"limit": 1})
-	advID := testenv.Rows(t, adv)[0].(map[string]any)["id"]
-	btID := testenv.Rows(t, bts)[0].(map[string]any)["id"]
-	return map[string]map[string]any{
-		"lookup":                {"q": "coffee"},
-		"search_ads":            {"search": "coffee"},
-		"query_ads":             {"search": []any{"coffee"}},
-		"search_advertisers":    {"search": []any{"coffee"}},
-		"list_advertiser_ads":   {"advertiserId": advID},
-		"search_shops":          {"search": "coffee"},
-		"list_brandtrackers":    {},
-		"list_brandtracker_ads": {"brandtrackerId": btID},
-		"query_google_ads":      {"search": []any{"coffee"}},
-		"search_tiktok_library": {"search": "coffee"},
-	}
-}
-
 // isList reports a tool that returns rows.
 func isList(t *tools.Tool) bool {
 	return t.Operation != "" && (t.Paging != tools.PagingNone || t.DefaultLimit > 0)
 }
 
-func TestEveryListToolProjectsWithinItsSchema(t *testing.T) {
-	e := testenv.New(t, testenv.Config{Budget: nil})
-	args := listArgs(t, e)
-	for _, tool := range e.Box.Catalogue().Tools() {
+// costOf is a success's metering.cost as text ("none" when absent).
+func costOf(s *tools.Success) string {
+	if s.Metering == nil || s.Metering.Cost == nil {
+		return "none"
+	}
+	return fmt.Sprint(*s.Metering.Cost)
+}
+
+// TestEveryListToolProjectsWithinItsOutputSchema calls every list tool
+// with its compact default, with one field picked and with ["*"]: each
+// result matches the tool's outputSchema, keeps the ids, and costs what
+// the full answer costs; the default is smaller than the full rows.
+func TestEveryListToolProjectsWithinItsOutputSchema(t *testing.T) {
+	t.Parallel()
+	e := newOpEnv(t, nil, "", opEnvConfig{})
+	fx := newToolFixtures(t, e, true)
+	n := 0
+	for _, tool := range tools.BuiltIn().Tools() {
 		if !isList(tool) {
 			continue
 		}
-		a, ok := args[tool.Name]
+		o, ok := apispec.Lookup(tool.Method, tool.Path)
 		if !ok {
-			t.Errorf("%s: a list tool this test has no arguments for", tool.Name)
 			continue
 		}
+		n++
 		t.Run(tool.Name, func(t *testing.T) {
-			if !strings.Contains(string(tool.InputSchema), `"fields"`) || !strings.Contains(tool.Description, `fields`) {
+			if !strings.Contains(string(tool.InputSchema), `"fields"`) || !strings.Contains(tool.Description, "fields") {
 				t.Fatalf("no fields argument, or its description does not say how to ask for more:\n%s", tool.Description)
 			}
-			sch := dataSchema(t, tool)
-			out := compileOutput(t, tool)
-			full := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{"*"}))
-			def := callOK(t, e, tool.Name, with(a, "limit", 5))
-			picked := callOK(t, e, tool.Name, with(a, "limit", 5, tools.ArgFields, []any{pickOne(t, sch)}))
-
-			// ["*"] is the API's answer as it is.
-			raw := rawData(t, e, tool, with(a, "limit", 5))
-			if got, _ := json.Marshal(full["data"]); !jsonEqual(t, got, raw) {
-				t.Errorf("fields [\"*\"] changed the data:\n got %s\nwant %s", got, raw)
-			}
-			for what, sc := range map[string]map[string]any{"default": def, "one field": picked, "all": full} {
-				rs := testenv.Rows(t, sc)
-				if len(rs) == 0 {
-					t.Fatalf("%s: no rows", what)
+			a := fx.args(tool, o)
+			delete(a, tools.ArgFields)
+			full := e.call(t, tool.Name, with(a, tools.ArgFields, []any{"*"}))
+			def := e.call(t, tool.Name, a)
+			picked := e.call(t, tool.Name, with(a, tools.ArgFields, []any{pickOne(t, dataSchema(t, tool))}))
+			var fullRows []map[string]any
+			_ = json.Unmarshal(full.Data, &fullRows)
+			for what, s := range map[string]*tools.Success{"default": def, "one field": picked, "all": full} {
+				meetsOutputSchema(t, tool, s)
+				var rows []map[string]any
+				if err := json.Unmarshal(s.Data, &rows); err != nil {
+					t.Fatalf("%s: data is not a list of objects: %.200s", what, s.Data)
 				}
-				if err := out.Validate(sc); err != nil {
-					t.Errorf("%s: the result does not match the tool's outputSchema: %v", what, err)
+				if len(rows) != len(fullRows) {
+					t.Errorf("%s: %d rows, the full answer %d", what, len(rows), len(fullRows))
+					continue
 				}
-				for _, r := range rs {
-					if err := sch.VisitJSON(r); err != nil {
-						t.Errorf("%s: a projected row does not match the response schema: %v\n%s", what, err, testenv.MustJSON(r))
-					}
-					if _, ok := r.(map[string]any)["id"]; !ok && sch.Properties["id"] != nil {
-						t.Errorf("%s: the id was dropped: %s", what, testenv.MustJSON(r))
+				for i, r := range rows {
+					for k, v := range fullRows[i] {
+						if _, kept := r[k]; !kept && k == "id" {
+							t.Errorf("%s: row %d lost its id %v", what, i, v)
+						}
 					}
 				}
 				// A projection never changes what is charged or paged.
-				if tool.Cost == tools.CostFree {
-					continue
+				if costOf(s) != costOf(full) {
+					t.Errorf("%s: cost %s, the full answer %s", what, costOf(s), costOf(full))
 				}
-				if testenv.Num(t, testenv.Obj(t, sc, "metering"), "cost") != testenv.Num(t, testenv.Obj(t, full, "metering"), "cost") {
-					t.Errorf("%s: cost %v, the full answer cost %v", what, sc["metering"], full["metering"])
-				}
-				if testenv.Num(t, testenv.Obj(t, sc, "pagination"), "returned") != int64(len(rs)) {
-					t.Errorf("%s: pagination.returned %v for %d rows", what, sc["pagination"], len(rs))
+				if testenv.MustJSON(s.Pagination) != testenv.MustJSON(full.Pagination) {
+					t.Errorf("%s: pagination %+v, the full answer %+v", what, s.Pagination, full.Pagination)
 				}
 			}
-			if tool.Name == "lookup" {
-				return // its rows are ids already: the default is every field
-			}
-			defBytes, fullBytes := len(testenv.MustJSON(def["data"])), len(testenv.MustJSON(full["data"]))
-			if defBytes >= fullBytes {
-				t.Errorf("the compact default (%d bytes) is not smaller than the full rows (%d)", defBytes, fullBytes)
+			if strings.Contains(tool.Description, "compact by default") && len(fullRows) > 0 && len(def.Data) >= len(full.Data) {
+				t.Errorf("the compact default (%d bytes) is not smaller than the full rows (%d)", len(def.Data), len(full.Data))
 			}
 		})
+	}
+	if n < 40 {
+		t.Errorf("only %d list tools", n)
 	}
 }
 

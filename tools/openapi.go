@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -73,6 +72,7 @@ func Load(ctx context.Context, c *runtime.Client, o LoadOptions) *Catalogue {
 	if err == nil {
 		cat, perr := Parse(resp.Data, SourceAPI)
 		if perr == nil {
+			logProblems(log, cat)
 			if cacheFile != "" {
 				if werr := writeFileAtomic(cacheFile, resp.Data); werr != nil {
 					log.Warn("could not cache the OpenAPI document", "file", cacheFile, "err", werr)
@@ -86,11 +86,20 @@ func Load(ctx context.Context, c *runtime.Client, o LoadOptions) *Catalogue {
 	if cacheFile != "" {
 		if doc, rerr := os.ReadFile(cacheFile); rerr == nil {
 			if cat, perr := Parse(doc, SourceCache); perr == nil {
+				logProblems(log, cat)
 				return cat
 			}
 		}
 	}
 	return BuiltIn()
+}
+
+// logProblems says what of the document the catalogue left out or
+// described conservatively, one line each.
+func logProblems(log *slog.Logger, cat *Catalogue) {
+	for _, p := range cat.Problems() {
+		log.Warn("OpenAPI document: "+p.String(), "operation", p.Operation, "operationId", p.OperationID, "param", p.Param, "skipped", p.Skipped)
+	}
 }
 
 func cacheKey(baseURL string) string {
@@ -126,19 +135,19 @@ func writeFileAtomic(name string, data []byte) error {
 
 // Parse builds a catalogue from an OpenAPI 3 document. source is recorded
 // in Catalogue.Source.
+//
+// Only a document that is not OpenAPI at all (or in which no operation
+// can be described) is an error. An operation the converter cannot
+// describe faithfully is left out, and a parameter it does not understand
+// is dropped when it is optional; both are listed in Catalogue.Problems,
+// which Load logs. The rest of the document is kept.
 func Parse(doc []byte, source string) (*Catalogue, error) {
-	loader := openapi3.NewLoader()
-	spec, err := loader.LoadFromData(doc)
+	spec, problems, err := loadDocument(doc)
 	if err != nil {
-		return nil, fmt.Errorf("tools: parse OpenAPI document: %w", err)
-	}
-	if err := spec.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("tools: invalid OpenAPI document: %w", err)
-	}
-	if spec.Paths == nil || spec.Paths.Len() == 0 {
-		return nil, errors.New("tools: the OpenAPI document has no paths")
+		return nil, err
 	}
 	var out []*Tool
+	taken := map[string]bool{}
 	paths := spec.Paths.Keys()
 	sort.Strings(paths)
 	for _, path := range paths {
@@ -150,172 +159,150 @@ func Parse(doc []byte, source string) (*Catalogue, error) {
 		sort.Strings(methods)
 		for _, method := range methods {
 			op := item.Operations()[method]
-			if op.OperationID == "" {
-				continue
-			}
-			ov, known := overlays[op.OperationID]
-			if !known {
-				ov = fallbackOverlay(method, op)
-			}
+			ov, ref, isKnown := known(method, path)
 			if ov.hidden {
 				continue
 			}
-			t, err := buildTool(method, path, item, op, ov)
-			if err != nil {
-				return nil, fmt.Errorf("tools: operation %s: %w", op.OperationID, err)
+			var refp *apispec.Operation
+			if isKnown {
+				refp = &ref
+			} else {
+				ov = unknownOverlay(method, path, op)
 			}
+			key := strings.ToUpper(method) + " " + path
+			skip := func(reason string) {
+				problems = append(problems, Problem{Operation: key, OperationID: op.OperationID, Skipped: true, Reason: reason})
+			}
+			if err := op.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaPatternValidation()); err != nil {
+				skip("invalid operation: " + err.Error())
+				continue
+			}
+			if !isKnown {
+				ov.name = uniqueName(ov.name, taken)
+			} else if taken[ov.name] {
+				skip("another path of the document already maps to tool " + ov.name)
+				continue
+			}
+			t, notes, err := buildTool(method, path, item, op, ov, refp)
+			for i := range notes {
+				notes[i].Operation, notes[i].OperationID = key, op.OperationID
+			}
+			problems = append(problems, notes...)
+			if err != nil {
+				skip(err.Error())
+				continue
+			}
+			taken[t.Name] = true
 			out = append(out, t)
 		}
 	}
-	out = append(out, ownTools()...)
-	// Stable order: by toolset, then as the overlay lists names.
+	if len(out) == 0 {
+		return nil, fmt.Errorf("tools: no operation of the OpenAPI document can be offered as a tool%s", firstProblem(problems))
+	}
+	for _, own := range ownTools() {
+		own.Default = true
+		out = append(out, own)
+	}
+	// Stable order: by toolset, then by name.
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Toolset != out[j].Toolset {
 			return toolsetRank(out[i].Toolset) < toolsetRank(out[j].Toolset)
 		}
 		return out[i].Name < out[j].Name
 	})
-	return newCatalogue(out, source, slices.Clone(doc))
+	return newCatalogue(out, source, slices.Clone(doc), problems)
 }
 
-var toolsetOrder = []string{ToolsetLookup, ToolsetAds, ToolsetAdvertisers, ToolsetShops, ToolsetBrandtrackers,
-	ToolsetGoogleAds, ToolsetTikTok, ToolsetWorkspace, ToolsetAccount, ToolsetBudget}
-
-func toolsetRank(ts string) int {
-	if i := slices.Index(toolsetOrder, ts); i >= 0 {
-		return i
-	}
-	return len(toolsetOrder)
-}
-
-// fallbackOverlay describes an operation tollgate does not know yet: its
-// name comes from the operationId, its toolset from its first tag, and
-// its cost is the conservative guess (per row when it takes a limit, one
-// credit otherwise, free never assumed).
-func fallbackOverlay(method string, op *openapi3.Operation) overlay {
-	ov := overlay{name: snakeCase(op.OperationID), title: op.Summary, about: op.Summary, cost: CostPerItem}
-	if len(op.Tags) > 0 {
-		ov.toolset = snakeCase(op.Tags[0])
-	} else {
-		ov.toolset = "other"
-	}
-	for _, p := range op.Parameters {
-		if p.Value != nil && p.Value.Name == "limit" {
-			ov.cost = CostPerRow
-		}
-	}
-	if strings.EqualFold(method, "DELETE") {
-		ov.destructive = true
-	}
-	return ov
-}
-
-// snakeCase turns "listTiktokLibrary" or "Google Ads" into
-// "list_tiktok_library" / "google_ads", cut to 64 characters.
-func snakeCase(s string) string {
-	var b strings.Builder
-	prevLower := false
-	for _, r := range s {
-		switch {
-		case unicode.IsUpper(r):
-			if prevLower {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-			prevLower = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-			prevLower = true
-		default:
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
-				b.WriteByte('_')
-			}
-			prevLower = false
-		}
-	}
-	out := strings.Trim(b.String(), "_")
-	if len(out) > 64 {
-		out = strings.TrimRight(out[:64], "_")
-	}
-	return out
-}
-
-func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operation, ov overlay) (*Tool, error) {
+// buildTool converts one operation. ref is the reference's description
+// of it (nil for an operation tollgate does not know): the cost model,
+// the write semantics and the limits the document may leave out come from
+// there. notes are parameters left out or described conservatively; an
+// error means the operation cannot be offered.
+func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operation, ov overlay, ref *apispec.Operation) (*Tool, []Problem, error) {
 	method = strings.ToUpper(method)
 	t := &Tool{
-		Name:      ov.name,
-		Title:     ov.title,
-		Toolset:   ov.toolset,
-		Operation: op.OperationID,
-		Method:    method,
-		Path:      path,
-		Cost:      ov.cost,
-		params:    map[string]paramIn{},
-		props:     map[string]map[string]any{},
+		Name:       ov.name,
+		Title:      ov.title,
+		Toolset:    ov.toolset,
+		Default:    ov.core,
+		Deprecated: op.Deprecated,
+		Operation:  op.OperationID,
+		Method:     method,
+		Path:       path,
+		params:     map[string]paramIn{},
+		props:      map[string]map[string]any{},
 	}
-	readOnly := method == "GET" || readOnlyPosts[op.OperationID]
-	t.Idempotent = method == "GET" || ov.idempotent || readOnlyPosts[op.OperationID]
-	t.Annotations = Annotations{ReadOnly: readOnly, Destructive: ov.destructive, Idempotent: t.Idempotent}
+	applyCost(t, ref)
+	var notes []Problem
+	note := func(param, reason string) { notes = append(notes, Problem{Param: param, Reason: reason}) }
 
 	var required []string
 	params := append(slices.Clone(item.Parameters), op.Parameters...)
 	for _, pr := range params {
 		p := pr.Value
-		if p == nil || p.Deprecated || (p.In != "query" && p.In != "path") {
+		if p == nil {
 			continue
 		}
-		s := map[string]any{}
-		if p.Schema != nil && p.Schema.Value != nil {
-			s = jsonSchema(p.Schema.Value)
+		if p.In != "query" && p.In != "path" {
+			if p.Required {
+				return nil, notes, fmt.Errorf("required %s parameter %q: tollgate only sends path, query and JSON body arguments", p.In, p.Name)
+			}
+			continue
 		}
-		if p.Description != "" {
-			s["description"] = p.Description
+		if p.Deprecated && !p.Required {
+			continue
 		}
-		if p.In == "path" {
-			s["type"] = "string"
-			s["minLength"] = 1
+		s, why := paramSchema(p)
+		if why != "" {
+			if p.Required || p.In == "path" {
+				return nil, notes, fmt.Errorf("required parameter %q: %s", p.Name, why)
+			}
+			note(p.Name, "left out: "+why)
+			continue
 		}
 		if err := t.addParam(p.Name, paramIn(p.In), s); err != nil {
-			return nil, err
+			return nil, notes, err
 		}
 		if p.Required || p.In == "path" {
 			required = append(required, p.Name)
 		}
 	}
+	for _, name := range pathParams(path) {
+		if t.params[name] != inPath {
+			return nil, notes, fmt.Errorf("path parameter {%s} is not declared", name)
+		}
+	}
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
-		mt := op.RequestBody.Value.Content.Get("application/json")
-		if mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
-			body := mt.Schema.Value
-			names := make([]string, 0, len(body.Properties))
-			for n := range body.Properties {
+		rb := op.RequestBody.Value
+		body, why := bodySchema(rb)
+		switch {
+		case why != "" && rb.Required:
+			return nil, notes, fmt.Errorf("request body: %s", why)
+		case why != "":
+			note("(body)", "optional body left out: "+why)
+		default:
+			names := make([]string, 0, len(body.props))
+			for n := range body.props {
 				names = append(names, n)
 			}
 			sort.Strings(names)
 			for _, n := range names {
-				ps := body.Properties[n]
-				if ps.Value == nil || ps.Value.Deprecated {
+				ps := body.props[n]
+				if ps.Deprecated && !slices.Contains(body.required, n) {
 					continue
 				}
-				if err := t.addParam(n, inBody, jsonSchema(ps.Value)); err != nil {
-					return nil, err
+				if err := t.addParam(n, inBody, jsonSchema(ps, 0)); err != nil {
+					return nil, notes, err
 				}
 			}
-			required = append(required, body.Required...)
+			for _, n := range body.required {
+				if t.params[n] == inBody {
+					required = append(required, n)
+				}
+			}
 		}
 	}
-	if lim, ok := t.props["limit"]; ok {
-		t.DefaultLimit, _ = asInt(lim["default"])
-		t.MaxLimit, _ = asInt(lim["maximum"])
-		switch {
-		case t.props["page"] != nil:
-			t.Paging = PagingPage
-		case t.props["offset"] != nil:
-			t.Paging = PagingOffset
-		}
-	}
-	if t.Cost == CostPerRow && t.DefaultLimit == 0 {
-		return nil, errors.New("a per-row operation needs a limit parameter with a default")
-	}
+	notes = append(notes, applyLimit(t, ref)...)
 	t.addViewArgs(op)
 
 	schema := map[string]any{
@@ -329,18 +316,127 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 	}
 	raw, err := json.Marshal(schema)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
+	}
+	if t.schema, err = compileSchema(t.Name, raw); err != nil {
+		// A pattern the validator cannot compile: drop the patterns, the
+		// API validates its own arguments.
+		for name, p := range t.props {
+			if dropPatterns(p) {
+				note(name, "its pattern could not be compiled and was left out of the input schema")
+			}
+		}
+		if raw, err = json.Marshal(schema); err != nil {
+			return nil, notes, err
+		}
+		if t.schema, err = compileSchema(t.Name, raw); err != nil {
+			return nil, notes, fmt.Errorf("input schema does not compile: %w", err)
+		}
 	}
 	t.InputSchema = raw
-	if t.schema, err = compileSchema(t.Name, raw); err != nil {
-		return nil, err
-	}
 	t.OutputSchema = apiOutputSchema(op)
-	t.Description = describe(t, ov, op) + t.viewNote()
+	if t.shape != nil {
+		t.OutputSchema = projectedOutput(t.OutputSchema) // fields.go
+	}
+	t.Description = describe(t, ov, op, ref) + t.viewNote()
 	if t.Title == "" {
 		t.Title = op.Summary
 	}
-	return t, nil
+	return t, notes, nil
+}
+
+// applyCost sets t's cost model and annotations from the reference, or
+// conservatively for an operation tollgate does not know.
+func applyCost(t *Tool, ref *apispec.Operation) {
+	if ref == nil {
+		get := t.Method == "GET" || t.Method == "HEAD"
+		t.Cost, t.MaxCost = CostUnknown, UnknownCallBound
+		t.Idempotent = get || t.Method == "PUT" || t.Method == "DELETE"
+		t.Annotations = Annotations{ReadOnly: get, Destructive: t.Method == "DELETE", Idempotent: t.Idempotent}
+		return
+	}
+	switch ref.Cost.Model {
+	case apispec.CostFree:
+		t.Cost = CostFree
+	case apispec.CostPerItem:
+		t.Cost = CostPerItem
+	case apispec.CostPerRow:
+		t.Cost = CostPerRow
+	case apispec.CostPerSeries:
+		t.Cost = CostPerSeries
+	case apispec.CostFixed:
+		t.Cost = CostFixed
+	default:
+		t.Cost = CostUnknown
+	}
+	t.CostUnit, t.MaxCost = ref.Cost.Unit, ref.Cost.Max
+	if t.Cost != CostFree && t.MaxCost <= 0 {
+		t.MaxCost = UnknownCallBound
+	}
+	t.Deprecated = t.Deprecated || ref.Deprecated
+	t.Idempotent = ref.Idempotent()
+	t.Annotations = Annotations{ReadOnly: ref.ReadOnly(), Destructive: ref.Destructive(), Idempotent: ref.Idempotent()}
+}
+
+// applyLimit settles the limit argument: the default tollgate sends when
+// the model omits it (the document's, else the reference's, else the
+// largest allowed), its maximum, the paging style, and MaxCost for a tool
+// whose limit bounds its cost. It returns what it had to assume.
+func applyLimit(t *Tool, ref *apispec.Operation) []Problem {
+	var notes []Problem
+	refDef, refMax := int64(0), int64(0)
+	if ref != nil {
+		if p, found := ref.Param("limit"); found {
+			refDef, _ = p.Default.(int64)
+			if p.Max != nil {
+				refMax = *p.Max
+			}
+		}
+	}
+	lim, ok := t.props["limit"]
+	if !ok {
+		if ref != nil && ref.Cost.LimitParam == "limit" {
+			notes = append(notes, Problem{Param: "limit", Reason: fmt.Sprintf("the document has no limit argument: every call reserves the answer's bound, %d credits", t.MaxCost)})
+		}
+		return notes
+	}
+	def, hasDef := asInt(lim["default"])
+	hasDef = hasDef && def > 0
+	t.MaxLimit, _ = asInt(lim["maximum"])
+	if t.MaxLimit <= 0 && refMax > 0 {
+		t.MaxLimit = refMax
+		lim["maximum"] = refMax
+	}
+	switch {
+	case hasDef:
+		t.DefaultLimit = def
+	case refDef > 0:
+		t.DefaultLimit = refDef
+	case t.MaxLimit > 0:
+		t.DefaultLimit = t.MaxLimit
+	default:
+		t.DefaultLimit = UnknownCallBound
+	}
+	if t.MaxLimit > 0 && t.DefaultLimit > t.MaxLimit {
+		notes = append(notes, Problem{Param: "limit", Reason: fmt.Sprintf("default %d is above the maximum %d; tollgate sends %d", t.DefaultLimit, t.MaxLimit, t.MaxLimit)})
+		t.DefaultLimit = t.MaxLimit
+	}
+	if t.LimitsCost() && (!hasDef || def != t.DefaultLimit) {
+		if !hasDef && t.Cost != CostUnknown {
+			notes = append(notes, Problem{Param: "limit", Reason: fmt.Sprintf("the document gives no default; tollgate sends limit=%d when the model omits it", t.DefaultLimit)})
+		}
+		lim["default"] = t.DefaultLimit
+	}
+	switch {
+	case t.props["page"] != nil:
+		t.Paging = PagingPage
+	case t.props["offset"] != nil:
+		t.Paging = PagingOffset
+	}
+	if t.LimitsCost() {
+		t.MaxCost = t.MaxLimit
+	}
+	return notes
 }
 
 func (t *Tool) addParam(name string, in paramIn, s map[string]any) error {
@@ -352,8 +448,9 @@ func (t *Tool) addParam(name string, in paramIn, s map[string]any) error {
 	return nil
 }
 
-// describe writes the model-facing description: purpose, cost, paging.
-func describe(t *Tool, ov overlay, op *openapi3.Operation) string {
+// describe writes the model-facing description: purpose, cost, paging,
+// access.
+func describe(t *Tool, ov overlay, op *openapi3.Operation, ref *apispec.Operation) string {
 	var b strings.Builder
 	about := ov.about
 	if about == "" {
@@ -361,77 +458,34 @@ func describe(t *Tool, ov overlay, op *openapi3.Operation) string {
 	}
 	b.WriteString(about)
 	b.WriteString("\nCost: ")
-	b.WriteString(t.Cost.Describe())
+	b.WriteString(t.CostRule())
 	b.WriteString(".")
-	switch t.Paging {
-	case PagingPage:
-		fmt.Fprintf(&b, "\nPaging: page (from 1) and limit (1-%d, default %d); the result's nextPage holds the arguments of the next page.", t.MaxLimit, t.DefaultLimit)
-	case PagingOffset:
-		fmt.Fprintf(&b, "\nPaging: offset (from 0) and limit (1-%d, default %d); the result's nextPage holds the arguments of the next page.", t.MaxLimit, t.DefaultLimit)
+	limits := fmt.Sprintf("limit (1-%d, default %d)", t.MaxLimit, t.DefaultLimit)
+	if t.MaxLimit <= 0 {
+		limits = fmt.Sprintf("limit (default %d)", t.DefaultLimit)
 	}
-	if t.Cost == CostPerRow {
+	switch {
+	case t.Paging == PagingPage && t.DefaultLimit > 0:
+		fmt.Fprintf(&b, "\nPaging: page (from 1) and %s; the result's nextPage holds the arguments of the next page.", limits)
+	case t.Paging == PagingPage:
+		b.WriteString("\nPaging: page (from 1); the result's nextPage holds the arguments of the next page.")
+	case t.Paging == PagingOffset:
+		fmt.Fprintf(&b, "\nPaging: offset (from 0) and %s; the result's nextPage holds the arguments of the next page.", limits)
+	}
+	switch {
+	case t.LimitsCost() && t.Cost == CostPerSeries:
+		b.WriteString(" Ask for the series you need: a smaller limit costs less.")
+	case t.LimitsCost():
 		b.WriteString(" Ask for the rows you need: a smaller limit costs less.")
 	}
-	if strings.Contains(op.Description, "full_access") && t.Method != "GET" {
+	switch {
+	case ref != nil && ref.Access == apispec.AccessWriter:
+		b.WriteString("\nNeeds a full_access API key.")
+	case ref == nil && strings.Contains(op.Description, "full_access") && t.Method != "GET":
 		b.WriteString("\nNeeds a full_access API key.")
 	}
+	if ref == nil {
+		b.WriteString("\nNot known to tollgate: described from the API's document only.")
+	}
 	return b.String()
-}
-
-// jsonSchema converts an OpenAPI 3.0 schema into the JSON Schema subset
-// MCP hosts and OpenAI function calling accept.
-func jsonSchema(s *openapi3.Schema) map[string]any {
-	out := map[string]any{}
-	if s.Type != nil && len(s.Type.Slice()) == 1 {
-		out["type"] = s.Type.Slice()[0]
-	}
-	if s.Description != "" {
-		out["description"] = s.Description
-	}
-	if len(s.Enum) > 0 {
-		out["enum"] = s.Enum
-	}
-	if s.Default != nil {
-		out["default"] = s.Default
-	}
-	if s.Min != nil {
-		out["minimum"] = *s.Min
-	}
-	if s.Max != nil {
-		out["maximum"] = *s.Max
-	}
-	if s.MinLength > 0 {
-		out["minLength"] = s.MinLength
-	}
-	if s.MaxLength != nil {
-		out["maxLength"] = *s.MaxLength
-	}
-	if s.Pattern != "" {
-		out["pattern"] = s.Pattern
-	}
-	if s.Format == "date-time" || s.Format == "date" {
-		out["format"] = s.Format
-	}
-	if s.MinItems > 0 {
-		out["minItems"] = s.MinItems
-	}
-	if s.MaxItems != nil {
-		out["maxItems"] = *s.MaxItems
-	}
-	if s.Items != nil && s.Items.Value != nil {
-		out["items"] = jsonSchema(s.Items.Value)
-	}
-	if len(s.Properties) > 0 {
-		props := map[string]any{}
-		for n, p := range s.Properties {
-			if p.Value != nil {
-				props[n] = jsonSchema(p.Value)
-			}
-		}
-		out["properties"] = props
-		if len(s.Required) > 0 {
-			out["required"] = s.Required
-		}
-	}
-	return out
 }

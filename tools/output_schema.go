@@ -25,8 +25,9 @@ import (
 // fields the API may add, and the bounds meant for inputs (minimum,
 // pattern, ...) do not.
 
-// maxSchemaDepth bounds the conversion of a recursive OpenAPI schema.
-const maxSchemaDepth = 16
+// maxOutputSchemaDepth bounds the conversion of a recursive OpenAPI
+// response schema (deeper than input schemas: answers nest more).
+const maxOutputSchemaDepth = 16
 
 // apiOutputSchema returns the output schema of an API operation's tool.
 func apiOutputSchema(op *openapi3.Operation) json.RawMessage {
@@ -204,7 +205,7 @@ func BudgetStatusSchema() map[string]any {
 // output validation (see the comment at the top of this file).
 func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
 	out := map[string]any{}
-	if depth > maxSchemaDepth {
+	if depth > maxOutputSchemaDepth {
 		return out
 	}
 	if s.Description != "" {
@@ -278,6 +279,11 @@ func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
 	}
 	if len(allOf) > 0 {
 		out["allOf"] = allOf
+	}
+	if s.Nullable && typ == "" {
+		// nullable beside allOf or a $ref (no type of its own): null is
+		// allowed besides what the schema describes.
+		return map[string]any{"anyOf": []any{map[string]any{"type": "null"}, out}}
 	}
 	return out
 }

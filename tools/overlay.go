@@ -1,76 +1,92 @@
 package tools
 
+import (
+	"strings"
+	"sync"
+
+	"github.com/tollgate-mcp/tollgate/internal/apispec"
+)
+
 // overlay is what tollgate adds to one OpenAPI operation: the things a
-// model and the budget controller need that the document does not say.
+// model needs that the document does not say. The cost model, the write
+// semantics and the limits tollgate falls back on come from the operation
+// table of the reference (internal/apispec), keyed the same way.
 type overlay struct {
 	name    string
 	title   string
 	toolset string
-	cost    CostKind
-	// about is the model-facing description: what the tool is for and
-	// what it returns. Cost and paging lines are added from the model.
+	// core tools are offered by default (Tool.Default).
+	core bool
+	// about is the model-facing description: what the tool is for, what
+	// it returns, when to use it. Cost, paging and access lines are added
+	// from the cost model.
 	about string
-	// idempotent marks a write the API documents as safe to repeat.
-	idempotent bool
-	// destructive marks a write that removes something.
-	destructive bool
-	// hidden operations are not offered as tools.
+	// hidden operations are not offered as tools (the API's shell: its
+	// info, health, document and docs page).
 	hidden bool
 }
 
-// overlays is keyed by operationId. An operation of the document that is
-// missing here is still offered, with a name derived from its operationId
-// and a conservative cost (see fallbackOverlay).
-var overlays = map[string]overlay{
-	"getApiInfo": {hidden: true},
-	"getHealth":  {hidden: true},
-	"getOpenapi": {hidden: true},
+// overlays maps "METHOD /path/{template}" to the overlay of every
+// operation of the reference (§6.2). The files overlay_*.go hold the
+// entries, one file per area of the API.
+var overlays = sync.OnceValue(func() map[string]overlay {
+	out := map[string]overlay{}
+	for _, part := range []map[string]overlay{systemOverlays, adOverlays, advertiserOverlays, discoveryOverlays,
+		googleOverlays, tiktokOverlays, brandtrackerOverlays, shopOverlays, emailOverlays, facetOverlays,
+		favoriteOverlays(), workspaceOverlays} {
+		for k, ov := range part {
+			key := opKey(strings.Fields(k)[0], strings.Fields(k)[1])
+			if _, dup := out[key]; dup {
+				panic("tools: two overlay entries for " + k)
+			}
+			out[key] = ov
+		}
+	}
+	return out
+})
 
-	"getMe": {name: "get_me", title: "Who am I", toolset: ToolsetAccount, cost: CostFree,
-		about: "Describe the API key in use: its access level (full_access or delegated_user), expiry, workspace and delegated user."},
-	"getUsage": {name: "get_usage", title: "Credit usage", toolset: ToolsetAccount, cost: CostFree,
-		about: "The workspace's credit balance as the API reports it: recurring credits (limit, used, remaining), top-up balance, total remaining, and the billing period whose end is the refill date. Prefer get_budget, which adds what this session may still spend."},
-	"getWorkspace": {name: "get_workspace", title: "Workspace", toolset: ToolsetWorkspace, cost: CostFree,
-		about: "The workspace the API key belongs to: id, slug, name and public-API status."},
+// reference maps the same keys to the operations of the reference.
+var reference = sync.OnceValue(func() map[string]apispec.Operation {
+	ops := apispec.Operations()
+	out := make(map[string]apispec.Operation, len(ops))
+	for _, o := range ops {
+		out[opKey(o.Method, o.Path)] = o
+	}
+	return out
+})
 
-	"lookup": {name: "lookup", title: "Resolve a brand to ids", toolset: ToolsetLookup, cost: CostFree,
-		about: "Resolve a brand name, shop domain, URL, Instagram handle or Facebook page id to the ids other tools need (brandtracker, advertiser, shop), best matches first. Call this first whenever the user names a brand: it is free, and it saves paid searches."},
-
-	"listAds": {name: "search_ads", title: "Search Facebook ads", toolset: ToolsetAds, cost: CostPerRow,
-		about: "Search Facebook ads by keywords in the ad copy, or by brand name and domain (searchType=brand). Returns ad summaries (id, advertiser, copy, media type, reach, dates)."},
-	"queryAds": {name: "query_ads", title: "Query Facebook ads", toolset: ToolsetAds, cost: CostPerRow,
-		about: "Search Facebook ads with structured filters: several keywords (any/all), platforms, media type, status, reach and days-running ranges, countries, and many sort keys. Read-only despite being a POST."},
-	"getAd": {name: "get_ad", title: "Get one ad", toolset: ToolsetAds, cost: CostPerItem,
-		about: "One Facebook ad in full: copy, transcript, links, shops and page analytics. Use an adId from search_ads or query_ads."},
-
-	"listAdvertisers": {name: "search_advertisers", title: "Search advertisers", toolset: ToolsetAdvertisers, cost: CostPerRow,
-		about: "Search advertisers (Facebook pages) by name or keywords. Returns advertiser summaries with their ad counts and reach."},
-	"getAdvertiser": {name: "get_advertiser", title: "Get one advertiser", toolset: ToolsetAdvertisers, cost: CostPerItem,
-		about: "One advertiser (Facebook page) in full, with linked shops and latest ads."},
-	"listAdvertiserAds": {name: "list_advertiser_ads", title: "Ads of an advertiser", toolset: ToolsetAdvertisers, cost: CostPerRow,
-		about: "The ads of one advertiser, filterable by status and media type."},
-
-	"listShops": {name: "search_shops", title: "Search shops", toolset: ToolsetShops, cost: CostPerRow,
-		about: "Search e-commerce shops by name or domain, filterable by monthly visits, TikTok presence and Shopify Plus."},
-	"getShop": {name: "get_shop", title: "Get one shop", toolset: ToolsetShops, cost: CostPerItem,
-		about: "One shop in full: traffic, advertising, technology and similar shops."},
-
-	"listBrandtrackers": {name: "list_brandtrackers", title: "Tracked brands", toolset: ToolsetBrandtrackers, cost: CostPerRow,
-		about: "The workspace's active brandtrackers (brands it follows)."},
-	"createBrandtracker": {name: "create_brandtracker", title: "Track a brand", toolset: ToolsetBrandtrackers, cost: CostFree, idempotent: true,
-		about: "Start tracking a brand by exactly one of facebookPageId, shopId (or websiteId) or domain. Idempotent: tracking an already tracked brand changes nothing and says created=false. Needs a full_access key."},
-	"getBrandtracker": {name: "get_brandtracker", title: "Get one brandtracker", toolset: ToolsetBrandtrackers, cost: CostPerItem,
-		about: "One active brandtracker."},
-	"deleteBrandtracker": {name: "delete_brandtracker", title: "Stop tracking a brand", toolset: ToolsetBrandtrackers, cost: CostFree, idempotent: true, destructive: true,
-		about: "Stop tracking a brand (the brandtracker becomes inactive; create_brandtracker reactivates it). Needs a full_access key."},
-	"listBrandtrackerAds": {name: "list_brandtracker_ads", title: "Ads of a tracked brand", toolset: ToolsetBrandtrackers, cost: CostPerRow,
-		about: "The ads of one tracked brand, filterable by status, media type and keywords."},
-
-	"queryGoogleAds": {name: "query_google_ads", title: "Search Google ads", toolset: ToolsetGoogleAds, cost: CostPerRow,
-		about: "Search Google ads by advertiser, domain or keywords. Read-only despite being a POST."},
-	"listTiktokLibrary": {name: "search_tiktok_library", title: "Search the TikTok library", toolset: ToolsetTikTok, cost: CostPerRow,
-		about: "Search the TikTok ad library by keywords, hashtags, handle, domain or country."},
+// opKey is the stable identity of an operation: its method and its path
+// template with the parameter names left out, so that a document that
+// renames {adId} to {id} still finds its overlay.
+func opKey(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(method))
+	b.WriteByte(' ')
+	for len(path) > 0 {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			b.WriteString(path)
+			break
+		}
+		j := strings.IndexByte(path[i:], '}')
+		if j < 0 {
+			b.WriteString(path)
+			break
+		}
+		b.WriteString(path[:i+1])
+		b.WriteByte('}')
+		path = path[i+j+1:]
+	}
+	return b.String()
 }
 
-// readOnlyPosts are POST operations that only read (query endpoints).
-var readOnlyPosts = map[string]bool{"queryAds": true, "queryGoogleAds": true}
+// known returns the overlay and the reference operation of method and
+// path, if tollgate knows them.
+func known(method, path string) (overlay, apispec.Operation, bool) {
+	key := opKey(method, path)
+	ov, ok := overlays()[key]
+	if !ok {
+		return overlay{}, apispec.Operation{}, false
+	}
+	return ov, reference()[key], true
+}

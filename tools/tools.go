@@ -1,11 +1,26 @@
 // Package tools turns the TrendTrack API into tools for LLM agents.
 //
 // A [Catalogue] is built from the API's OpenAPI document (parsed with
-// kin-openapi) plus an overlay written in Go for what the document does
+// kin-openapi) plus an overlay written in Go (overlay*.go) for what the document does
 // not say: a stable snake_case name, a description written for a model,
 // the credit cost model the budget controller needs, a toolset and MCP
-// annotations. Tools are grouped in toolsets (ads, advertisers, shops,
-// brandtrackers, lookup, tiktok, google_ads, workspace, account, budget).
+// annotations. The overlay is keyed by method and path template, the
+// stable part of the API; the operationId is only a label. An operation
+// the overlay does not know is still offered (named from its method and
+// path, reserved conservatively, in toolset "other", off by default), and
+// an operation the converter cannot describe is left out and reported in
+// [Catalogue.Problems]: a live document is never rejected whole for one
+// surprise.
+//
+// Tools are grouped in toolsets (see [Toolsets]). A core of about 25
+// tools is offered by default (Tool.Default); naming toolsets offers all
+// of their tools, and the pseudo-toolset "all" offers everything.
+//
+// Every call reserves its worst case before it runs (see [Tool.Ask]):
+// every cost model has an upper bound, and a paid call always sends the
+// limit it reserved for, the default included. An answer that costs more
+// than its reservation is logged, counted (get_budget shows it) and raises
+// that tool's reservations for the rest of the run.
 //
 // A [Toolbox] is the one entry point every face shares: [Toolbox.Call]
 // validates the arguments against the tool's input schema, asks the
@@ -41,40 +56,49 @@ const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, bra
 
 // Toolsets tollgate groups its tools into.
 const (
-	ToolsetAds           = "ads"
-	ToolsetAdvertisers   = "advertisers"
-	ToolsetShops         = "shops"
-	ToolsetBrandtrackers = "brandtrackers"
-	ToolsetLookup        = "lookup"
-	ToolsetTikTok        = "tiktok"
-	ToolsetGoogleAds     = "google_ads"
-	ToolsetWorkspace     = "workspace"
-	ToolsetAccount       = "account"
-	ToolsetBudget        = "budget"
+	ToolsetLookup               = "lookup"
+	ToolsetAds                  = "ads"
+	ToolsetAdvertisers          = "advertisers"
+	ToolsetShops                = "shops"
+	ToolsetBrandtrackers        = "brandtrackers"
+	ToolsetBrandtrackerInsights = "brandtracker_insights"
+	ToolsetBrandtrackerFolders  = "brandtracker_folders"
+	ToolsetGoogleAds            = "google_ads"
+	ToolsetTikTok               = "tiktok"
+	ToolsetEmails               = "emails"
+	ToolsetFacets               = "facets"
+	ToolsetFavoriteAds          = "favorite_ads"
+	ToolsetFavoriteShops        = "favorite_shops"
+	ToolsetFavoriteEmails       = "favorite_emails"
+	ToolsetWorkspace            = "workspace"
+	ToolsetAccount              = "account"
+	ToolsetBudget               = "budget"
+	// ToolsetOther holds the operations of a live document that tollgate
+	// does not know; it is off by default.
+	ToolsetOther = "other"
 )
 
-// CostKind says how an operation is charged.
-type CostKind string
-
-// The cost models of the API (reference §3: one credit per returned
-// business row or item).
+// Pseudo-toolsets a Filter accepts besides the real ones.
 const (
-	CostFree    CostKind = "free"     // no credits
-	CostPerItem CostKind = "per_item" // 1 credit when the item is returned
-	CostPerRow  CostKind = "per_row"  // 1 credit per returned row, up to limit
+	// ToolsetAll selects every tool of the catalogue.
+	ToolsetAll = "all"
+	// ToolsetDefault selects the core tools (Tool.Default), as an empty
+	// Filter does; "default,favorite_ads" adds a toolset to the core.
+	ToolsetDefault = "default"
 )
 
-// Describe says what a call costs, in words a model reads.
-func (k CostKind) Describe() string {
-	switch k {
-	case CostFree:
-		return "free (no credits)"
-	case CostPerItem:
-		return "1 credit when the item is found (a not-found costs nothing)"
-	case CostPerRow:
-		return "1 credit per returned row; up to `limit` credits are reserved before the call"
+// Toolsets lists tollgate's toolsets in catalogue order.
+func Toolsets() []string { return slices.Clone(toolsetOrder) }
+
+var toolsetOrder = []string{ToolsetLookup, ToolsetAds, ToolsetAdvertisers, ToolsetShops, ToolsetBrandtrackers,
+	ToolsetBrandtrackerInsights, ToolsetBrandtrackerFolders, ToolsetGoogleAds, ToolsetTikTok, ToolsetEmails, ToolsetFacets,
+	ToolsetFavoriteAds, ToolsetFavoriteShops, ToolsetFavoriteEmails, ToolsetWorkspace, ToolsetAccount, ToolsetBudget, ToolsetOther}
+
+func toolsetRank(ts string) int {
+	if i := slices.Index(toolsetOrder, ts); i >= 0 {
+		return i
 	}
-	return string(k)
+	return len(toolsetOrder)
 }
 
 // Paging is the pagination style of a list operation.
@@ -105,14 +129,32 @@ type Tool struct {
 	Toolset     string
 	Annotations Annotations
 
-	// Operation is the API's operationId; empty for tollgate's own tools.
+	// Default marks a tool of the core list, offered when no toolset is
+	// named.
+	Default bool
+	// Deprecated marks a legacy operation that another tool replaces
+	// (its description names it).
+	Deprecated bool
+
+	// Operation is the API's operationId, a label for logs; empty for
+	// tollgate's own tools. Method and Path identify the operation.
 	Operation string
 	Method    string
 	Path      string // template, e.g. /v1/ads/{adId}
-	Cost      CostKind
-	Paging    Paging
-	// DefaultLimit and MaxLimit bound the limit argument of list
-	// operations (0 when the operation has none).
+	// Cost is how a call is charged; CostUnit names what one credit buys.
+	Cost     CostKind
+	CostUnit string
+	// MaxCost is the most one call can be charged when its limit does not
+	// bound it: 1 for a per-item tool, the size of a fixed-size answer,
+	// the bound tollgate assumes for an unknown operation. For a tool
+	// whose limit bounds the cost (LimitsCost), a call costs at most its
+	// limit and MaxCost is MaxLimit (0 when the document gives none).
+	MaxCost int64
+	Paging  Paging
+	// DefaultLimit and MaxLimit bound the limit argument (0 when the
+	// operation has none, or MaxLimit 0 when the document sets no
+	// maximum). DefaultLimit is what tollgate sends when the model
+	// omits limit on a paid call.
 	DefaultLimit int64
 	MaxLimit     int64
 	// Idempotent is true for GETs and for writes the API documents as
@@ -212,11 +254,13 @@ type Catalogue struct {
 	// Source says where the OpenAPI document came from ("api",
 	// "cache", "built-in").
 	Source string
-	doc    []byte
+	// doc is the OpenAPI document the catalogue was built from.
+	doc      []byte
+	problems []Problem
 }
 
-func newCatalogue(tools []*Tool, source string, doc []byte) (*Catalogue, error) {
-	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source, doc: doc}
+func newCatalogue(tools []*Tool, source string, doc []byte, problems []Problem) (*Catalogue, error) {
+	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source, doc: doc, problems: problems}
 	for _, t := range tools {
 		if err := checkName(t.Name); err != nil {
 			return nil, err
@@ -274,9 +318,14 @@ func (c *Catalogue) Toolsets() []string {
 
 // Filter narrows what a catalogue exposes.
 type Filter struct {
-	Toolsets []string // keep only these toolsets (empty: all)
-	Tools    []string // keep only these tool names (empty: all)
-	ReadOnly bool     // drop tools that change anything
+	// Toolsets keeps the tools of these toolsets; "all" (ToolsetAll)
+	// keeps every tool and "default" (ToolsetDefault) the core ones.
+	// Empty means the core tools, unless Tools is set.
+	Toolsets []string
+	// Tools keeps only these tool names; with Toolsets empty they are
+	// taken from the whole catalogue.
+	Tools    []string
+	ReadOnly bool // drop tools that change anything
 }
 
 // Select returns the tools f keeps. Unknown toolset or tool names are an
@@ -285,8 +334,8 @@ type Filter struct {
 func (c *Catalogue) Select(f Filter) (*Catalogue, error) {
 	known := c.Toolsets()
 	for _, ts := range f.Toolsets {
-		if !slices.Contains(known, ts) {
-			return nil, fmt.Errorf("unknown toolset %q; toolsets are: %s", ts, strings.Join(known, ", "))
+		if ts != ToolsetAll && ts != ToolsetDefault && !slices.Contains(known, ts) {
+			return nil, fmt.Errorf("unknown toolset %q; toolsets are: %s (or %s, %s)", ts, strings.Join(known, ", "), ToolsetAll, ToolsetDefault)
 		}
 	}
 	for _, n := range f.Tools {
@@ -294,9 +343,14 @@ func (c *Catalogue) Select(f Filter) (*Catalogue, error) {
 			return nil, fmt.Errorf("unknown tool %q; tools are: %s", n, strings.Join(c.names(), ", "))
 		}
 	}
+	sets := f.Toolsets
+	if len(sets) == 0 && len(f.Tools) == 0 {
+		sets = []string{ToolsetDefault}
+	}
 	var keep []*Tool
 	for _, t := range c.tools {
-		if len(f.Toolsets) > 0 && !slices.Contains(f.Toolsets, t.Toolset) {
+		if len(sets) > 0 && !slices.Contains(sets, ToolsetAll) && !slices.Contains(sets, t.Toolset) &&
+			!(t.Default && slices.Contains(sets, ToolsetDefault)) {
 			continue
 		}
 		if len(f.Tools) > 0 && !slices.Contains(f.Tools, t.Name) {
@@ -310,8 +364,13 @@ func (c *Catalogue) Select(f Filter) (*Catalogue, error) {
 	if len(keep) == 0 {
 		return nil, fmt.Errorf("the filter leaves no tools")
 	}
-	return newCatalogue(keep, c.Source, c.doc)
+	return newCatalogue(keep, c.Source, c.doc, c.problems)
 }
+
+// Problems lists what the catalogue left out of its OpenAPI document, or
+// described more conservatively than the document would have it, and
+// why. It is empty for the built-in document.
+func (c *Catalogue) Problems() []Problem { return slices.Clone(c.problems) }
 
 func (c *Catalogue) names() []string {
 	out := make([]string, len(c.tools))

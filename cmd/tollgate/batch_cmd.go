@@ -25,7 +25,7 @@ type batchOptions struct {
 }
 
 func newBatchCmd(c *cli) *cobra.Command {
-	o := &batchOptions{stack: stackFlags{getenv: c.getenv}, concurrency: batch.DefaultConcurrency,
+	o := &batchOptions{stack: stackFlags{getenv: c.getenv, allTools: true}, concurrency: batch.DefaultConcurrency,
 		maxFailures: batch.DefaultMaxConsecutiveFailures, every: 2 * time.Second}
 	cmd := &cobra.Command{
 		Use:     "batch --in calls.jsonl --out results.jsonl [flags]",

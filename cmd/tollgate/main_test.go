@@ -300,7 +300,7 @@ func TestServeStdioSubprocess(t *testing.T) {
 	}
 	// The first page again is answered from the cache, for free; a new
 	// page halts at the cap.
-	res = callTool(t, ctx, mc, "search_ads", map[string]any{"search": "coffee"})
+	res = callTool(t, ctx, mc, "search_ads", map[string]any{"limit": 20, "search": "coffee"})
 	if res.IsError || !strings.Contains(textOf(res), `"cached":true`) {
 		t.Fatalf("the first page again should come from the cache: %s", textOf(res))
 	}

@@ -33,6 +33,7 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	o.stack.allTools = mcpMode(o.mode) == modeDynamic // dynamic mode reaches every operation
 	st, err := o.stack.build(ctx, logger, "tollgate/"+version())
 	if err != nil {
 		return err

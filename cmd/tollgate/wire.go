@@ -66,6 +66,9 @@ type stackFlags struct {
 	cacheBytes int64
 	// noTools skips loading the catalogue (tollgate usage).
 	noTools bool
+	// allTools offers every tool, not the core, when neither --toolsets
+	// nor --tools is given (dynamic mode, batch jobs).
+	allTools bool
 	// getenv reads the environment; nil means os.Getenv.
 	getenv func(string) string
 	// sandboxRate and sandboxBurst are the embedded sandbox's rate limit
@@ -190,6 +193,9 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	cat := tools.Load(ctx, client, tools.LoadOptions{CacheDir: cacheDir, Logger: log})
 	filter := tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly}
+	if f.allTools && len(filter.Toolsets) == 0 && len(filter.Tools) == 0 {
+		filter.Toolsets = []string{tools.ToolsetAll}
+	}
 	if cat, err = cat.Select(filter); err != nil {
 		st.Close()
 		return nil, usageErrorf("%v", err)

@@ -141,7 +141,13 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 	if _, err := ctrl.Refresh(ctx); err != nil {
 		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", err)
 	}
-	tc := tools.Config{Catalogue: tools.Load(ctx, client, tools.LoadOptions{Logger: log}), Client: client, Budget: ctrl, Logger: log}
+	// The core tools (about 25): a model picks better from a short list,
+	// and OpenAI caps a request at 128 tools.
+	cat, err := tools.Load(ctx, client, tools.LoadOptions{Logger: log}).Select(tools.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	tc := tools.Config{Catalogue: cat, Client: client, Budget: ctrl, Logger: log}
 	if cfg.noCache {
 		tc.NoDedupe = true
 	} else {

@@ -2,6 +2,7 @@ package apispec_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,10 +44,20 @@ func TestDocumentIsValidOpenAPI3(t *testing.T) {
 
 func TestDocumentDescribesEveryOperationFully(t *testing.T) {
 	doc := load(t)
-	want := []string{"listAds", "queryAds", "getAd", "listAdvertisers", "getAdvertiser", "listAdvertiserAds",
+	var want []string
+	for _, o := range apispec.Operations() {
+		want = append(want, o.ID)
+	}
+	// The operationIds tollgate's overlay knew before the whole API was
+	// described must keep their names.
+	for _, id := range []string{"listAds", "queryAds", "getAd", "listAdvertisers", "getAdvertiser", "listAdvertiserAds",
 		"listShops", "getShop", "listBrandtrackers", "createBrandtracker", "getBrandtracker", "deleteBrandtracker",
 		"listBrandtrackerAds", "queryGoogleAds", "listTiktokLibrary", "lookup", "getUsage", "getMe", "getWorkspace",
-		"getHealth", "getApiInfo", "getOpenapi"}
+		"getHealth", "getApiInfo", "getOpenapi"} {
+		if !slices.Contains(want, id) {
+			t.Errorf("operationId %s is gone", id)
+		}
+	}
 	camel := regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 	var got []string
 	for path, item := range doc.Paths.Map() {
@@ -62,9 +73,10 @@ func TestDocumentDescribesEveryOperationFully(t *testing.T) {
 			if d := strings.ToLower(op.Description); !strings.Contains(d, "credit") {
 				t.Errorf("%s: description must state the credit cost: %q", name, op.Description)
 			}
+			o, _ := apispec.ByID(op.OperationID)
 			success := "200"
-			if op.OperationID == "createBrandtracker" {
-				success = "201"
+			if o.Response.Status != 0 {
+				success = fmt.Sprint(o.Response.Status)
 			}
 			if op.Responses.Value(success) == nil {
 				t.Errorf("%s: no %s response", name, success)
@@ -93,8 +105,8 @@ func TestDocumentDescribesEveryOperationFully(t *testing.T) {
 				}
 				if pv.Name == "limit" {
 					s := pv.Schema.Value
-					if s.Min == nil || *s.Min != 1 || s.Max == nil || *s.Max != 100 || s.Default == nil {
-						t.Errorf("%s: limit must have minimum 1, maximum 100 and a default", name)
+					if s.Min == nil || *s.Min != 1 || s.Max == nil || s.Default == nil {
+						t.Errorf("%s: limit must have minimum 1, a maximum and a default", name)
 					}
 				}
 				if pv.Schema.Value.Type.Is("array") && (pv.Style != "form" || pv.Explode == nil || !*pv.Explode) {
