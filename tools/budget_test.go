@@ -119,7 +119,7 @@ func TestBudgetFitsAPageToWhatIsLeft(t *testing.T) {
 	if c := num(t, obj(t, sc, "metering"), "cost"); c != 30 {
 		t.Errorf("metering.cost = %d, want 30", c)
 	}
-	if st := e.ctrl.Status(); st.RunSpent != 50 || st.InFlight != 0 {
+	if st := statusOf(t, e.ctrl); st.RunSpent != 50 || st.InFlight != 0 {
 		t.Errorf("budget: runSpent %d inFlight %d, want 50 and 0", st.RunSpent, st.InFlight)
 	}
 }
@@ -225,7 +225,7 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 				// Spend the one credit of the cap.
 				e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
 			}
-			before, requests := e.ctrl.Status(), e.sb.Requests()
+			before, requests := statusOf(t, e.ctrl), e.sb.Requests()
 			res, sc := e.call(t, tools.ToolEstimateCost, tc.args)
 			if res.IsError {
 				t.Fatalf("estimate_cost failed: %s", mustJSON(sc))
@@ -254,7 +254,7 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 					t.Errorf("wouldHaltAs.code = %v, want %s", got, tc.wouldHalt)
 				}
 			}
-			after := e.ctrl.Status()
+			after := statusOf(t, e.ctrl)
 			if after.InFlight != 0 || after.RunSpent != before.RunSpent {
 				t.Errorf("estimate_cost changed the budget: inFlight %d, runSpent %d -> %d", after.InFlight, before.RunSpent, after.RunSpent)
 			}
@@ -348,7 +348,7 @@ func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 			t.Errorf("a call failed with %v, want success or %s", r.code, budget.CodeCapReached)
 		}
 	}
-	st := e.ctrl.Status()
+	st := statusOf(t, e.ctrl)
 	if st.RunSpent > 50 || st.InFlight != 0 {
 		t.Errorf("budget after concurrent calls: runSpent %d (cap 50), inFlight %d", st.RunSpent, st.InFlight)
 	}

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/tollgate-mcp/tollgate/budget"
@@ -68,10 +69,13 @@ type Estimate struct {
 
 // BudgetView is the answer of get_budget.
 type BudgetView struct {
-	Budget     *budget.Status  `json:"budget,omitempty"`
-	Usage      *runtime.Usage  `json:"usage,omitempty"`
-	UsageError *runtime.Advice `json:"usageError,omitempty"`
-	Note       string          `json:"note,omitempty"`
+	Budget *budget.Status `json:"budget,omitempty"`
+	// BudgetError says why the budget could not be read (its shared
+	// store is unreachable), when it could not.
+	BudgetError *runtime.Advice `json:"budgetError,omitempty"`
+	Usage       *runtime.Usage  `json:"usage,omitempty"`
+	UsageError  *runtime.Advice `json:"usageError,omitempty"`
+	Note        string          `json:"note,omitempty"`
 }
 
 func (b *Toolbox) callOwn(ctx context.Context, t *Tool, args map[string]any) *Result {
@@ -79,7 +83,7 @@ func (b *Toolbox) callOwn(ctx context.Context, t *Tool, args map[string]any) *Re
 	case ToolGetBudget:
 		return &Result{Structured: b.budgetView(ctx)}
 	case ToolEstimateCost:
-		return b.estimate(args)
+		return b.estimate(ctx, args)
 	}
 	return b.fail(&ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 }
@@ -87,16 +91,22 @@ func (b *Toolbox) callOwn(ctx context.Context, t *Tool, args map[string]any) *Re
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
 	v := &BudgetView{}
 	var err error
-	if b.budget != nil && b.budget.Config().Usage != nil {
-		v.Usage, err = b.budget.Refresh(ctx)
-		st := b.budget.Status()
-		v.Budget = &st
-	} else if b.budget != nil {
-		// The controller has no usage source: ask the API directly; the
-		// controller still learns the balance from the response headers.
-		v.Usage, err = b.client.Usage(ctx)
-		st := b.budget.Status()
-		v.Budget = &st
+	if b.budget != nil {
+		if b.budget.Config().Usage != nil {
+			v.Usage, err = b.budget.Refresh(ctx)
+			if _, ok := errors.AsType[*budget.StoreError](err); ok {
+				err = nil // said below, as the budget's error
+			}
+		} else {
+			// The controller has no usage source: ask the API directly.
+			v.Usage, err = b.client.Usage(ctx)
+		}
+		if st, serr := b.budget.Status(ctx); serr != nil {
+			a := runtime.Advise(serr)
+			v.BudgetError = &a
+		} else {
+			v.Budget = &st
+		}
 	} else {
 		v.Usage, err = b.client.Usage(ctx)
 		v.Note = "No budget controller is configured: tollgate does not cap this session's spending."
@@ -108,7 +118,7 @@ func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
 	return v
 }
 
-func (b *Toolbox) estimate(args map[string]any) *Result {
+func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 	name, _ := args["tool"].(string)
 	target, ok := b.cat.Lookup(name)
 	if !ok || target.Operation == "" {
@@ -126,7 +136,7 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 	ask := target.Ask(targs)
 	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.Cost.Describe(), WorstCase: ask.Worst(), Allowed: true}
 	if b.budget != nil {
-		g, err := b.budget.Preview(ask)
+		g, err := b.budget.Preview(ctx, ask)
 		if err != nil {
 			a := runtime.Advise(err)
 			e.Allowed = false
@@ -136,8 +146,9 @@ func (b *Toolbox) estimate(args map[string]any) *Result {
 			e.RunsWith["limit"] = g.Rows
 			e.Note = fmt.Sprintf("Only %d of the %d rows fit the budget: the call would run with limit=%d.", g.Rows, ask.Rows, g.Rows)
 		}
-		st := b.budget.Status()
-		e.Budget = &st
+		if st, err := b.budget.Status(ctx); err == nil {
+			e.Budget = &st
+		}
 	}
 	return &Result{Structured: e}
 }

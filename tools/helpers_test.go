@@ -111,9 +111,6 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if e.key != "" {
 		opts = append(opts, runtime.WithAPIKey(e.key))
 	}
-	if e.ctrl != nil {
-		opts = append(opts, runtime.WithObserver(e.ctrl))
-	}
 	for _, o := range cfg.observers {
 		opts = append(opts, runtime.WithObserver(o))
 	}
@@ -311,4 +308,14 @@ func wantBudget(t *testing.T, sc map[string]any) map[string]any {
 		}
 	}
 	return b
+}
+
+// statusOf reads c's status, failing t if the store cannot be read.
+func statusOf(t testing.TB, c *budget.Controller) budget.Status {
+	t.Helper()
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Fatalf("budget status: %v", err)
+	}
+	return st
 }

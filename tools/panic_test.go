@@ -51,7 +51,7 @@ func TestPanicsBecomeAdviceAndTheServerKeepsServing(t *testing.T) {
 		e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "1"})
 		res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20})
 		wantAdvice(t, res, sc, tools.CodeToolPanic, tools.SourceTool)
-		if st := e.ctrl.Status(); st.InFlight != 0 {
+		if st := statusOf(t, e.ctrl); st.InFlight != 0 {
 			t.Errorf("after a panic budget.inFlight = %d, want 0: the reservation leaked", st.InFlight)
 		}
 		res, sc = e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2})

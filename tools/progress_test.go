@@ -189,7 +189,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call never started waiting")
 	}
-	if st := e.ctrl.Status(); st.InFlight != 20 {
+	if st := statusOf(t, e.ctrl); st.InFlight != 20 {
 		t.Errorf("while waiting, budget.inFlight = %d, want 20 (the reservation is kept)", st.InFlight)
 	}
 	cancel()
@@ -206,7 +206,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 			t.Errorf("a cancelled call's advice is %s, want code canceled", mustJSON(sc))
 		}
 	}
-	if st := e.ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+	if st := statusOf(t, e.ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 		t.Errorf("after cancellation budget.inFlight = %d, runSpent = %d; want 0, 0", st.InFlight, st.RunSpent)
 	}
 }

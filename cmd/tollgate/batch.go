@@ -59,7 +59,8 @@ calls in flight finish and exits 3 with a summary and the command to resume.
 Ctrl-C does the same (exit 1): calls in flight finish and are written.
 
 Exit codes: 0 every id done; 1 ids left after failures or an interruption;
-2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace).
+2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace,
+or a shared budget whose Redis does not answer).
 
 Reads ` + envAPIKey + ` and ` + envBaseURL + `, or use --sandbox.
 
@@ -182,7 +183,7 @@ func runBatch(ctx context.Context, c *cli, args []string) error {
 	if *inPath == "-" {
 		resume += "   (with the same input on stdin)"
 	}
-	writeSummary(c.stderr, sum, summaryInfo{out: *outPath, resume: resume, crawl: *crawl, sandbox: sf.sandbox})
+	writeSummary(c.stderr, sum, summaryInfo{out: *outPath, resume: resume, crawl: *crawl, sandbox: sf.sandbox, shared: sf.sharedName()})
 	switch {
 	case sum.Halt != nil:
 		return &exitError{code: exitCap, err: fmt.Errorf("stopped by the budget (%s); the summary above says how to resume", sum.Halt.Error.Code)}
@@ -263,6 +264,7 @@ func outputError(path string, err error) error {
 type summaryInfo struct {
 	out, resume, crawl string
 	sandbox            bool
+	shared             string // the shared budget's name, "" when the budget is this process's
 }
 
 // writeSummary tells a person what the run did and, unless it is
@@ -335,7 +337,12 @@ func writeSummary(w io.Writer, s batch.Summary, in summaryInfo) {
 		st = s.Halt.Budget
 	}
 	if st != nil {
-		if st.RunCap != nil {
+		switch {
+		case in.shared != "" && st.RunCap != nil:
+			credits += fmt.Sprintf("; %d of the cap of %d spent by every process sharing budget %q", st.RunSpent, *st.RunCap, in.shared)
+		case in.shared != "":
+			credits += fmt.Sprintf("; %d spent by every process sharing budget %q", st.RunSpent, in.shared)
+		case st.RunCap != nil:
 			credits += fmt.Sprintf(" (cap %d)", *st.RunCap)
 		}
 		if st.CreditsRemaining != nil {
@@ -376,6 +383,8 @@ func haltHint(code string, st *budget.Status) string {
 		return "(a call needs more than --max-per-call allows: raise it, or lower that call's limit)"
 	case budget.CodeExhausted, runtime.CodeInsufficientCredits:
 		return "(the workspace is out of credits: top up, or wait for " + refill + ")"
+	case budget.CodeStoreUnavailable:
+		return "(the shared budget's Redis did not answer, so nothing more was spent: rerun once it is back; what this run spent is counted)"
 	}
 	return ""
 }

@@ -121,7 +121,7 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m tools.Mode, transport, tok
 		api = "embedded sandbox at " + st.BaseURL + " (synthetic data, no real credits)"
 	}
 	cat := st.Box.Catalogue()
-	b := st.Budget.Status()
+	b := st.Start
 	capText := "no cap"
 	if b.RunCap != nil {
 		capText = fmt.Sprintf("%d credits for this process", *b.RunCap)
