@@ -8,17 +8,29 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/redistest"
+	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// TestMain fails the package's tests if any goroutine outlives them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain fails the package's tests if any goroutine outlives them, and
+// silences go-redis's own log of the dial failures a test causes.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	goleak.VerifyTestMain(m)
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 func startSandbox(t testing.TB) (url string, srv *sandbox.Server) {
 	srv = sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
@@ -145,4 +157,57 @@ func Example() {
 	// page 3 ok
 	// page 4 halted: budget_cap_reached
 	// spent 50 of 50
+}
+
+// TestToolsKeepServingWhileTheSharedBudgetIsDown is what `tollgate serve`
+// does when its Redis goes away: paid calls halt with advice a model can
+// follow, free calls go on, and once Redis is back paid calls work again
+// without a restart.
+func TestToolsKeepServingWhileTheSharedBudgetIsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	srv := redistest.Start(t)
+	store, err := redisstore.OpenBudget(srv.URL(), "serve-"+t.Name(), redisstore.BudgetOptions{LeaseTTL: 600 * time.Millisecond, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	url, _ := startSandbox(t)
+	ctx := context.Background()
+	kit, err := tollgate.New(ctx, tollgate.Config{APIKey: sandbox.DemoKey, BaseURL: url, MaxCredits: 100, Store: store, Catalogue: tools.BuiltIn()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := func() *tools.Result {
+		return kit.Tools.Call(ctx, "search_ads", map[string]any{"search": "coffee", "limit": 5})
+	}
+	if res := paid(); res.IsError {
+		t.Fatalf("with Redis up: %s", res.JSON())
+	}
+
+	srv.Kill()
+	res := paid()
+	if !res.IsError || res.Advice.Code != budget.CodeStoreUnavailable || !res.Advice.Retryable || res.Advice.Source != "budget" {
+		t.Fatalf("a paid call with Redis down: %s", res.JSON())
+	}
+	if free := kit.Tools.Call(ctx, "lookup", map[string]any{"q": "coffee"}); free.IsError {
+		t.Fatalf("a free call with Redis down: %s", free.JSON())
+	}
+	view := kit.Tools.Call(ctx, "get_budget", nil).Structured.(*tools.BudgetView)
+	if view.BudgetError == nil || view.BudgetError.Code != budget.CodeStoreUnavailable || view.Usage == nil {
+		t.Fatalf("get_budget with Redis down: %+v", view)
+	}
+
+	srv.Start() // empty: the ledger is rebuilt from what this process saw
+	deadline := time.Now().Add(10 * time.Second)
+	for res = paid(); res.IsError; res = paid() {
+		if time.Now().After(deadline) {
+			t.Fatalf("paid calls did not come back with Redis: %s", res.JSON())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st, err := kit.Budget.Status(ctx); err != nil || st.RunSpent != 10 {
+		t.Errorf("after Redis came back empty: %+v, %v; want the 10 credits spent before remembered", st, err)
+	}
 }

@@ -102,8 +102,11 @@ func TestPaidCallsHaltWhenTheBudgetCannotBeRead(t *testing.T) {
 	if _, err := c.Preview(ctx, budget.Ask{Operation: "getAd", Fixed: 1}); !isHalt(err, budget.CodeStoreUnavailable) {
 		t.Errorf("Preview with the store down = %v", err)
 	}
-	if _, err := c.Status(ctx); !errors.Is(err, errUnreachable) {
-		t.Errorf("Status with the store down = %v, want the store's error", err)
+	_, err = c.Status(ctx)
+	if se, ok := errors.AsType[*budget.StoreError](err); !ok || !errors.Is(err, errUnreachable) {
+		t.Errorf("Status with the store down = %v, want a StoreError wrapping the store's error", err)
+	} else if a := runtime.Advise(se); a.Code != budget.CodeStoreUnavailable || !a.Retryable || a.Source != "budget" {
+		t.Errorf("a StoreError advises %+v", a)
 	}
 
 	// A free call needs no store.

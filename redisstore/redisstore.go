@@ -80,7 +80,7 @@ const DefaultPrefix = "tollgate:"
 
 // DefaultTimeout bounds one operation on Redis: a paid call waits at most
 // this long on a Redis that does not answer before it halts.
-const DefaultTimeout = time.Second
+const DefaultTimeout = 2 * time.Second
 
 // ErrClosed is returned by the methods of a closed store.
 var ErrClosed = errors.New("redisstore: the store is closed")

@@ -95,7 +95,9 @@ func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
 		if b.budget.Config().Usage != nil {
 			v.Usage, err = b.budget.Refresh(ctx)
 			if _, ok := errors.AsType[*budget.StoreError](err); ok {
-				err = nil // said below, as the budget's error
+				// The budget's trouble is said below; the balance can
+				// still be told.
+				v.Usage, err = b.client.Usage(ctx)
 			}
 		} else {
 			// The controller has no usage source: ask the API directly.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/batch"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -179,7 +180,7 @@ func runBatch(ctx context.Context, c *cli, args []string) error {
 		}
 		return fmt.Errorf("%v (the results written so far are kept; rerun the same command to resume)", err)
 	}
-	resume := "tollgate batch " + shellJoin(args)
+	resume := "tollgate batch " + shellJoin(redactRedis(args))
 	if *inPath == "-" {
 		resume += "   (with the same input on stdin)"
 	}
@@ -384,7 +385,7 @@ func haltHint(code string, st *budget.Status) string {
 	case budget.CodeExhausted, runtime.CodeInsufficientCredits:
 		return "(the workspace is out of credits: top up, or wait for " + refill + ")"
 	case budget.CodeStoreUnavailable:
-		return "(the shared budget's Redis did not answer, so nothing more was spent: rerun once it is back; what this run spent is counted)"
+		return "(the shared budget's Redis did not answer, so nothing more was spent: rerun once it is back)"
 	}
 	return ""
 }
@@ -399,6 +400,25 @@ func idList(ids []json.RawMessage, n int) string {
 		parts = append(parts, string(id))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// redactRedis hides the password of a --budget-redis URL in args, which
+// the summary repeats.
+func redactRedis(args []string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		name, value, inline := strings.Cut(a, "=")
+		if strings.TrimLeft(name, "-") != "budget-redis" || !strings.HasPrefix(name, "-") {
+			continue
+		}
+		switch {
+		case inline:
+			out[i] = name + "=" + redisstore.Redact(value)
+		case i+1 < len(out):
+			out[i+1] = redisstore.Redact(out[i+1])
+		}
+	}
+	return out
 }
 
 // shellJoin quotes args for a POSIX shell, so the resume command can be

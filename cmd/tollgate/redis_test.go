@@ -299,3 +299,10 @@ func TestBatchSaysWhichChargesItCouldNotRecord(t *testing.T) {
 		t.Errorf("the API charged %d, over the cap", n)
 	}
 }
+
+func TestTheResumeCommandHidesTheRedisPassword(t *testing.T) {
+	got := shellJoin(redactRedis([]string{"--budget-redis", "redis://:hunter2@h:6379/0", "--budget-redis=redis://u:hunter2@h", "--in", "x"}))
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, "redis://:xxxxx@h:6379/0") || !strings.Contains(got, "u:xxxxx@h") {
+		t.Errorf("resume = %s", got)
+	}
+}
