@@ -165,8 +165,9 @@ type Config struct {
 	Usage UsageSource
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
-	// Logger receives Debug logs per call and refresh, and Info logs for
-	// halts and anomalies; nil discards them.
+	// Logger receives Debug logs per call and refresh, Info logs for
+	// halts and anomalies, and Warn logs for charges a store kept for
+	// later; nil discards them.
 	Logger *slog.Logger
 }
 
