@@ -105,6 +105,7 @@ type ConfigError struct {
 	Err error
 }
 
+// Error describes the problem, naming the field.
 func (e *ConfigError) Error() string { return "tollgate: invalid config: " + e.Err.Error() }
 
 // Unwrap returns Err.

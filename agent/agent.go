@@ -23,6 +23,9 @@
 // unknown tool, rate limits or a not-found are advice the model reads
 // and acts on.
 //
+// The Runner's Box is a tools.Toolbox with a budget controller;
+// tollgate.New wires one (Kit.Tools) in one call.
+//
 // The Runner talks to any OpenAI-compatible chat completions endpoint
 // through a ChatClient; *openai.Client is one, and ClientFromEnv builds it
 // from OPENAI_API_KEY and OPENAI_BASE_URL.
@@ -107,7 +110,7 @@ type Runner struct {
 	// Model is the model name sent with every request. Required.
 	Model string
 	// Box runs the tool calls; its budget controller (Box.Budget()) is
-	// what halts the loop. Required.
+	// what halts the loop. Required; tollgate.New's Kit.Tools is one.
 	Box *tools.Toolbox
 	// MaxTurns bounds the model turns that may call tools; 0 means
 	// DefaultMaxTurns. A run makes at most MaxTurns+1 requests: the last

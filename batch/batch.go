@@ -5,7 +5,8 @@
 // A batch is either a list of [Job]s (one tool call each, usually read
 // from JSONL by [ReadJobs]) run by [Run] with bounded concurrency, or a
 // crawl ([Crawl]) that follows one list tool's pagination, page after
-// page, to the end or to the cap. Both go through [tools.Toolbox.Call],
+// page, to the end or to the cap (tollgate.New wires the toolbox). Both
+// go through [tools.Toolbox.Call],
 // so every call is validated, reserved with the budget controller and
 // retried by runtime exactly as it would be for an agent.
 //

@@ -231,6 +231,7 @@ func storeError(ctx context.Context, op string, err error) error {
 	return &StoreError{Op: op, Err: err}
 }
 
+// Error says what could not be done, and why.
 func (e *StoreError) Error() string { return fmt.Sprintf("budget: %s: %v", e.Op, e.Err) }
 
 // Unwrap returns Err.

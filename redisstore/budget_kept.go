@@ -46,6 +46,7 @@ type UnrecordedError struct {
 	Err error
 }
 
+// Error says what was not written and what the ledger does about it.
 func (e *UnrecordedError) Error() string {
 	return fmt.Sprintf("redisstore: %d charges (%d credits) of this process were never written to the shared budget %q (%v); "+
 		"the shared ledger keeps their %d reserved credits counted and charges them in full once this process's lease runs out (%v), "+
