@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/batch"
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -100,31 +101,25 @@ func (e *env) stack(cfg envConfig) (*budget.Controller, *tools.Toolbox) {
 	if maxCredits == 0 {
 		maxCredits = budget.Unlimited
 	}
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits, Reserve: cfg.reserve,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) })})
-	if err != nil {
-		t.Fatal(err)
-	}
 	count := runtime.ObserverFuncs{Response: func(_ context.Context, _ *runtime.Request, status int, _ runtime.Metering) {
 		e.mu.Lock()
 		e.statuses[status]++
 		e.mu.Unlock()
 	}}
-	client, err = runtime.New(runtime.WithBaseURL(e.url), runtime.WithAPIKey(key),
-		runtime.WithObserver(ctrl), runtime.WithObserver(count), runtime.WithClock(noSleep{}),
-		runtime.WithRetryPolicy(runtime.RetryPolicy{MaxRetries: 1, MaxRateLimitRetries: 1, MaxWait: time.Second,
-			RateLimitWait: time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	kit, err := tollgate.New(context.Background(), tollgate.Config{
+		APIKey: key, BaseURL: e.url, MaxCredits: maxCredits, Reserve: cfg.reserve,
+		Catalogue: tools.BuiltIn(), MaxResultBytes: 8 << 20,
+		ClientOptions: []runtime.Option{runtime.WithObserver(count), runtime.WithClock(noSleep{}),
+			runtime.WithRetryPolicy(runtime.RetryPolicy{MaxRetries: 1, MaxRateLimitRetries: 1, MaxWait: time.Second,
+				RateLimitWait: time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ctrl.Refresh(context.Background()); err != nil && key == sandbox.DemoKey {
-		t.Fatal(err)
+	if kit.UsageErr != nil && key == sandbox.DemoKey {
+		t.Fatal(kit.UsageErr)
 	}
-	box, err := tools.NewToolbox(tools.Config{Catalogue: tools.BuiltIn(), Client: client, Budget: ctrl, MaxResultBytes: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctrl, box := kit.Budget, kit.Tools
 	return ctrl, box
 }
 

@@ -23,8 +23,8 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/agent"
-	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -104,35 +104,18 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 		cfg.model = "scripted"
 	}
 
-	// The controller observes the client's responses and reads the
-	// balance through the same client: the usage source looks the client
-	// up when it is called, once both exist.
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{
-		MaxCredits: cfg.maxCredits, Logger: log,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) }),
-	})
+	// One call wires the API client, the budget and the tools.
+	// The zero Filter offers the core tools (about 25): a model picks
+	// better from a short list, and OpenAI caps a request at 128 tools.
+	kit, err := tollgate.New(ctx, tollgate.Config{APIKey: key, BaseURL: baseURL, UserAgent: "tollgate-example-agent",
+		MaxCredits: cfg.maxCredits, Logger: log})
 	if err != nil {
 		return err
 	}
-	client, err = runtime.New(runtime.WithBaseURL(baseURL), runtime.WithAPIKey(key),
-		runtime.WithObserver(ctrl), runtime.WithLogger(log), runtime.WithUserAgent("tollgate-example-agent"))
-	if err != nil {
-		return err
+	if kit.UsageErr != nil {
+		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", kit.UsageErr)
 	}
-	if _, err := ctrl.Refresh(ctx); err != nil {
-		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", err)
-	}
-	// The core tools (about 25): a model picks better from a short list,
-	// and OpenAI caps a request at 128 tools.
-	cat, err := tools.Load(ctx, client, tools.LoadOptions{Logger: log}).Select(tools.Filter{})
-	if err != nil {
-		return err
-	}
-	box, err := tools.NewToolbox(tools.Config{Catalogue: cat, Client: client, Budget: ctrl, Logger: log})
-	if err != nil {
-		return err
-	}
+	box := kit.Tools
 
 	r := &agent.Runner{Client: chat, Model: cfg.model, Box: box, MaxTurns: cfg.maxTurns, Logger: log,
 		OnEvent: func(e agent.Event) { printEvent(stderr, e) }}
