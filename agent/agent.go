@@ -11,7 +11,8 @@
 //     of credits (StopBudget). The model has read the halt advice in the
 //     tool message; no other paid call is made. It is then asked, in one
 //     more turn offered no tools at all, to answer with what it has
-//     (BudgetWrapUp), and Outcome.Halt says which limit ended the run;
+//     (BudgetWrapUp, or BudgetUnknownWrapUp when the budget could not be
+//     read), and Outcome.Halt says which limit ended the run;
 //   - the model has had MaxTurns turns and still calls tools
 //     (StopMaxTurns). It gets the same last turn without tools
 //     (TurnsWrapUp);
@@ -21,6 +22,9 @@
 // Tool failures never end the loop by themselves: invalid arguments, an
 // unknown tool, rate limits or a not-found are advice the model reads
 // and acts on.
+//
+// The Runner's Box is a tools.Toolbox with a budget controller;
+// tollgate.New wires one (Kit.Tools) in one call.
 //
 // The Runner talks to any OpenAI-compatible chat completions endpoint
 // through a ChatClient; *openai.Client is one, and ClientFromEnv builds it
@@ -55,6 +59,10 @@ const DefaultSystem = "You are a research assistant answering questions about on
 const (
 	// BudgetWrapUp is sent after a budget halt.
 	BudgetWrapUp = "The credit budget is exhausted: answer now with what you have. " +
+		"No tools are available any more; say what the answer could not cover."
+	// BudgetUnknownWrapUp is sent after a halt because the budget cannot
+	// be read (budget_store_unavailable): nothing may be spent.
+	BudgetUnknownWrapUp = "The credit budget cannot be read right now, so no more paid calls can be made: answer now with what you have. " +
 		"No tools are available any more; say what the answer could not cover."
 	// TurnsWrapUp is sent when MaxTurns is reached.
 	TurnsWrapUp = "The turn limit is reached: answer now with what you have. " +
@@ -102,7 +110,7 @@ type Runner struct {
 	// Model is the model name sent with every request. Required.
 	Model string
 	// Box runs the tool calls; its budget controller (Box.Budget()) is
-	// what halts the loop. Required.
+	// what halts the loop. Required; tollgate.New's Kit.Tools is one.
 	Box *tools.Toolbox
 	// MaxTurns bounds the model turns that may call tools; 0 means
 	// DefaultMaxTurns. A run makes at most MaxTurns+1 requests: the last
@@ -149,12 +157,13 @@ type Outcome struct {
 	// halt are not counted).
 	ToolCalls int
 	// Spent is the credits the budget charged while the run went on: the
-	// growth of Box.Budget().Status().RunSpent (it includes the spending
-	// of other runs sharing the controller at the same time). 0 without a
-	// controller.
+	// growth of the budget's RunSpent (it includes the spending of other
+	// runs sharing the budget at the same time, in this process or, with
+	// a shared store, in others). 0 without a controller, or when the
+	// budget could not be read.
 	Spent int64
 	// Budget is the budget's status at the end; nil without a
-	// controller.
+	// controller, or when it could not be read.
 	Budget *budget.Status
 }
 
@@ -201,18 +210,14 @@ type Event struct {
 	Elapsed time.Duration
 }
 
-// IsHalt reports whether a tool call's advice means the credits are spent
-// and the run should stop making paid calls: a halt of the budget (source
-// "budget"), or the API's own insufficient_credits. A budget_call_limit
-// halt is not one: it asks for a smaller call, which the model can make.
+// IsHalt reports whether a tool call's advice means the run must stop
+// making paid calls: runtime.DispositionOf says Stop (the cap, the floor
+// or the workspace's credits are spent, the API answered
+// insufficient_credits, or the budget cannot be known). A
+// budget_call_limit halt is not one: it asks for a smaller call, which
+// the model can make.
 func IsHalt(a *runtime.Advice) bool {
-	if a == nil {
-		return false
-	}
-	if a.Code == runtime.CodeInsufficientCredits {
-		return true
-	}
-	return a.Source == budget.SourceBudget && a.Code != budget.CodeCallLimit
+	return a != nil && runtime.DispositionOf(*a) == runtime.Stop
 }
 
 // Run asks the model question and runs the loop until it ends (see the
@@ -238,9 +243,14 @@ func (r *Runner) Run(ctx context.Context, question string) (*Outcome, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctrl := r.Box.Budget()
-	var spentBefore int64
+	var (
+		spentBefore int64
+		before      error
+	)
 	if ctrl != nil {
-		spentBefore = ctrl.Status().RunSpent
+		var st budget.Status
+		st, before = ctrl.Status(ctx)
+		spentBefore = st.RunSpent
 	}
 	s := &run{r: r, out: out, log: log, defs: r.Box.OpenAITools()}
 	out.Transcript = []openai.ChatCompletionMessage{
@@ -248,10 +258,17 @@ func (r *Runner) Run(ctx context.Context, question string) (*Outcome, error) {
 		{Role: openai.ChatMessageRoleUser, Content: question},
 	}
 	defer func() {
-		if ctrl != nil {
-			st := ctrl.Status()
+		if ctrl == nil {
+			return
+		}
+		st, err := ctrl.Status(context.WithoutCancel(ctx))
+		if err != nil {
+			log.Info("agent: cannot read the budget at the end of the run", "err", err)
+			return
+		}
+		out.Budget = &st
+		if before == nil {
 			out.Spent = st.RunSpent - spentBefore
-			out.Budget = &st
 		}
 	}()
 
@@ -273,7 +290,11 @@ func (r *Runner) Run(ctx context.Context, question string) (*Outcome, error) {
 			log.Info("agent: budget halted a call; asking for a final answer without tools",
 				"code", halt.Code, "source", halt.Source, "turn", turn)
 			s.emit(Event{Kind: EventHalt, Turn: turn, Halt: halt})
-			return s.wrapUp(ctx, turn+1, StopBudget, BudgetWrapUp)
+			wrap := BudgetWrapUp
+			if halt.Code == budget.CodeStoreUnavailable {
+				wrap = BudgetUnknownWrapUp
+			}
+			return s.wrapUp(ctx, turn+1, StopBudget, wrap)
 		}
 	}
 	log.Info("agent: turn limit reached; asking for a final answer without tools", "maxTurns", maxTurns)
@@ -392,7 +413,7 @@ func (s *run) dispatch(ctx context.Context, turn int, calls []openai.ToolCall) *
 		var halted *runtime.Advice
 		for i := range calls {
 			if halted != nil {
-				msg, res := s.notRun(calls[i], halted)
+				msg, res := s.notRun(ctx, calls[i], halted)
 				results[i] = answered{msg: msg, res: res}
 				continue
 			}
@@ -427,7 +448,7 @@ func (s *run) dispatch(ctx context.Context, turn int, calls []openai.ToolCall) *
 
 // notRun answers a call skipped after a halt: advice with code
 // CodeNotRun and source "budget" that repeats the halt's instruction.
-func (s *run) notRun(call openai.ToolCall, halt *runtime.Advice) (openai.ChatCompletionMessage, *tools.Result) {
+func (s *run) notRun(ctx context.Context, call openai.ToolCall, halt *runtime.Advice) (openai.ChatCompletionMessage, *tools.Result) {
 	f := &tools.Failure{Error: runtime.Advice{
 		Code: CodeNotRun,
 		Message: fmt.Sprintf("%s was not run: an earlier call in this turn was halted by the credit budget (%s)",
@@ -435,9 +456,12 @@ func (s *run) notRun(call openai.ToolCall, halt *runtime.Advice) (openai.ChatCom
 		Action: halt.Action,
 		Source: budget.SourceBudget,
 	}}
-	if ctrl := s.r.Box.Budget(); ctrl != nil {
-		st := ctrl.Status()
-		f.Budget = &st
+	if halt.Code != budget.CodeStoreUnavailable {
+		if ctrl := s.r.Box.Budget(); ctrl != nil {
+			if st, err := ctrl.Status(ctx); err == nil {
+				f.Budget = &st
+			}
+		}
 	}
 	r := &tools.Result{IsError: true, Structured: f, Advice: &f.Error}
 	return openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, Content: string(r.JSON()), ToolCallID: call.ID}, r

@@ -157,8 +157,9 @@ func TestAgentStopsAtTheBudgetCapWithoutA402(t *testing.T) {
 	if n := st.Status(402); n != 0 {
 		t.Fatalf("%d 402 responses; the budget must stop the run before the API refuses", n)
 	}
-	if out.Spent > capCredits || out.Spent != st.Ctrl.Status().RunSpent || out.Spent == 0 {
-		t.Fatalf("spent %d (controller %d), want 0 < spent <= %d", out.Spent, st.Ctrl.Status().RunSpent, capCredits)
+	ctrlSt, err := st.Ctrl.Status(context.Background())
+	if err != nil || out.Spent > capCredits || out.Spent != ctrlSt.RunSpent || out.Spent == 0 {
+		t.Fatalf("spent %d (controller %d, %v), want 0 < spent <= %d", out.Spent, ctrlSt.RunSpent, err, capCredits)
 	}
 	if out.Halt == nil || out.Halt.Source != budget.SourceBudget || out.Halt.Code != budget.CodeCapReached {
 		t.Fatalf("halt %+v, want budget_cap_reached from the budget", out.Halt)

@@ -175,11 +175,6 @@ type stack struct {
 	paid     int // responses that carried a non-zero X-Usage-Cost
 }
 
-// usageFunc adapts a function to budget.UsageSource.
-type usageFunc func(ctx context.Context) (*runtime.Usage, error)
-
-func (f usageFunc) Usage(ctx context.Context) (*runtime.Usage, error) { return f(ctx) }
-
 // catalogue is parsed once: it is immutable, and parsing is slow under
 // the race detector.
 var catalogue = sync.OnceValue(tools.BuiltIn)
@@ -200,12 +195,6 @@ func newStackWith(t *testing.T, maxCredits int64, credits *sandbox.Credits, refr
 	ts := httptest.NewServer(sb)
 	t.Cleanup(ts.Close)
 	s := &stack{statuses: map[int]int{}}
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits,
-		Usage: usageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) })})
-	if err != nil {
-		t.Fatal(err)
-	}
 	count := runtime.ObserverFuncs{Response: func(_ context.Context, _ *runtime.Request, status int, m runtime.Metering) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -214,8 +203,11 @@ func newStackWith(t *testing.T, maxCredits int64, credits *sandbox.Credits, refr
 			s.paid++
 		}
 	}}
-	client, err = runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sandbox.DemoKey),
-		runtime.WithObserver(ctrl), runtime.WithObserver(count))
+	client, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sandbox.DemoKey), runtime.WithObserver(count))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits, Usage: client})
 	if err != nil {
 		t.Fatal(err)
 	}

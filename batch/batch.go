@@ -5,7 +5,8 @@
 // A batch is either a list of [Job]s (one tool call each, usually read
 // from JSONL by [ReadJobs]) run by [Run] with bounded concurrency, or a
 // crawl ([Crawl]) that follows one list tool's pagination, page after
-// page, to the end or to the cap. Both go through [tools.Toolbox.Call],
+// page, to the end or to the cap (tollgate.New wires the toolbox). Both
+// go through [tools.Toolbox.Call],
 // so every call is validated, reserved with the budget controller and
 // retried by runtime exactly as it would be for an agent.
 //
@@ -28,16 +29,18 @@
 //
 //   - a success;
 //   - a failure that is final: the API refused the call for good (400
-//     validation_error, 403 forbidden, 404 not_found, other 4xx), or the
-//     tool layer did (invalid_arguments, unknown_tool). Sending the same
-//     call again would fail the same way, so it is written with its
-//     advice and not retried.
+//     validation_error, 403 forbidden, 404 not_found, other 4xx), the
+//     tool layer did (invalid_arguments, unknown_tool), or the budget
+//     would never let it run as written (budget_call_limit: it asks for
+//     more than --max-per-call). Sending the same call again would fail
+//     the same way, so it is written with its advice and not retried.
 //
 // What is not done, so not written, and made again by the next run:
 //
-//   - a budget halt (source "budget", or a real 402): the run stops
-//     scheduling calls, and a later run (with a higher cap, after the
-//     refill or a top-up) makes the call;
+//   - a budget halt (the cap, the floor, an empty workspace, a real 402,
+//     or a shared budget that cannot be read): the run stops scheduling
+//     calls, and a later run (with a higher cap, after the refill or a
+//     top-up, once Redis is back) makes the call;
 //   - a retryable failure that outlived runtime's retries (429, 5xx,
 //     network faults, timeouts): the run goes on with the other ids, and
 //     stops after Options.MaxConsecutiveFailures of them in a row;
@@ -179,7 +182,9 @@ type Progress struct {
 	Retry int
 	// InFlight is the calls in progress.
 	InFlight int
-	// Spent is the credits charged in this run.
+	// Spent is the credits the API charged this run's calls (from their
+	// metering). With a budget shared through a store, the group's spend
+	// is in the budget's status.
 	Spent int64
 	// Cap is the run cap, nil when there is none (or no budget).
 	Cap *int64
@@ -232,7 +237,9 @@ type Summary struct {
 	// LeftIDs are the ids not done, in input order (a crawl: the next
 	// page's id).
 	LeftIDs []json.RawMessage
-	// Spent is the credits charged in this run.
+	// Spent is the credits the API charged this run's calls (from their
+	// metering); Budget.RunSpent is the whole budget's, which a shared
+	// budget counts for every process using it.
 	Spent int64
 	// Halt is the budget halt that stopped the run, if one did: its
 	// advice and the budget's state then.
@@ -246,7 +253,8 @@ type Summary struct {
 	Interrupted bool
 	// Complete reports that every id is done.
 	Complete bool
-	// Budget is the budget's state at the end; nil without a budget.
+	// Budget is the budget's state at the end; nil without a budget, or
+	// when it could not be read.
 	Budget *budget.Status
 	// Elapsed is how long the run took.
 	Elapsed time.Duration
@@ -289,20 +297,10 @@ func (o Outcome) String() string {
 // Done reports whether the outcome makes an id done.
 func (o Outcome) Done() bool { return o == OutcomeOK || o == OutcomeFailed }
 
-// fatalCodes are failures that every further call would meet too.
-var fatalCodes = map[string]bool{
-	runtime.CodeMissingAPIKey:               true,
-	runtime.CodeInvalidAPIKey:               true,
-	runtime.CodeCredentialNotFound:          true,
-	runtime.CodeCredentialRevoked:           true,
-	runtime.CodeCredentialExpired:           true,
-	runtime.CodeWorkspacePublicAPIDisabled:  true,
-	runtime.CodeWorkspacePublicAPISuspended: true,
-	"unauthorized":                          true,
-}
-
 // Classify says what a tool result means for a batch (see the package
-// comment).
+// comment): runtime.DispositionOf decides, and a batch maps Stop to a
+// halt, Fatal to a stop of the run, RetryLater to an id left for the next
+// run, and Skip to a final failure written with its advice.
 func Classify(r *tools.Result) Outcome {
 	if r == nil {
 		return OutcomeRetry
@@ -318,23 +316,16 @@ func Classify(r *tools.Result) Outcome {
 			return OutcomeRetry
 		}
 	}
-	switch {
-	case a.Source == budget.SourceBudget, a.Code == runtime.CodeInsufficientCredits, a.HTTPStatus == 402:
+	switch runtime.DispositionOf(*a) {
+	case runtime.Stop:
 		return OutcomeHalt
-	case fatalCodes[a.Code], a.HTTPStatus == 401:
+	case runtime.Fatal:
 		return OutcomeFatal
-	case a.Retryable:
-		return OutcomeRetry
-	case a.Code == runtime.CodeCanceled, a.Code == runtime.CodeTimeout, a.Code == tools.CodeToolPanic, a.Code == codeToolError:
-		// Not the call's fault: the process, not the API, ended it.
-		return OutcomeRetry
+	case runtime.Skip:
+		return OutcomeFailed
 	}
-	return OutcomeFailed
+	return OutcomeRetry
 }
-
-// codeToolError is runtime.Advise's code for an unexpected error inside
-// tollgate (a budget store that cannot be reached, for one).
-const codeToolError = "tool_error"
 
 // record builds the output line of a result that is done.
 func record(id json.RawMessage, tool string, args map[string]any, r *tools.Result) *Record {

@@ -42,7 +42,7 @@ func Crawl(ctx context.Context, box *tools.Toolbox, tool string, args map[string
 	if args == nil {
 		args = map[string]any{}
 	}
-	r := newRunner(box, out, opts)
+	r := newRunner(ctx, box, out, opts)
 	page, next, complete, err := resumeCrawl(out, tool, args)
 	if err != nil {
 		return Summary{}, err
@@ -65,12 +65,6 @@ func Crawl(ctx context.Context, box *tools.Toolbox, tool string, args map[string
 			break
 		}
 		if ctx.Err() != nil {
-			break
-		}
-		_, v, halt := r.check(tool, next)
-		if v != verdictGo {
-			r.halt = halt
-			r.log.Info("batch: the budget stops the crawl", "page", page, "code", halt.Error.Code, "reason", halt.Error.Message)
 			break
 		}
 		r.inflight = 1

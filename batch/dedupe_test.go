@@ -29,7 +29,7 @@ func dupJobs() []batch.Job {
 }
 
 func TestIdenticalCallsOfABatchRunOnce(t *testing.T) {
-	e := newEnv(t, envConfig{})
+	e := newEnv(t, envConfig{noCache: true}) // the batch's own dedupe, without the cache's help
 	jobs := dupJobs()
 	path := outPath(t)
 	// One call at a time: run concurrently, a1 and c1 would also share
@@ -78,7 +78,7 @@ func TestIdenticalCallsOfABatchRunOnce(t *testing.T) {
 }
 
 func TestAResumedBatchStillRunsIdenticalCallsOnce(t *testing.T) {
-	e := newEnv(t, envConfig{})
+	e := newEnv(t, envConfig{noCache: true})
 	jobs := dupJobs()
 	path := outPath(t)
 	// A first run was stopped after a1 and m1 were written, before their

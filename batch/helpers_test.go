@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/batch"
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -37,6 +38,7 @@ type envConfig struct {
 	credits    *sandbox.Credits
 	latency    time.Duration
 	key        string // default sandbox.DemoKey
+	noCache    bool   // no cache of paid reads (tollgate.Config.NoCache)
 }
 
 // env is a sandbox served over real HTTP and the tollgate stack in front
@@ -66,7 +68,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 		e.sb.SetCredits(sandbox.DemoKey, sandbox.Credits{})
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/usage" && r.URL.Path != "/v1/openapi.json" {
+		if r.URL.Path != "/v1/usage" && r.URL.Path != "/v1/openapi.json" && r.URL.Path != "/v1/system/freshness" && r.URL.Path != "/v1/workspace" {
 			n := e.active.Add(1)
 			defer e.active.Add(-1)
 			for {
@@ -100,31 +102,25 @@ func (e *env) stack(cfg envConfig) (*budget.Controller, *tools.Toolbox) {
 	if maxCredits == 0 {
 		maxCredits = budget.Unlimited
 	}
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits, Reserve: cfg.reserve,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) })})
-	if err != nil {
-		t.Fatal(err)
-	}
 	count := runtime.ObserverFuncs{Response: func(_ context.Context, _ *runtime.Request, status int, _ runtime.Metering) {
 		e.mu.Lock()
 		e.statuses[status]++
 		e.mu.Unlock()
 	}}
-	client, err = runtime.New(runtime.WithBaseURL(e.url), runtime.WithAPIKey(key),
-		runtime.WithObserver(ctrl), runtime.WithObserver(count), runtime.WithClock(noSleep{}),
-		runtime.WithRetryPolicy(runtime.RetryPolicy{MaxRetries: 1, MaxRateLimitRetries: 1, MaxWait: time.Second,
-			RateLimitWait: time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	kit, err := tollgate.New(context.Background(), tollgate.Config{
+		APIKey: key, BaseURL: e.url, MaxCredits: maxCredits, Reserve: cfg.reserve,
+		Catalogue: tools.BuiltIn(), MaxResultBytes: 8 << 20, NoCache: cfg.noCache,
+		ClientOptions: []runtime.Option{runtime.WithObserver(count), runtime.WithClock(noSleep{}),
+			runtime.WithRetryPolicy(runtime.RetryPolicy{MaxRetries: 1, MaxRateLimitRetries: 1, MaxWait: time.Second,
+				RateLimitWait: time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ctrl.Refresh(context.Background()); err != nil && key == sandbox.DemoKey {
-		t.Fatal(err)
+	if kit.UsageErr != nil && key == sandbox.DemoKey {
+		t.Fatal(kit.UsageErr)
 	}
-	box, err := tools.NewToolbox(tools.Config{Catalogue: tools.BuiltIn(), Client: client, Budget: ctrl, MaxResultBytes: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctrl, box := kit.Budget, kit.Tools
 	return ctrl, box
 }
 
@@ -135,7 +131,8 @@ func (e *env) status(code int) int {
 	return e.statuses[code]
 }
 
-// requests returns how many API requests (usage aside) reached the server.
+// requests returns how many API requests reached the server, tollgate's
+// own free probes (usage, freshness, the workspace) aside.
 func (e *env) requests() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

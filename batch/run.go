@@ -31,7 +31,7 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 	if err := CheckJobs(box.Catalogue(), jobs); err != nil {
 		return Summary{}, err
 	}
-	r := newRunner(box, out, opts)
+	r := newRunner(ctx, box, out, opts)
 	conc := opts.Concurrency
 	if conc <= 0 {
 		conc = DefaultConcurrency
@@ -57,14 +57,9 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 	for {
 		for !r.stopping() && ctx.Err() == nil && r.inflight < conc && len(queue) > 0 {
 			j := queue[0]
-			worst, v, halt := r.check(j.Tool, j.Args)
+			worst, v := r.check(j.Tool, j.Args)
 			if v == verdictWait {
 				r.log.Debug("batch: waiting for calls in flight to settle before the next", "id", string(j.ID), "worstCase", worst, "inFlightWorstCase", r.pending)
-				break
-			}
-			if v == verdictStop {
-				r.halt = halt
-				r.log.Info("batch: the budget stops the run", "id", string(j.ID), "code", halt.Error.Code, "reason", halt.Error.Message)
 				break
 			}
 			queue = queue[1:]
@@ -81,8 +76,8 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 		case res := <-results:
 			r.inflight--
 			r.pending -= res.worst
-			if res.worst > 0 {
-				r.settled++
+			if res.worst > 0 && Classify(res.res) != OutcomeHalt {
+				r.settled++ // a halted call held nothing, so freed nothing
 			}
 			if r.handle(res.job.ID, res.job.Tool, nil, res.res, res.settledAt) {
 				queue = append([]Job{res.job}, queue...)
@@ -127,9 +122,9 @@ type runner struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	start  time.Time
-	spent0 int64
-	costs  int64 // charged, from results' metering (used without a budget)
+	start time.Time
+	costs int64          // charged, from results' metering
+	last  *budget.Status // the budget as the latest result showed it
 
 	total, skipped, done, failed, retry int
 	deduped                             int // ids written from an identical call's line
@@ -140,10 +135,11 @@ type runner struct {
 
 	halt, fatal *tools.Failure
 	writeErr    error
+	endCtx      context.Context // reads the budget at the end, even after an interruption
 }
 
-func newRunner(box *tools.Toolbox, out *Output, opts Options) *runner {
-	r := &runner{box: box, ctrl: box.Budget(), out: out, opts: opts, log: opts.Logger, now: opts.Now}
+func newRunner(ctx context.Context, box *tools.Toolbox, out *Output, opts Options) *runner {
+	r := &runner{box: box, ctrl: box.Budget(), out: out, opts: opts, log: opts.Logger, now: opts.Now, endCtx: context.WithoutCancel(ctx)}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -155,7 +151,9 @@ func newRunner(box *tools.Toolbox, out *Output, opts Options) *runner {
 	}
 	r.start = r.now()
 	if r.ctrl != nil {
-		r.spent0 = r.ctrl.Status().RunSpent
+		if st, err := r.ctrl.Status(ctx); err == nil {
+			r.last = &st
+		}
 	}
 	return r
 }
@@ -183,56 +181,34 @@ type verdict int
 const (
 	verdictGo   verdict = iota // make the call
 	verdictWait                // wait for calls in flight to settle, then check again
-	verdictStop                // the budget stops the run
 )
 
-// check decides whether a call may start now, in full: its worst case
-// must fit the budget even if every call of ours already in flight were
-// charged its worst case. It returns the call's worst case, and the halt
-// when the verdict is verdictStop.
-func (r *runner) check(tool string, args map[string]any) (int64, verdict, *tools.Failure) {
+// check decides whether a call may start now: its worst case must fit
+// the budget (as the latest result showed it) even if every call of ours
+// already in flight were charged its worst case; else it waits for them.
+// The call's own reservation has the last word: a call the budget halts
+// comes back as a halt, which handle acts on. check reads nothing, so a
+// batch call costs the store no more than its reservation and
+// settlement.
+func (r *runner) check(tool string, args map[string]any) (int64, verdict) {
 	if r.ctrl == nil {
-		return 0, verdictGo, nil
+		return 0, verdictGo
 	}
 	t, ok := r.box.Catalogue().Lookup(tool)
 	if !ok || t.Operation == "" {
-		return 0, verdictGo, nil
+		return 0, verdictGo
 	}
 	if _, cached := r.box.Cached(context.Background(), tool, args); cached {
-		return 0, verdictGo, nil // answered from the cache, for free
+		return 0, verdictGo // answered from the cache, for free
 	}
-	ask := t.Ask(args)
-	ask.NoFit = true
-	worst := ask.Worst()
-	if worst <= 0 || t.MaxLimit > 0 && ask.Rows > t.MaxLimit {
-		return 0, verdictGo, nil // free, or a limit the call itself refuses (for free)
+	worst := t.Ask(args).Worst()
+	if worst <= 0 || t.MaxLimit > 0 && t.Ask(args).Rows > t.MaxLimit {
+		return 0, verdictGo // free, or a limit the call itself refuses (for free)
 	}
-	if _, err := r.ctrl.Preview(ask); err != nil {
-		h, ok := budget.AsHalt(err)
-		if !ok {
-			return worst, verdictGo, nil // an ask the call itself will refuse
-		}
-		if r.pending > 0 && waitable(h.Code) {
-			return worst, verdictWait, nil
-		}
-		if !r.argsValid(tool, args) {
-			return 0, verdictGo, nil // the call fails as invalid_arguments, for free: let it be written
-		}
-		st := h.Status
-		return worst, verdictStop, &tools.Failure{Error: h.Advice(), Budget: &st}
+	if r.pending > 0 && r.last != nil && worst+r.pending > poolLeft(*r.last) {
+		return worst, verdictWait
 	}
-	if r.pending > 0 && worst+r.pending > poolLeft(r.ctrl.Status()) {
-		return worst, verdictWait, nil
-	}
-	return worst, verdictGo, nil
-}
-
-// argsValid reports whether args pass the tool's input schema. A call
-// with invalid arguments costs nothing and is done (invalid_arguments),
-// so the budget must not hold it back.
-func (r *runner) argsValid(tool string, args map[string]any) bool {
-	var ae *tools.ArgumentError
-	return !errors.As(r.box.Validate(tool, args), &ae)
+	return worst, verdictGo
 }
 
 // waitable reports halts that calls in flight may lift by settling for
@@ -257,6 +233,7 @@ func poolLeft(st budget.Status) int64 {
 // handle records one result. It reports whether the call should be made
 // again (a budget halt that calls in flight may lift).
 func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, res *tools.Result, settledAt int) (again bool) {
+	r.see(res)
 	switch o := Classify(res); o {
 	case OutcomeOK, OutcomeFailed:
 		if err := r.out.Write(record(id, tool, args, res)); err != nil {
@@ -267,9 +244,6 @@ func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, re
 		r.consecutive = 0
 		if o == OutcomeFailed {
 			r.failed++
-		}
-		if s, ok := res.Structured.(*tools.Success); ok && s.Metering != nil && s.Metering.Cost != nil {
-			r.costs += *s.Metering.Cost
 		}
 	case OutcomeRetry:
 		f := failureOf(res)
@@ -304,12 +278,27 @@ func (r *runner) sync() {
 	}
 }
 
-func (r *runner) spent() int64 {
-	if r.ctrl != nil {
-		return r.ctrl.Status().RunSpent - r.spent0
+// see notes what a result shows: what the call cost, and the budget.
+func (r *runner) see(res *tools.Result) {
+	if res == nil {
+		return
 	}
-	return r.costs
+	switch x := res.Structured.(type) {
+	case *tools.Success:
+		if x.Metering != nil && x.Metering.Cost != nil {
+			r.costs += *x.Metering.Cost
+		}
+		if x.Budget != nil {
+			r.last = x.Budget
+		}
+	case *tools.Failure:
+		if x.Budget != nil {
+			r.last = x.Budget
+		}
+	}
 }
+
+func (r *runner) spent() int64 { return r.costs }
 
 func (r *runner) snapshot() Progress {
 	p := Progress{
@@ -338,8 +327,11 @@ func (r *runner) summary() Summary {
 		Spent: r.spent(), Halt: r.halt, Fatal: r.fatal, Elapsed: r.now().Sub(r.start), Deduplicated: r.deduped,
 	}
 	if r.ctrl != nil {
-		st := r.ctrl.Status()
-		s.Budget = &st
+		if st, err := r.ctrl.Status(r.endCtx); err == nil {
+			s.Budget = &st
+		} else {
+			r.log.Info("batch: cannot read the budget at the end", "err", err)
+		}
 	}
 	return s
 }

@@ -24,16 +24,36 @@
 // Ask.MinRows rows), the call is fitted: the Grant says how many rows to
 // ask for. Otherwise Reserve returns a *HaltError naming the limit that
 // binds, with an action a model can follow. Free calls (worst case 0) are
-// never halted.
+// never halted and need no round trip to the store.
 //
-// The context Reserve returns carries the reservation. The caller passes it
-// to runtime.Client.Do; the Controller, registered on the client with
-// runtime.WithObserver, sees the response and settles the reservation: the
-// hold is released and the credits the response says it cost
-// (X-Usage-Cost) are charged to the run. A response without a cost header
-// is charged its worst case. Finally the caller calls Reservation.Finish,
-// which releases whatever is still held (a failed call costs nothing) and
-// turns a real 402 into a HaltError.
+// After the call, the reservation settles from the call's own answer:
+// Finish is given what runtime.Client.Do returned, releases the hold and
+// charges what the response says the call cost (X-Usage-Cost, read from
+// Response.Metering, or APIError.Metering for a refused call). A paid
+// response without a cost header is charged its worst case; a call that
+// failed costs nothing; a real 402 becomes a HaltError.
+//
+//	r, err := ctrl.Reserve(ctx, budget.Ask{Operation: "listAds", Rows: 50})
+//	if err != nil {
+//		return err // a *HaltError: runtime.Advise(err) is what to tell the model
+//	}
+//	req.Query.Set("limit", strconv.FormatInt(r.Rows, 10))
+//	resp, err := client.Do(ctx, req)
+//	err = r.Finish(ctx, resp, err)
+//
+// A Controller is made after the client it reads GET /v1/usage through,
+// so nothing has to be declared ahead:
+//
+//	client, err := runtime.New(runtime.WithAPIKey(key))
+//	...
+//	ctrl, err := budget.New(budget.Config{MaxCredits: 500, Usage: client})
+//
+// Package tollgate (the module's root) does this, with the tool
+// catalogue, in one call. The Controller is also a runtime.Observer:
+// registered on a call (runtime.WithCallObserver, as package tools does)
+// or on a client, it learns the balance headers of responses it did not
+// reserve for, such as a retried attempt's. It only learns facts from
+// them: settlement is Finish's alone.
 //
 // # The balance
 //
@@ -58,28 +78,38 @@
 //
 // All state lives in a Ledger held by a Store, so that a budget can be
 // shared by many processes without changing callers. NewMemoryStore keeps
-// it in memory: the budget of one process.
+// it in memory: the budget of one process. Package redisstore keeps it in
+// Redis, so that parallel batch jobs and the MCP servers of a team share
+// one Spent against one run cap (Config.MaxCredits becomes the cap of the
+// whole group), one InFlight and one view of the balance. A Store applies
+// each operation atomically with the rules of Ledger.Reserve,
+// Ledger.Settle and Ledger.Record, which are pure functions of the ledger
+// and the operation.
 //
-// To share one budget between processes (parallel batch jobs, the MCP
-// servers of a team), open a RedisStore in each, on the same Redis with
-// the same budget name (OpenRedisStore). They then share one Spent
-// against one run cap (Config.MaxCredits becomes the cap of the whole
-// group), one InFlight and one view of the balance. Update is an optimistic
-// transaction (WATCH, read, fn, MULTI, write, EXEC, tried again after a
-// conflict), which is why Update's fn must be a pure function of the
-// ledger it is given. Reservations themselves stay in the process that
-// made them; only their sums are shared, and each process's share of
-// InFlight is held under a lease, so a process that dies mid-call gives
-// its credits back within RedisOptions.LeaseTTL.
+// # When the budget cannot be known
+//
+// A shared store can fail: down, paused, too slow to answer in time. The
+// Controller then fails closed. Reserve returns a *HaltError with
+// CodeStoreUnavailable (source "budget", retryable): no paid call is made
+// while the budget cannot be read, since nobody could tell whether it
+// fits. Free calls go on: they need no reservation. A settlement the
+// store cannot record is kept by the store and written, in order, when it
+// can be reached again (Store.Settle, ErrPending); its reservation's
+// credits stay counted against the cap meanwhile. Every read (Status,
+// Preview, Refresh) takes a context and returns the store's error rather
+// than a guess.
 package budget
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -129,15 +159,15 @@ type Config struct {
 	StaleAfter time.Duration
 	// Store holds the ledger; nil means NewMemoryStore().
 	Store Store
-	// Usage is where Refresh gets GET /v1/usage; *runtime.Client satisfies
-	// it (see UsageFunc for wiring it to the client the Controller
-	// observes). It may be nil: the balance is then learnt from headers
-	// only.
+	// Usage is where Refresh gets GET /v1/usage: the *runtime.Client the
+	// calls go through. It may be nil: the balance is then learnt from
+	// headers only.
 	Usage UsageSource
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
-	// Logger receives Debug logs per call and refresh, and Info logs for
-	// halts and anomalies; nil discards them.
+	// Logger receives Debug logs per call and refresh, Info logs for
+	// halts and anomalies, and Warn logs for charges a store kept for
+	// later; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -146,34 +176,24 @@ type UsageSource interface {
 	Usage(ctx context.Context) (*runtime.Usage, error)
 }
 
-// UsageFunc adapts a function to a UsageSource. It breaks the circle of
-// wiring: the Controller observes the runtime.Client, so it exists before
-// the client, yet refreshes through it:
-//
-//	var client *runtime.Client
-//	ctrl, err := budget.New(budget.Config{
-//		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) {
-//			return client.Usage(ctx)
-//		}),
-//	})
-//	...
-//	client, err = runtime.New(runtime.WithAPIKey(key), runtime.WithObserver(ctrl))
-//	...
-//	_, err = ctrl.Refresh(ctx)
-//
-// (A second runtime.Client without the observer works as well.)
+// UsageFunc adapts a function to a UsageSource, for a balance that comes
+// from elsewhere than a *runtime.Client (a test, a cache).
 type UsageFunc func(ctx context.Context) (*runtime.Usage, error)
 
 // Usage implements UsageSource.
 func (f UsageFunc) Usage(ctx context.Context) (*runtime.Usage, error) { return f(ctx) }
 
 // Controller is the credit controller. It is safe for concurrent use and
-// implements runtime.Observer.
+// implements runtime.Observer (for balance facts only).
 type Controller struct {
 	cfg    Config
 	store  Store
 	now    func() time.Time
 	logger *slog.Logger
+
+	facts    facts         // balance headers not yet written
+	idPrefix string        // makes reservation ids unique to this Controller
+	seq      atomic.Uint64 // numbers reservations
 }
 
 var _ runtime.Observer = (*Controller)(nil)
@@ -219,7 +239,10 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Controller{cfg: cfg, store: cfg.Store, now: cfg.Now, logger: cfg.Logger}, nil
+	var id [6]byte
+	_, _ = crand.Read(id[:]) // never fails
+	return &Controller{cfg: cfg, store: cfg.Store, now: cfg.Now, logger: cfg.Logger,
+		idPrefix: hex.EncodeToString(id[:]) + "."}, nil
 }
 
 // Config returns the effective configuration, defaults applied.
@@ -231,7 +254,8 @@ func (c *Controller) capped() bool { return c.cfg.MaxCredits >= 0 }
 // Refresh calls GET /v1/usage through Config.Usage and records the balance
 // (which may raise it, e.g. after a top-up), the refill date and the time.
 // If the budget was marked exhausted and the balance is now above the
-// floor, the mark is cleared. It fails if Config.Usage is nil.
+// floor, the mark is cleared. It fails if Config.Usage is nil, and when
+// the store cannot be read or written.
 //
 // Charges settled while the usage request was in flight are subtracted
 // from its figure, since the API may have counted them or not; the
@@ -242,40 +266,25 @@ func (c *Controller) Refresh(ctx context.Context) (*runtime.Usage, error) {
 	}
 	before, err := c.store.Load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("budget: loading the ledger: %w", err)
+		return nil, storeError(ctx, "reading the ledger", err)
 	}
-	// The usage call must not settle a reservation the caller's ctx carries.
-	u, err := c.cfg.Usage.Usage(withoutReservation(ctx))
+	sent := c.now()
+	u, err := c.cfg.Usage.Usage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("budget: refreshing the balance with GET /v1/usage: %w", err)
 	}
-	now := c.now()
-	refill, hasRefill := u.RefillAt()
-	cleared := false
-	l, err := c.store.Update(ctx, func(l *Ledger) error {
-		l.Balance = u.Credits.TotalRemaining - max(0, l.Spent-before.Spent)
-		l.BalanceKnown = true
-		l.BalanceAt = now
-		l.BalanceSource = SourceUsage
-		if hasRefill {
-			l.RefillAt = refill
-		}
-		cleared = false
-		if l.Exhausted {
-			if l.Balance > c.cfg.Reserve {
-				l.Exhausted, l.ExhaustedUntil, cleared = false, time.Time{}, true
-			} else if hasRefill {
-				l.ExhaustedUntil = refill
-			}
-		}
-		return nil
-	})
+	c.facts.forgetBefore(sent)
+	seen, ver := c.facts.take()
+	refill, _ := u.RefillAt()
+	uf := &UsageFact{TotalRemaining: u.Credits.TotalRemaining, SpentBefore: before.Spent, RefillAt: refill, Floor: c.cfg.Reserve}
+	l, err := c.store.Record(ctx, Fact{Now: c.now(), Usage: uf, Seen: seen})
 	if err != nil {
-		return u, fmt.Errorf("budget: recording the balance: %w", err)
+		return u, storeError(ctx, "recording the balance", err)
 	}
+	c.facts.ack(ver)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: balance refreshed",
 		slog.Int64("balance", l.Balance), slog.Int64("usageTotalRemaining", u.Credits.TotalRemaining),
-		slog.Time("refillAt", l.RefillAt), slog.Bool("exhausted", l.Exhausted), slog.Bool("exhaustedCleared", cleared))
+		slog.Time("refillAt", l.RefillAt), slog.Bool("exhausted", l.Exhausted), slog.Bool("exhaustedCleared", before.Exhausted && !l.Exhausted))
 	return u, nil
 }
 
@@ -325,14 +334,35 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// Status returns a snapshot of the budget. If the store cannot be read the
-// snapshot holds only the configuration.
-func (c *Controller) Status() Status {
-	l, err := c.store.Load(context.Background())
+// Status reads the budget from the store. When the store cannot be read
+// it returns the error and a Status that holds only the configuration
+// (the cap and the floor).
+func (c *Controller) Status(ctx context.Context) (Status, error) {
+	l, err := c.load(ctx)
 	if err != nil {
-		c.logger.LogAttrs(context.Background(), slog.LevelInfo, "budget: cannot load the ledger for a status", slog.String("err", err.Error()))
+		return c.configStatus(), storeError(ctx, "reading the ledger", err)
 	}
-	return c.status(l, c.now())
+	return c.status(l, c.now()), nil
+}
+
+// load reads the ledger, with the balance headers not yet written shown.
+func (c *Controller) load(ctx context.Context) (Ledger, error) {
+	l, err := c.store.Load(ctx)
+	if err != nil {
+		return Ledger{}, err
+	}
+	c.facts.apply(&l)
+	return l, nil
+}
+
+// configStatus is the Status of a budget whose ledger cannot be read.
+func (c *Controller) configStatus() Status {
+	s := Status{Reserve: c.cfg.Reserve}
+	if c.capped() {
+		runCap := c.cfg.MaxCredits
+		s.RunCap = &runCap
+	}
+	return s
 }
 
 // status builds the snapshot of l at now.
@@ -362,16 +392,10 @@ func (c *Controller) status(l Ledger, now time.Time) Status {
 		s.RefillAt = &r
 	}
 	if !marked {
-		s.Available = c.limits(l).available()
+		s.Available = boundsOf(l, c.limits()).available()
 	}
 	s.Warning = c.warning(l.Spent + l.InFlight)
 	return s
-}
-
-// exhaustedAt reports whether the exhausted mark of l holds at now: it
-// lapses at ExhaustedUntil (the refill date) when that is known.
-func exhaustedAt(l Ledger, now time.Time) bool {
-	return l.Exhausted && (l.ExhaustedUntil.IsZero() || now.Before(l.ExhaustedUntil))
 }
 
 // warning returns the warning for a run that has committed (spent or

@@ -52,7 +52,7 @@ func TestNewAppliesDefaults(t *testing.T) {
 	if got := newCtrl(t, budget.Config{MaxCredits: -7}).Config().MaxCredits; got != budget.Unlimited {
 		t.Fatalf("negative MaxCredits became %d, want Unlimited", got)
 	}
-	if st := newCtrl(t, budget.Config{MaxCredits: budget.Unlimited}).Status(); st.RunCap != nil || st.Available != budget.NoLimit {
+	if st := status(t, newCtrl(t, budget.Config{MaxCredits: budget.Unlimited})); st.RunCap != nil || st.Available != budget.NoLimit {
 		t.Fatalf("unlimited status = %+v, want a null cap and NoLimit available", st)
 	}
 }
@@ -94,7 +94,7 @@ func TestHaltCodeNamesTheBindingLimit(t *testing.T) {
 			} else {
 				c, _ = withBalance(t, tt.cfg, tt.balance)
 			}
-			_, r, err := c.Reserve(context.Background(), tt.ask)
+			r, err := c.Reserve(context.Background(), tt.ask)
 			if r != nil {
 				t.Fatalf("a halt returned a reservation %+v", r)
 			}
@@ -109,7 +109,7 @@ func TestHaltCodeNamesTheBindingLimit(t *testing.T) {
 			if a.Code != tt.code || a.Source != "budget" || a.Retryable || a.HTTPStatus != 0 || a.Action == "" {
 				t.Errorf("advice = %+v", a)
 			}
-			if st := c.Status(); st.InFlight != 0 {
+			if st := status(t, c); st.InFlight != 0 {
 				t.Errorf("a halt left %d in flight", st.InFlight)
 			}
 		})
@@ -118,25 +118,24 @@ func TestHaltCodeNamesTheBindingLimit(t *testing.T) {
 
 func TestHaltActionSaysHowSmallACallFits(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 30})
-	_, _, err := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 50, NoFit: true})
+	_, err := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 50, NoFit: true})
 	h := mustHalt(t, err, budget.CodeCapReached)
 	if a := h.Advice().Action; !strings.Contains(a, "limit 30 or lower") {
 		t.Fatalf("action %q does not name the limit that fits", a)
 	}
 	c = newCtrl(t, budget.Config{MaxCredits: 30, MaxPerCall: 10})
-	_, _, err = c.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1, Rows: 40, MinRows: 20})
+	_, err = c.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1, Rows: 40, MinRows: 20})
 	h = mustHalt(t, err, budget.CodeCallLimit)
 	if a := h.Advice().Action; !strings.Contains(a, "limit 9 or lower") {
 		t.Fatalf("action %q does not name the limit that fits (9 rows + 1 fixed)", a)
 	}
 	c = newCtrl(t, budget.Config{MaxCredits: 1})
-	ctx, r, err := c.Reserve(context.Background(), budget.Ask{Fixed: 1})
+	r, err := c.Reserve(context.Background(), budget.Ask{Fixed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(1)})
-	_ = r.Finish(ctx, nil)
-	_, _, err = c.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1})
+	settle(t, r, runtime.Metering{UsageCost: runtime.Known(1)})
+	_, err = c.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1})
 	h = mustHalt(t, err, budget.CodeCapReached)
 	if a := h.Advice().Action; !strings.Contains(a, "Stop making paid calls") || !strings.Contains(a, "--max-credits") {
 		t.Fatalf("action %q does not tell the model to stop", a)
@@ -165,7 +164,7 @@ func TestFitToBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCtrl(t, tt.cfg)
-			_, r, err := c.Reserve(context.Background(), tt.ask)
+			r, err := c.Reserve(context.Background(), tt.ask)
 			if tt.halt != "" {
 				mustHalt(t, err, tt.halt)
 				return
@@ -176,7 +175,7 @@ func TestFitToBudget(t *testing.T) {
 			if r.Rows != tt.rows || r.Fitted != tt.fitted || r.Credits != tt.ask.Fixed+tt.rows {
 				t.Fatalf("grant = %+v, want %d rows (fitted %v)", r.Grant, tt.rows, tt.fitted)
 			}
-			if st := c.Status(); st.InFlight != r.Credits {
+			if st := status(t, c); st.InFlight != r.Credits {
 				t.Fatalf("in flight %d, want %d", st.InFlight, r.Credits)
 			}
 		})
@@ -185,26 +184,23 @@ func TestFitToBudget(t *testing.T) {
 
 func TestFreeAsksAreNeverHalted(t *testing.T) {
 	c, _ := withBalance(t, budget.Config{MaxCredits: 5, Reserve: 10}, 0)
-	if _, _, err := c.Reserve(context.Background(), budget.Ask{Fixed: 1}); err == nil {
+	if _, err := c.Reserve(context.Background(), budget.Ask{Fixed: 1}); err == nil {
 		t.Fatal("a paid ask went through an empty workspace")
 	}
-	if st := c.Status(); !st.Exhausted || st.Available != 0 {
+	if st := status(t, c); !st.Exhausted || st.Available != 0 {
 		t.Fatalf("an empty workspace's status: %+v", st)
 	}
 	for _, a := range []budget.Ask{{Operation: "lookup"}, {Operation: "getUsage", MinRows: 3, NoFit: true}} {
-		ctx, r, err := c.Reserve(context.Background(), a)
+		r, err := c.Reserve(context.Background(), a)
 		if err != nil || r == nil || r.Credits != 0 {
 			t.Fatalf("free ask %+v: %v, %+v", a, err, r)
 		}
-		if g, err := c.Preview(a); err != nil || g.Credits != 0 {
+		if g, err := c.Preview(context.Background(), a); err != nil || g.Credits != 0 {
 			t.Fatalf("preview of a free ask: %v", err)
 		}
-		settle(c, ctx, runtime.Metering{})
-		if err := r.Finish(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		settle(t, r, runtime.Metering{})
 	}
-	if st := c.Status(); st.RunSpent != 0 || st.InFlight != 0 {
+	if st := status(t, c); st.RunSpent != 0 || st.InFlight != 0 {
 		t.Fatalf("free calls changed the ledger: %+v", st)
 	}
 }
@@ -212,18 +208,18 @@ func TestFreeAsksAreNeverHalted(t *testing.T) {
 func TestAskValidation(t *testing.T) {
 	c := newCtrl(t, budget.Config{})
 	for _, a := range []budget.Ask{{Fixed: -1}, {Rows: -3}, {Rows: 5, MinRows: -1}, {Rows: 1 << 50}} {
-		if _, r, err := c.Reserve(context.Background(), a); err == nil || r != nil {
+		if r, err := c.Reserve(context.Background(), a); err == nil || r != nil {
 			t.Errorf("Reserve(%+v) = %v, want an error", a, err)
 		} else if _, ok := budget.AsHalt(err); ok {
 			t.Errorf("an invalid ask is a programming error, not a halt: %v", err)
 		}
-		if _, err := c.Preview(a); err == nil {
+		if _, err := c.Preview(context.Background(), a); err == nil {
 			t.Errorf("Preview(%+v) accepted it", a)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := c.Reserve(ctx, budget.Ask{Rows: 1}); !errors.Is(err, context.Canceled) {
+	if _, err := c.Reserve(ctx, budget.Ask{Rows: 1}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Reserve with an ended context = %v", err)
 	}
 }
@@ -231,30 +227,29 @@ func TestAskValidation(t *testing.T) {
 func TestWarningPastWarnAt(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 100, WarnAt: 0.8})
 	ctx := context.Background()
-	rctx, r, err := c.Reserve(ctx, budget.Ask{Rows: 79})
+	r, err := c.Reserve(ctx, budget.Ask{Rows: 79})
 	if err != nil || r.Warning != "" {
 		t.Fatalf("79 of 100: err %v, warning %q", err, r.Warning)
 	}
-	if c.Status().Warning != "" {
+	if status(t, c).Warning != "" {
 		t.Fatal("status warns below the threshold")
 	}
-	if g, _ := c.Preview(budget.Ask{Fixed: 1}); g.Warning == "" {
+	if g, _ := c.Preview(context.Background(), budget.Ask{Fixed: 1}); g.Warning == "" {
 		t.Fatal("preview of a grant reaching 80 does not warn")
 	}
-	_, r2, err := c.Reserve(ctx, budget.Ask{Fixed: 1})
+	r2, err := c.Reserve(ctx, budget.Ask{Fixed: 1})
 	if err != nil || !strings.Contains(r2.Warning, "80 of this run's 100-credit cap") {
 		t.Fatalf("80 of 100: err %v, warning %q", err, r2.Warning)
 	}
-	if !strings.Contains(c.Status().Warning, "20 left") {
-		t.Fatalf("status warning = %q", c.Status().Warning)
+	if !strings.Contains(status(t, c).Warning, "20 left") {
+		t.Fatalf("status warning = %q", status(t, c).Warning)
 	}
 	// Settling for less than reserved can bring the run back under.
-	settle(c, rctx, runtime.Metering{UsageCost: runtime.Known(10)})
-	_ = r.Finish(rctx, nil)
-	if w := c.Status().Warning; w != "" {
+	settle(t, r, runtime.Metering{UsageCost: runtime.Known(10)})
+	if w := status(t, c).Warning; w != "" {
 		t.Fatalf("11 of 100 committed still warns: %q", w)
 	}
-	if u := newCtrl(t, budget.Config{MaxCredits: budget.Unlimited}); u.Status().Warning != "" {
+	if u := newCtrl(t, budget.Config{MaxCredits: budget.Unlimited}); status(t, u).Warning != "" {
 		t.Fatal("an unlimited run warns")
 	}
 }
@@ -262,19 +257,19 @@ func TestWarningPastWarnAt(t *testing.T) {
 func TestPreviewDoesNotReserve(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 50})
 	for range 3 {
-		g, err := c.Preview(budget.Ask{Operation: "listAds", Rows: 40})
+		g, err := c.Preview(context.Background(), budget.Ask{Operation: "listAds", Rows: 40})
 		if err != nil || g.Rows != 40 || g.Fitted {
 			t.Fatalf("preview = %+v, %v", g, err)
 		}
 	}
-	if st := c.Status(); st.InFlight != 0 || st.Available != 50 {
+	if st := status(t, c); st.InFlight != 0 || st.Available != 50 {
 		t.Fatalf("preview reserved: %+v", st)
 	}
-	g, err := c.Preview(budget.Ask{Rows: 70})
+	g, err := c.Preview(context.Background(), budget.Ask{Rows: 70})
 	if err != nil || g.Rows != 50 || !g.Fitted {
 		t.Fatalf("preview of an oversized ask = %+v, %v", g, err)
 	}
-	_, err = c.Preview(budget.Ask{Operation: "listAds", Rows: 70, NoFit: true})
+	_, err = c.Preview(context.Background(), budget.Ask{Operation: "listAds", Rows: 70, NoFit: true})
 	if h := mustHalt(t, err, budget.CodeCapReached); h.Status.RunCap == nil || *h.Status.RunCap != 50 {
 		t.Fatalf("preview halt status = %+v", h.Status)
 	}
@@ -282,188 +277,190 @@ func TestPreviewDoesNotReserve(t *testing.T) {
 
 func TestFinishIsIdempotent(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 100})
-	ctx, r, err := c.Reserve(context.Background(), budget.Ask{Rows: 40})
+	ctx := context.Background()
+	r, err := c.Reserve(ctx, budget.Ask{Rows: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, r2, _ := c.Reserve(context.Background(), budget.Ask{Rows: 10})
+	r2, _ := c.Reserve(ctx, budget.Ask{Rows: 10})
 	callErr := errors.New("transport broke")
 	for range 3 {
-		if got := r.Finish(ctx, callErr); got != callErr {
+		if got := r.Finish(ctx, nil, callErr); got != callErr {
 			t.Fatalf("Finish changed the error: %v", got)
 		}
 	}
-	if st := c.Status(); st.InFlight != 10 || st.RunSpent != 0 {
+	if st := status(t, c); st.InFlight != 10 || st.RunSpent != 0 {
 		t.Fatalf("after finishing one of two reservations: %+v", st)
 	}
-	// A response arriving after Finish is still charged, once.
-	settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(7)})
-	if st := c.Status(); st.InFlight != 10 || st.RunSpent != 7 {
-		t.Fatalf("late response: %+v", st)
+	// A later Finish with a response changes nothing: a reservation
+	// settles once.
+	_ = r.Finish(ctx, &runtime.Response{Status: 200, Metering: runtime.Metering{UsageCost: runtime.Known(7)}}, nil)
+	if st := status(t, c); st.InFlight != 10 || st.RunSpent != 0 {
+		t.Fatalf("a second Finish settled again: %+v", st)
 	}
 	var nilRes *budget.Reservation
-	if err := nilRes.Finish(ctx, callErr); err != callErr {
+	if err := nilRes.Finish(ctx, nil, callErr); err != callErr {
 		t.Fatalf("nil reservation Finish = %v", err)
 	}
-	_ = r2.Finish(context.Background(), nil)
-	if st := c.Status(); st.InFlight != 0 {
-		t.Fatalf("in flight %d after all finished", st.InFlight)
+	settle(t, r2, runtime.Metering{UsageCost: runtime.Known(4)})
+	settle(t, r2, runtime.Metering{UsageCost: runtime.Known(4)})
+	if st := status(t, c); st.InFlight != 0 || st.RunSpent != 4 {
+		t.Fatalf("after all finished: %+v", st)
 	}
 }
 
 func TestFinishReleasesEvenWhenCancelled(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 100})
 	ctx, cancel := context.WithCancel(context.Background())
-	rctx, r, err := c.Reserve(ctx, budget.Ask{Rows: 60})
+	r, err := c.Reserve(ctx, budget.Ask{Rows: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	_ = r.Finish(rctx, context.Canceled)
-	if st := c.Status(); st.InFlight != 0 || st.Available != 100 {
+	_ = r.Finish(ctx, nil, context.Canceled)
+	if st := status(t, c); st.InFlight != 0 || st.Available != 100 {
 		t.Fatalf("cancelled call still holds credits: %+v", st)
 	}
 }
 
 func TestSettlement(t *testing.T) {
+	ctx := context.Background()
 	t.Run("charges the cost and releases the rest", func(t *testing.T) {
 		c, _ := withBalance(t, budget.Config{MaxCredits: 100}, 1000)
-		ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Rows: 50})
-		settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(12), CreditsRemaining: runtime.Known(988)})
-		if st := c.Status(); st.InFlight != 0 || st.RunSpent != 12 || *st.CreditsRemaining != 988 || st.BalanceSource != "header" {
+		r, _ := c.Reserve(ctx, budget.Ask{Rows: 50})
+		settle(t, r, runtime.Metering{UsageCost: runtime.Known(12), CreditsRemaining: runtime.Known(988)})
+		if st := status(t, c); st.InFlight != 0 || st.RunSpent != 12 || *st.CreditsRemaining != 988 || st.BalanceSource != "header" {
 			t.Fatalf("after settlement: %+v", st)
 		}
-		_ = r.Finish(ctx, nil)
-		if st := c.Status(); st.InFlight != 0 || st.RunSpent != 12 {
-			t.Fatalf("Finish after settlement changed the ledger: %+v", st)
+		if st, err := r.Status(ctx); err != nil || st.RunSpent != 12 || st.InFlight != 0 {
+			t.Fatalf("the reservation's status: %+v, %v", st, err)
 		}
 	})
-	t.Run("settles once", func(t *testing.T) {
+	t.Run("a refused call costs what its metering says", func(t *testing.T) {
 		c := newCtrl(t, budget.Config{MaxCredits: 100})
-		ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Rows: 50})
-		settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(5)})
-		_, r2, _ := c.Reserve(context.Background(), budget.Ask{Rows: 30})
-		settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(5)}) // a second call made with the same context
-		if st := c.Status(); st.InFlight != 30 || st.RunSpent != 10 {
-			t.Fatalf("second response released another hold or was not charged: %+v", st)
+		r, _ := c.Reserve(ctx, budget.Ask{Rows: 50})
+		refused := &runtime.APIError{Status: 404, Code: runtime.CodeNotFound}
+		if err := r.Finish(ctx, nil, refused); err != refused {
+			t.Fatalf("Finish(404) = %v", err)
 		}
-		_ = r.Finish(ctx, nil)
-		_ = r2.Finish(ctx, nil)
-	})
-	t.Run("errors and retries do not settle", func(t *testing.T) {
-		c := newCtrl(t, budget.Config{MaxCredits: 100})
-		ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Rows: 50})
-		for _, st := range []int{500, 429, 404} {
-			c.ObserveResponse(ctx, nil, st, runtime.Metering{})
-		}
-		if st := c.Status(); st.InFlight != 50 {
-			t.Fatalf("an error response settled: %+v", st)
-		}
-		settle(c, ctx, runtime.Metering{UsageCost: runtime.Known(50)})
-		if st := c.Status(); st.InFlight != 0 || st.RunSpent != 50 {
+		r, _ = c.Reserve(ctx, budget.Ask{Rows: 50})
+		_ = r.Finish(ctx, nil, &runtime.APIError{Status: 500, Code: runtime.CodeInternalError, Metering: runtime.Metering{UsageCost: runtime.Known(2)}})
+		if st := status(t, c); st.InFlight != 0 || st.RunSpent != 2 {
 			t.Fatalf("%+v", st)
 		}
-		_ = r.Finish(ctx, nil)
+	})
+	t.Run("a success whose body could not be read is charged like one", func(t *testing.T) {
+		c := newCtrl(t, budget.Config{MaxCredits: 100})
+		r, _ := c.Reserve(ctx, budget.Ask{Rows: 50})
+		_ = r.Finish(ctx, nil, &runtime.APIError{Status: 200, Code: runtime.CodeMalformedResponse})
+		if st := status(t, c); st.InFlight != 0 || st.RunSpent != 50 {
+			t.Fatalf("a cut-off success without a cost header: %+v, want the worst case charged", st)
+		}
 	})
 	t.Run("missing cost is charged the worst case", func(t *testing.T) {
 		c, _ := withBalance(t, budget.Config{MaxCredits: 100}, 1000)
-		ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Fixed: 1, Rows: 30})
-		settle(c, ctx, runtime.Metering{})
-		_ = r.Finish(ctx, nil)
-		if st := c.Status(); st.RunSpent != 31 || *st.CreditsRemaining != 969 {
+		r, _ := c.Reserve(ctx, budget.Ask{Fixed: 1, Rows: 30})
+		settle(t, r, runtime.Metering{})
+		if st := status(t, c); st.RunSpent != 31 || *st.CreditsRemaining != 969 {
 			t.Fatalf("%+v", st)
 		}
 	})
 	t.Run("X-Credits-Used when X-Usage-Cost is absent", func(t *testing.T) {
 		c := newCtrl(t, budget.Config{MaxCredits: 100})
-		ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Rows: 30})
-		settle(c, ctx, runtime.Metering{CreditsUsed: runtime.Known(4)})
-		_ = r.Finish(ctx, nil)
-		if st := c.Status(); st.RunSpent != 4 {
+		r, _ := c.Reserve(ctx, budget.Ask{Rows: 30})
+		settle(t, r, runtime.Metering{CreditsUsed: runtime.Known(4)})
+		if st := status(t, c); st.RunSpent != 4 {
 			t.Fatalf("%+v", st)
 		}
 	})
-	t.Run("calls made without Reserve still count", func(t *testing.T) {
+	t.Run("a free call with a cost is charged", func(t *testing.T) {
 		c := newCtrl(t, budget.Config{MaxCredits: 100})
-		c.ObserveResponse(context.Background(), &runtime.Request{Operation: "listAds"}, 200,
-			runtime.Metering{UsageCost: runtime.Known(20), CreditsRemaining: runtime.Known(480)})
-		if st := c.Status(); st.RunSpent != 20 || st.InFlight != 0 || *st.CreditsRemaining != 480 || st.Available != 80 {
+		r, _ := c.Reserve(ctx, budget.Ask{Operation: "createBrandtracker"})
+		settle(t, r, runtime.Metering{UsageCost: runtime.Known(1)})
+		if st := status(t, c); st.RunSpent != 1 {
 			t.Fatalf("%+v", st)
 		}
 	})
-	t.Run("another controller's reservation is not settled", func(t *testing.T) {
-		a := newCtrl(t, budget.Config{MaxCredits: 100})
-		b := newCtrl(t, budget.Config{MaxCredits: 100})
-		ctx, r, _ := a.Reserve(context.Background(), budget.Ask{Rows: 40})
-		settle(b, ctx, runtime.Metering{UsageCost: runtime.Known(3)})
-		if sa, sb := a.Status(), b.Status(); sa.InFlight != 40 || sb.RunSpent != 3 {
-			t.Fatalf("a %+v, b %+v", sa, sb)
+	t.Run("the observer learns balances, not charges", func(t *testing.T) {
+		c := newCtrl(t, budget.Config{MaxCredits: 100})
+		r, _ := c.Reserve(ctx, budget.Ask{Rows: 50})
+		for _, code := range []int{500, 429, 200} {
+			c.ObserveResponse(ctx, &runtime.Request{Operation: "listAds"}, code,
+				runtime.Metering{UsageCost: runtime.Known(20), CreditsRemaining: runtime.Known(480)})
 		}
-		_ = r.Finish(ctx, nil)
+		if st := status(t, c); st.InFlight != 50 || st.RunSpent != 0 || *st.CreditsRemaining != 480 || st.Available != 50 {
+			t.Fatalf("observed responses settled something, or their balance was not learnt: %+v", st)
+		}
+		settle(t, r, runtime.Metering{UsageCost: runtime.Known(9)})
+		if st := status(t, c); st.InFlight != 0 || st.RunSpent != 9 || *st.CreditsRemaining != 471 {
+			t.Fatalf("%+v", st)
+		}
 	})
 }
 
 func TestHeadersOnlyLowerTheBalance(t *testing.T) {
 	c, fu := withBalance(t, budget.Config{MaxCredits: budget.Unlimited}, 1000)
-	obs := func(cost, remaining int64) {
-		c.ObserveResponse(context.Background(), nil, 200, runtime.Metering{UsageCost: runtime.Known(cost), CreditsRemaining: runtime.Known(remaining)})
-	}
+	ctx := context.Background()
+	r1, _ := c.Reserve(ctx, budget.Ask{Rows: 10})
+	r2, _ := c.Reserve(ctx, budget.Ask{Rows: 20})
 	// Two responses settled by the API as 1000 −10 → 990 −20 → 970 arrive
 	// in the opposite order.
-	obs(20, 970)
-	obs(10, 990)
-	if st := c.Status(); *st.CreditsRemaining != 970 || st.RunSpent != 30 {
+	settle(t, r2, runtime.Metering{UsageCost: runtime.Known(20), CreditsRemaining: runtime.Known(970)})
+	settle(t, r1, runtime.Metering{UsageCost: runtime.Known(10), CreditsRemaining: runtime.Known(990)})
+	if st := status(t, c); *st.CreditsRemaining != 970 || st.RunSpent != 30 {
 		t.Fatalf("out-of-order headers: %+v", st)
 	}
 	// A header can never raise the figure, even a free response's.
-	c.ObserveResponse(context.Background(), nil, 200, runtime.Metering{UsageCost: runtime.Known(0), CreditsRemaining: runtime.Known(5000)})
-	if st := c.Status(); *st.CreditsRemaining != 970 {
+	r3, _ := c.Reserve(ctx, budget.Ask{Operation: "lookup"})
+	settle(t, r3, runtime.Metering{UsageCost: runtime.Known(0), CreditsRemaining: runtime.Known(5000)})
+	c.ObserveResponse(ctx, nil, 200, runtime.Metering{CreditsRemaining: runtime.Known(6000)})
+	if st := status(t, c); *st.CreditsRemaining != 970 {
 		t.Fatalf("a header raised the balance: %+v", st)
 	}
 	// Only Refresh raises it (a top-up).
 	fu.set(5000)
-	if _, err := c.Refresh(context.Background()); err != nil {
+	if _, err := c.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.Status(); *st.CreditsRemaining != 5000 || st.BalanceSource != "usage" {
+	if st := status(t, c); *st.CreditsRemaining != 5000 || st.BalanceSource != "usage" {
 		t.Fatalf("after a top-up and Refresh: %+v", st)
 	}
 }
 
 func TestBalanceLearntFromHeadersAlone(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 1000})
-	if st := c.Status(); st.CreditsRemaining != nil || st.BalanceAsOf != nil || st.Available != 1000 {
+	if st := status(t, c); st.CreditsRemaining != nil || st.BalanceAsOf != nil || st.Available != 1000 {
 		t.Fatalf("fresh controller: %+v", st)
 	}
 	if _, err := c.Refresh(context.Background()); err == nil {
 		t.Fatal("Refresh without a usage source did not fail")
 	}
 	c.ObserveResponse(context.Background(), nil, 200, runtime.Metering{UsageCost: runtime.Known(3), CreditsRemaining: runtime.Known(40)})
-	st := c.Status()
+	st := status(t, c)
 	if *st.CreditsRemaining != 40 || st.Available != 40 || st.BalanceSource != "header" {
 		t.Fatalf("%+v", st)
 	}
-	_, _, err := c.Reserve(context.Background(), budget.Ask{Rows: 50, NoFit: true})
+	_, err := c.Reserve(context.Background(), budget.Ask{Rows: 50, NoFit: true})
 	mustHalt(t, err, budget.CodeFloorReached)
 }
 
 func TestStaleness(t *testing.T) {
 	clock := newClock()
 	c, _ := withBalance(t, budget.Config{Now: clock.Now, StaleAfter: time.Minute}, 500)
-	st := c.Status()
+	st := status(t, c)
 	if st.Stale || !st.BalanceAsOf.Equal(sandboxNow) || st.BalanceSource != "usage" {
 		t.Fatalf("fresh: %+v", st)
 	}
 	clock.Advance(time.Minute)
-	if c.Status().Stale {
+	if status(t, c).Stale {
 		t.Fatal("stale at exactly StaleAfter")
 	}
 	clock.Advance(time.Second)
-	if !c.Status().Stale {
+	if !status(t, c).Stale {
 		t.Fatal("not stale after StaleAfter")
 	}
 	c.ObserveResponse(context.Background(), nil, 200, runtime.Metering{UsageCost: runtime.Known(1), CreditsRemaining: runtime.Known(499)})
-	st = c.Status()
+	st = status(t, c)
 	if st.Stale || !st.BalanceAsOf.Equal(sandboxNow.Add(61*time.Second)) || st.BalanceSource != "header" {
 		t.Fatalf("after a header: %+v", st)
 	}
@@ -475,14 +472,14 @@ func TestRefreshFailureIsReported(t *testing.T) {
 	if _, err := c.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
-	if c.Status().CreditsRemaining != nil {
+	if status(t, c).CreditsRemaining != nil {
 		t.Fatal("a failed refresh set a balance")
 	}
 }
 
 func TestStatusJSON(t *testing.T) {
 	c, _ := withBalance(t, budget.Config{MaxCredits: 1000, Now: newClock().Now}, 41)
-	b, err := json.Marshal(c.Status())
+	b, err := json.Marshal(status(t, c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +497,7 @@ func TestStatusJSON(t *testing.T) {
 	if _, ok := m["warning"]; ok {
 		t.Errorf("empty warning not omitted: %s", b)
 	}
-	b, _ = json.Marshal(newCtrl(t, budget.Config{MaxCredits: budget.Unlimited}).Status())
+	b, _ = json.Marshal(status(t, newCtrl(t, budget.Config{MaxCredits: budget.Unlimited})))
 	if !strings.Contains(string(b), `"creditsRemaining":null`) || !strings.Contains(string(b), `"runCap":null`) {
 		t.Errorf("unknown balance and no cap must be null: %s", b)
 	}
@@ -508,7 +505,7 @@ func TestStatusJSON(t *testing.T) {
 
 func TestCodesAreListed(t *testing.T) {
 	got := strings.Join(budget.Codes(), ",")
-	if got != "budget_call_limit,budget_cap_reached,budget_exhausted,budget_floor_reached" {
+	if got != "budget_call_limit,budget_cap_reached,budget_exhausted,budget_floor_reached,budget_store_unavailable" {
 		t.Fatalf("Codes() = %s", got)
 	}
 	var ad runtime.Adviser = &budget.HaltError{Code: budget.CodeExhausted}
@@ -524,33 +521,33 @@ func TestExhaustedMarkLapsesAtRefill(t *testing.T) {
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, r, err := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 80})
+	r, err := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fu.set(5) // someone else spent it meanwhile
-	err = r.Finish(ctx, &runtime.APIError{Status: 402, Code: runtime.CodeInsufficientCredits, RequestID: "req_1"})
+	err = r.Finish(context.Background(), nil, &runtime.APIError{Status: 402, Code: runtime.CodeInsufficientCredits, RequestID: "req_1"})
 	h := mustHalt(t, err, runtime.CodeInsufficientCredits)
 	if h.Available != 5 || h.Shortfall != 75 || !h.Status.Exhausted || !h.Status.RefillAt.Equal(sandboxRefill) {
 		t.Fatalf("halt = %+v", h)
 	}
-	_, _, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
+	_, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
 	mustHalt(t, err, budget.CodeExhausted)
 	clock.Advance(sandboxRefill.Sub(sandboxNow))
-	ctx, r, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
+	r, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
 	if err != nil {
 		t.Fatalf("after the refill date: %v", err)
 	}
-	_ = r.Finish(ctx, nil)
-	if st := c.Status(); st.Exhausted || st.CreditsRemaining != nil {
+	_ = r.Finish(context.Background(), nil, nil)
+	if st := status(t, c); st.Exhausted || st.CreditsRemaining != nil {
 		t.Fatalf("after the refill date the old balance must be forgotten: %+v", st)
 	}
 }
 
 func TestRealPaymentRequiredWithoutUsageSource(t *testing.T) {
 	c := newCtrl(t, budget.Config{MaxCredits: 1000})
-	ctx, r, _ := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 10})
-	err := r.Finish(ctx, &runtime.APIError{Status: 402, Code: runtime.CodeInsufficientCredits})
+	r, _ := c.Reserve(context.Background(), budget.Ask{Operation: "listAds", Rows: 10})
+	err := r.Finish(context.Background(), nil, &runtime.APIError{Status: 402, Code: runtime.CodeInsufficientCredits})
 	h := mustHalt(t, err, runtime.CodeInsufficientCredits)
 	if h.Shortfall != 0 || h.Status.CreditsRemaining != nil || !h.Status.Exhausted {
 		t.Fatalf("halt = %+v", h)
@@ -558,12 +555,12 @@ func TestRealPaymentRequiredWithoutUsageSource(t *testing.T) {
 	if !strings.Contains(h.Advice().Action, "out of credits") {
 		t.Fatalf("action = %q", h.Advice().Action)
 	}
-	_, _, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
+	_, err = c.Reserve(context.Background(), budget.Ask{Fixed: 1})
 	mustHalt(t, err, budget.CodeExhausted)
 	// Other errors pass through untouched.
 	other := &runtime.APIError{Status: 404, Code: runtime.CodeNotFound}
-	_, r, _ = c.Reserve(context.Background(), budget.Ask{})
-	if got := r.Finish(context.Background(), other); got != other {
+	r, _ = c.Reserve(context.Background(), budget.Ask{})
+	if got := r.Finish(context.Background(), nil, other); got != other {
 		t.Fatalf("Finish(404) = %v", got)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
 
-// The controller observes the client it refreshes through; UsageFunc
-// closes the circle. Each paid call is reserved, made with the context
-// Reserve returns, and finished.
+// The client comes first, then the controller that reads the balance
+// through it. Each paid call is reserved, made with the rows granted, and
+// settled from its response.
 func Example() {
 	now := func() time.Time { return time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC) }
 	srv := sandbox.New(sandbox.Config{Now: now, RateLimit: sandbox.RateLimit{Disabled: true}})
@@ -22,18 +22,11 @@ func Example() {
 	defer ts.Close()
 	key := srv.NewWorkspace(sandbox.Credits{Recurring: 500})
 
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{
-		MaxCredits: 120,
-		Now:        now,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) {
-			return client.Usage(ctx)
-		}),
-	})
+	client, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key))
 	if err != nil {
 		panic(err)
 	}
-	client, err = runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key), runtime.WithObserver(ctrl))
+	ctrl, err := budget.New(budget.Config{MaxCredits: 120, Now: now, Usage: client})
 	if err != nil {
 		panic(err)
 	}
@@ -43,17 +36,20 @@ func Example() {
 	}
 
 	for range 3 {
-		rctx, res, err := ctrl.Reserve(ctx, budget.Ask{Operation: "listAds", Rows: 50})
+		res, err := ctrl.Reserve(ctx, budget.Ask{Operation: "listAds", Rows: 50})
 		if h, ok := budget.AsHalt(err); ok {
 			fmt.Println("halted:", h.Code, "-", h.Advice().Action)
 			break
 		}
-		_, err = client.Do(rctx, &runtime.Request{Path: "/v1/ads", Operation: "listAds",
+		resp, err := client.Do(ctx, &runtime.Request{Path: "/v1/ads", Operation: "listAds",
 			Query: url.Values{"search": {"coffee"}, "limit": {fmt.Sprint(res.Rows)}}})
-		err = res.Finish(rctx, err)
+		err = res.Finish(ctx, resp, err)
 		fmt.Printf("rows %d (fitted %v), err %v\n", res.Rows, res.Fitted, err)
 	}
-	st := ctrl.Status()
+	st, err := ctrl.Status(ctx)
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println("spent", st.RunSpent, "of", *st.RunCap, "- balance", *st.CreditsRemaining, "- refill", st.RefillAt.Format(time.DateOnly))
 	// Output:
 	// rows 50 (fitted false), err <nil>

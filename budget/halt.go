@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,27 +12,32 @@ import (
 
 // Halt codes: why the controller stopped a call before the API could
 // refuse it. A real 402 is reported with runtime.CodeInsufficientCredits.
+// What each means for a run is runtime.DispositionOf's to say.
 const (
 	// CodeCapReached: the run cap (Config.MaxCredits) leaves too little.
-	CodeCapReached = "budget_cap_reached"
+	CodeCapReached = runtime.CodeBudgetCapReached
 	// CodeFloorReached: the workspace balance above the floor
 	// (Config.Reserve) is too small.
-	CodeFloorReached = "budget_floor_reached"
+	CodeFloorReached = runtime.CodeBudgetFloorReached
 	// CodeExhausted: the workspace has no credits, or the API answered 402
 	// and the refill date has not come yet.
-	CodeExhausted = "budget_exhausted"
+	CodeExhausted = runtime.CodeBudgetExhausted
 	// CodeCallLimit: the call needs more than one call may use
 	// (Config.MaxPerCall).
-	CodeCallLimit = "budget_call_limit"
+	CodeCallLimit = runtime.CodeBudgetCallLimit
+	// CodeStoreUnavailable: the budget cannot be known (its store cannot
+	// be reached or answered too late), so no paid call is made. It is
+	// the only retryable halt: the store may come back.
+	CodeStoreUnavailable = runtime.CodeBudgetStoreUnavailable
 )
 
 // SourceBudget marks advice about a call the budget stopped, as opposed to
 // one the API refused (runtime.SourceAPI).
-const SourceBudget = "budget"
+const SourceBudget = runtime.SourceBudget
 
 // Codes lists the halt codes of the budget, sorted.
 func Codes() []string {
-	return []string{CodeCallLimit, CodeCapReached, CodeExhausted, CodeFloorReached}
+	return []string{CodeCallLimit, CodeCapReached, CodeExhausted, CodeFloorReached, CodeStoreUnavailable}
 }
 
 // HaltError is a call the budget will not let through, or a real 402 that
@@ -55,9 +61,11 @@ type HaltError struct {
 	// Shortfall is Needed − Available for a real 402 when the balance is
 	// known; 0 otherwise.
 	Shortfall int64
-	// Status is a snapshot of the budget at the halt.
+	// Status is a snapshot of the budget at the halt (only the
+	// configuration for CodeStoreUnavailable).
 	Status Status
-	// Cause is the *runtime.APIError of a real 402, else nil.
+	// Cause is the *runtime.APIError of a real 402, or the store's error
+	// for CodeStoreUnavailable; else nil.
 	Cause error
 
 	fixed, rows int64 // the ask, to suggest a smaller limit
@@ -105,6 +113,8 @@ func (e *HaltError) reason() string {
 	case CodeExhausted:
 		return fmt.Sprintf("needs %s but the workspace is out of credits (last known balance %s%s)",
 			credits(e.Needed), balanceText(s.CreditsRemaining), refillText(s.RefillAt, "; refill "))
+	case CodeStoreUnavailable:
+		return "the credit budget cannot be read, so no paid call is made (nobody could tell whether it fits)"
 	case runtime.CodeInsufficientCredits:
 		if s.CreditsRemaining == nil {
 			return fmt.Sprintf("the API refused a call reserving %s: not enough credits%s",
@@ -116,13 +126,13 @@ func (e *HaltError) reason() string {
 	return fmt.Sprintf("needs %s, %d available", credits(e.Needed), e.Available)
 }
 
-// Advice implements runtime.Adviser. It is never retryable, and its action
-// is a sentence a model can follow.
+// Advice implements runtime.Adviser. Only CodeStoreUnavailable is
+// retryable, and the action is a sentence a model can follow.
 func (e *HaltError) Advice() runtime.Advice {
 	a := runtime.Advice{
 		Code:      e.Code,
 		Message:   e.Error(),
-		Retryable: false,
+		Retryable: e.Code == CodeStoreUnavailable,
 		Action:    e.action(),
 		Source:    e.Source,
 	}
@@ -179,6 +189,10 @@ func (e *HaltError) action() string {
 	case CodeExhausted:
 		return stopPaid + "tell the user the workspace is out of credits" + refillText(s.RefillAt, " until the refill on ") +
 			": they can top up, or wait for the refill."
+	case CodeStoreUnavailable:
+		return "Do not make paid calls for now: tollgate cannot read the credit budget it shares with other processes " +
+			"(its store is unreachable), and spends nothing it cannot count. Free calls (lookup, get_budget) still work. " +
+			"Wait a minute, then try the paid call again; if it still fails, tell the user tollgate's budget store is down."
 	case runtime.CodeInsufficientCredits:
 		var b strings.Builder
 		b.WriteString("Do not retry: the workspace ran out of credits (another client may be using them). ")
@@ -197,6 +211,38 @@ func (e *HaltError) action() string {
 		return b.String()
 	}
 	return stopPaid + "tell the user the credit budget is spent."
+}
+
+// StoreError is a budget read or write the Store could not do: the
+// budget cannot be known. Status, Preview and Refresh return it (a
+// reservation turns it into a CodeStoreUnavailable halt). It implements
+// runtime.Adviser with that code.
+type StoreError struct {
+	// Op is what was being done, e.g. "reading the ledger".
+	Op string
+	// Err is the store's error.
+	Err error
+}
+
+// storeError wraps a store's error, unless it is ctx's own.
+func storeError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("budget: %s: %w", op, err)
+	}
+	return &StoreError{Op: op, Err: err}
+}
+
+// Error says what could not be done, and why.
+func (e *StoreError) Error() string { return fmt.Sprintf("budget: %s: %v", e.Op, e.Err) }
+
+// Unwrap returns Err.
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// Advice implements runtime.Adviser: the advice of a CodeStoreUnavailable
+// halt.
+func (e *StoreError) Advice() runtime.Advice {
+	h := &HaltError{Code: CodeStoreUnavailable, Source: SourceBudget}
+	return runtime.Advice{Code: CodeStoreUnavailable, Message: e.Error(), Retryable: true, Action: h.action(), Source: SourceBudget}
 }
 
 func credits(n int64) string {

@@ -193,9 +193,23 @@ func withBalance(t testing.TB, cfg budget.Config, balance int64) (*budget.Contro
 	return c, fu
 }
 
-// settle plays a 2xx response for the reservation ctx carries.
-func settle(c *budget.Controller, ctx context.Context, m runtime.Metering) {
-	c.ObserveResponse(ctx, &runtime.Request{Operation: "test"}, 200, m)
+// settle finishes r as a 2xx response with metering m would.
+func settle(t testing.TB, r *budget.Reservation, m runtime.Metering) {
+	t.Helper()
+	if err := r.Finish(context.Background(), &runtime.Response{Status: 200, Metering: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// status reads c's status; a store error fails t (without stopping it,
+// so that workers may call it).
+func status(t testing.TB, c *budget.Controller) budget.Status {
+	t.Helper()
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Errorf("Status: %v", err)
+	}
+	return st
 }
 
 // mustHalt asserts err is a *HaltError with code.

@@ -3,102 +3,90 @@ package budget
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
-// ObserveResponse implements runtime.Observer. The first 2xx response of a
-// call made with a reservation's context settles it: the hold is released
-// and the response's cost (X-Usage-Cost, else X-Credits-Used, else the
-// reserved worst case) is charged to the run. A cost seen on any other
-// response (a call made without Reserve) is charged too. An
-// X-Credits-Remaining header lowers the known balance, never raises it.
-func (c *Controller) ObserveResponse(ctx context.Context, req *runtime.Request, status int, m runtime.Metering) {
-	r := reservationFrom(ctx)
-	if r != nil && r.c != c {
-		r = nil // another controller's reservation
-	}
-	var (
-		held, charge int64
-		settling     bool
-		worstCase    bool
-	)
-	cost := m.Cost()
-	if r != nil && status >= 200 && status < 300 && r.settled.CompareAndSwap(false, true) {
-		settling = true
-		held = r.held.Swap(0)
-		if cost.Present {
-			charge = cost.Value
-		} else {
-			charge, worstCase = r.Credits, true
-		}
-	} else if cost.Present {
-		charge = cost.Value
-	}
-	rem := m.CreditsRemaining
-	if !settling && charge == 0 && !rem.Present {
-		return
-	}
-	now := c.now()
-	ctx = context.WithoutCancel(ctx)
-	l, err := c.store.Update(ctx, func(l *Ledger) error {
-		l.InFlight = max(0, l.InFlight-held)
-		l.Spent += charge
-		if l.BalanceKnown && !rem.Present {
-			// No header to say what the balance is now: the charge is all
-			// there is to go on.
-			l.Balance -= charge
-		}
-		if rem.Present {
-			// The header is the balance after this response's settlement,
-			// which includes this charge and every charge settled before
-			// it; responses settled later bring lower figures. So the
-			// minimum is right whatever order responses arrive in.
-			if !l.BalanceKnown || rem.Value < l.Balance {
-				l.Balance = rem.Value
-			}
-			l.BalanceKnown = true
-			l.BalanceAt = now
-			l.BalanceSource = SourceHeader
-		}
-		return nil
-	})
-	op := operationOf(req, r)
-	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: cannot record a response",
-			slog.String("op", op), slog.Int64("charge", charge), slog.String("err", err.Error()))
-		return
-	}
-	if worstCase {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: response carried no cost header; charged the reserved worst case",
-			slog.String("op", op), slog.Int("status", status), slog.Int64("charge", charge), slog.String("requestId", m.RequestID))
-	}
-	if settling && charge > held && !worstCase {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: the API charged more than was reserved",
-			slog.String("op", op), slog.Int64("reserved", held), slog.Int64("charge", charge), slog.String("requestId", m.RequestID))
-	}
-	if c.logger.Enabled(ctx, slog.LevelDebug) {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: response recorded",
-			slog.String("op", op), slog.Int("status", status), slog.Bool("settled", settling),
-			slog.Int64("released", held), slog.Int64("charge", charge), slog.String("remaining", rem.String()),
-			slog.Int64("runSpent", l.Spent), slog.Int64("inFlight", l.InFlight))
+// ObserveResponse implements runtime.Observer. It only learns balance
+// facts: an X-Credits-Remaining seen on any response (a retried attempt,
+// a call made without Reserve) lowers the known balance with the next
+// write to the store. It does no I/O and settles nothing: a reservation
+// settles from its own response, in Finish.
+func (c *Controller) ObserveResponse(_ context.Context, _ *runtime.Request, _ int, m runtime.Metering) {
+	if m.CreditsRemaining.Present {
+		c.facts.see(m.CreditsRemaining.Value, c.now())
 	}
 }
 
 // ObserveWait implements runtime.Observer. A wait before a retry changes
-// nothing: the reservation stays held until a response settles it or
-// Finish releases it.
+// nothing: the reservation stays held until Finish.
 func (c *Controller) ObserveWait(ctx context.Context, req *runtime.Request, w runtime.Wait) {
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: call waiting to retry; reservation kept",
-		slog.String("op", operationOf(req, reservationFrom(ctx))), slog.String("reason", w.Reason), slog.Duration("delay", w.Delay))
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		op := ""
+		if req != nil {
+			op = req.Operation
+		}
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: call waiting to retry; reservation kept",
+			slog.String("op", op), slog.String("reason", w.Reason), slog.Duration("delay", w.Delay))
+	}
 }
 
-func operationOf(req *runtime.Request, r *Reservation) string {
-	if req != nil && req.Operation != "" {
-		return req.Operation
+// facts holds the lowest balance header seen since the last write to the
+// store, which carries it there: the observer never waits on the store.
+type facts struct {
+	mu  sync.Mutex
+	rem runtime.Count
+	at  time.Time // when the lowest figure was seen
+	ver uint64    // counts every change
+}
+
+// see records a header seen at at.
+func (f *facts) see(v int64, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.rem.Present || v < f.rem.Value {
+		f.rem, f.at = runtime.Known(v), at
 	}
-	if r != nil {
-		return r.Operation
+	f.ver++
+}
+
+// take returns the lowest figure and the version to ack once a write
+// carried it.
+func (f *facts) take() (runtime.Count, uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rem, f.ver
+}
+
+// ack forgets the figure a write carried, unless another was seen since
+// (the figure is then kept for the next write: taking the minimum twice
+// is harmless).
+func (f *facts) ack(ver uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ver == ver {
+		f.rem = runtime.Count{}
 	}
-	return ""
+}
+
+// forgetBefore drops a figure seen before t: a GET /v1/usage sent at t
+// knows better.
+func (f *facts) forgetBefore(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rem.Present && f.at.Before(t) {
+		f.rem = runtime.Count{}
+		f.ver++
+	}
+}
+
+// apply shows the figure in a ledger read from the store, without writing
+// it.
+func (f *facts) apply(l *Ledger) {
+	f.mu.Lock()
+	rem, at := f.rem, f.at
+	f.mu.Unlock()
+	l.see(rem, at)
 }

@@ -2,11 +2,12 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
@@ -44,8 +45,10 @@ func (a Ask) minRows() int64 {
 	return min(max(a.MinRows, 1), a.Rows)
 }
 
-// needed is the credits of the smallest acceptable version of the call.
-func (a Ask) needed() int64 { return a.Fixed + a.minRows() }
+// Needed is the credits of the smallest version of the call the ask
+// accepts: Fixed plus MinRows (at least 1, at most Rows), or the whole
+// worst case with NoFit.
+func (a Ask) Needed() int64 { return a.Fixed + a.minRows() }
 
 func (a Ask) validate() error {
 	switch {
@@ -79,150 +82,48 @@ type Grant struct {
 	Warning string
 }
 
-// Reservation is credits held for one call. Pass the context Reserve
-// returned to runtime.Client.Do, then call Finish exactly once.
+// Reservation is credits held for one call. Make the call, then settle
+// the reservation from what the call returned with Finish, exactly once.
 type Reservation struct {
 	Grant
 	// Operation is Ask.Operation.
 	Operation string
 
 	c        *Controller
-	held     atomic.Int64 // credits still counted in Ledger.InFlight
-	settled  atomic.Bool  // a 2xx response has settled it
+	id       string
 	finished atomic.Bool
 
-	mu   sync.Mutex
-	halt *HaltError // Finish's answer to a 402, reused by later calls
+	mu      sync.Mutex
+	halt    *HaltError // Finish's answer to a 402, reused by later calls
+	settled *Ledger    // the ledger as the settlement left it
 }
 
-type reservationKey struct{}
-
-// reservationFrom returns the reservation ctx carries, or nil.
-func reservationFrom(ctx context.Context) *Reservation {
-	r, _ := ctx.Value(reservationKey{}).(*Reservation)
-	return r
-}
-
-// withoutReservation hides any reservation of ctx, so that a call made with
-// it (GET /v1/usage) cannot settle it.
-func withoutReservation(ctx context.Context) context.Context {
-	if reservationFrom(ctx) == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, reservationKey{}, (*Reservation)(nil))
-}
-
-// limits are the three bounds on a new reservation, computed from a ledger.
-type limits struct {
-	capLeft    int64
-	hasCap     bool
-	balLeft    int64 // balance − Reserve − InFlight
-	balance    int64
-	hasBalance bool
-	perCall    int64
-	hasPerCall bool
-}
-
-func (c *Controller) limits(l Ledger) limits {
-	var x limits
-	if c.capped() {
-		x.hasCap, x.capLeft = true, c.cfg.MaxCredits-l.Spent-l.InFlight
-	}
-	if l.BalanceKnown {
-		x.hasBalance, x.balance = true, l.Balance
-		x.balLeft = l.Balance - c.cfg.Reserve - l.InFlight
-	}
-	if c.cfg.MaxPerCall > 0 {
-		x.hasPerCall, x.perCall = true, c.cfg.MaxPerCall
-	}
-	return x
-}
-
-// available is the most a new reservation may hold: NoLimit when nothing
-// bounds it, never negative.
-func (x limits) available() int64 {
-	a := NoLimit
-	if x.hasBalance {
-		a = min(a, x.balLeft)
-	}
-	if x.hasCap {
-		a = min(a, x.capLeft)
-	}
-	if x.hasPerCall {
-		a = min(a, x.perCall)
-	}
-	return max(a, 0)
-}
-
-// binding returns the halt code of the tightest limit. On a tie the
-// workspace balance wins over the cap, and the cap over the per-call
-// limit: the more lasting reason is the more useful one to report.
-func (x limits) binding() string {
-	a := x.available()
-	switch {
-	case x.hasBalance && max(x.balLeft, 0) == a:
-		if x.balance <= 0 {
-			return CodeExhausted
-		}
-		return CodeFloorReached
-	case x.hasCap && max(x.capLeft, 0) == a:
-		return CodeCapReached
-	default:
-		return CodeCallLimit
-	}
-}
-
-// lapse clears an exhausted mark whose refill date has passed. The balance
-// recorded before the refill is then unknown: the next response or Refresh
-// tells it.
-func lapse(l *Ledger, now time.Time) {
-	if l.Exhausted && !exhaustedAt(*l, now) {
-		l.Exhausted, l.ExhaustedUntil = false, time.Time{}
-		l.BalanceKnown = false
-	}
-}
-
-// decide is the whole reservation rule: given the ledger, what the ask is
-// granted, or why it halts. It does not change l except to lapse an
-// expired exhausted mark. Status is left for the caller to fill.
-func (c *Controller) decide(l *Ledger, a Ask, now time.Time) (Grant, *HaltError) {
-	lapse(l, now)
-	worst := a.Worst()
-	if worst == 0 {
-		return Grant{Rows: a.Rows}, nil
-	}
-	needed := a.needed()
-	if exhaustedAt(*l, now) {
-		return Grant{}, &HaltError{Code: CodeExhausted, Source: SourceBudget, Operation: a.Operation, Needed: needed, Available: 0}
-	}
-	x := c.limits(*l)
-	avail := x.available()
-	switch {
-	case worst <= avail:
-		return Grant{Credits: worst, Rows: a.Rows}, nil
-	case needed <= avail:
-		k := avail - a.Fixed
-		return Grant{Credits: a.Fixed + k, Rows: k, Fitted: true}, nil
-	}
-	return Grant{}, &HaltError{Code: x.binding(), Source: SourceBudget, Operation: a.Operation,
-		Needed: needed, Available: avail, fixed: a.Fixed, rows: a.Rows}
+// limits are the Config's bounds on a reservation.
+func (c *Controller) limits() Limits {
+	return Limits{Cap: c.cfg.MaxCredits, Floor: c.cfg.Reserve, PerCall: c.cfg.MaxPerCall}
 }
 
 // Preview returns what Reserve would grant now, or the *HaltError it would
-// return, without reserving anything. Tools that estimate costs use it.
-func (c *Controller) Preview(a Ask) (Grant, error) {
+// return, without reserving anything. Tools that estimate costs use it. It
+// reads the store: with a store that cannot be read it returns the same
+// CodeStoreUnavailable halt Reserve would.
+func (c *Controller) Preview(ctx context.Context, a Ask) (Grant, error) {
 	if err := a.validate(); err != nil {
 		return Grant{}, err
 	}
 	if a.Worst() == 0 {
 		return Grant{Rows: a.Rows}, nil
 	}
-	l, err := c.store.Load(context.Background())
+	l, err := c.load(ctx)
 	if err != nil {
-		return Grant{}, fmt.Errorf("budget: loading the ledger: %w", err)
+		if ctx.Err() != nil {
+			return Grant{}, fmt.Errorf("budget: reading the ledger: %w", ctx.Err())
+		}
+		return Grant{}, c.unavailable(a, &StoreError{Op: "reading the ledger", Err: err})
 	}
 	now := c.now()
-	g, h := c.decide(&l, a, now)
+	lapse(&l, now)
+	g, h := decide(l, c.limits(), a, now)
 	if h != nil {
 		h.Status = c.status(l, now)
 		return Grant{}, h
@@ -232,60 +133,94 @@ func (c *Controller) Preview(a Ask) (Grant, error) {
 }
 
 // Reserve holds the worst case of the call a describes, fitted down to
-// fewer rows if need be, and returns a context carrying the reservation:
-// pass it to runtime.Client.Do so that the response settles it, then call
-// Reservation.Finish. Free asks (Worst() == 0) always succeed. When the
-// call cannot be made within the budget, Reserve returns a *HaltError and
-// a nil Reservation; other errors (an invalid ask, a store failure, an
-// ended ctx) are returned as they are.
-func (c *Controller) Reserve(ctx context.Context, a Ask) (context.Context, *Reservation, error) {
+// fewer rows if need be: make the call as the Grant says (Rows), then
+// call Reservation.Finish with what the call returned. Free asks
+// (Worst() == 0) always succeed, without a round trip to the store.
+//
+// When the call cannot be made within the budget, Reserve returns a
+// *HaltError and a nil Reservation. That includes a store that cannot be
+// read or written (CodeStoreUnavailable): when the budget cannot be
+// known, nothing is spent. Other errors (an invalid ask, an ended ctx)
+// are returned as they are.
+func (c *Controller) Reserve(ctx context.Context, a Ask) (*Reservation, error) {
 	if err := a.validate(); err != nil {
-		return ctx, nil, err
+		return nil, err
 	}
 	if a.Worst() == 0 {
-		r := &Reservation{Grant: Grant{Rows: a.Rows}, Operation: a.Operation, c: c}
-		return context.WithValue(ctx, reservationKey{}, r), r, nil
+		return &Reservation{Grant: Grant{Rows: a.Rows}, Operation: a.Operation, c: c, id: c.nextID()}, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return ctx, nil, fmt.Errorf("budget: reserving credits for %s: %w", a.op(), err)
+		return nil, fmt.Errorf("budget: reserving credits for %s: %w", a.op(), err)
 	}
 	now := c.now()
-	var (
-		g Grant
-		h *HaltError
-	)
-	l, err := c.store.Update(ctx, func(l *Ledger) error {
-		g, h = c.decide(l, a, now)
-		if h == nil {
-			l.InFlight += g.Credits
-		}
-		return nil
-	})
+	seen, ver := c.facts.take()
+	h := Hold{ID: c.nextID(), Ask: a, Limits: c.limits(), Seen: seen, Now: now}
+	l, held, err := c.store.Reserve(ctx, h)
 	if err != nil {
-		return ctx, nil, fmt.Errorf("budget: reserving credits for %s: %w", a.op(), err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("budget: reserving credits for %s: %w", a.op(), ctx.Err())
+		}
+		halt := c.unavailable(a, &StoreError{Op: "reserving credits", Err: err})
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: call halted: the budget cannot be read",
+			slog.String("op", a.Operation), slog.String("code", halt.Code), slog.String("err", err.Error()))
+		return nil, halt
 	}
-	if h != nil {
-		h.Status = c.status(l, now)
+	c.facts.ack(ver)
+	if held == 0 {
+		_, halt := decide(l, c.limits(), a, now)
+		if halt == nil {
+			// The store applies the same rule; should it disagree, its
+			// answer stands.
+			x := boundsOf(l, c.limits())
+			halt = &HaltError{Code: x.binding(), Source: SourceBudget, Operation: a.Operation,
+				Needed: a.Needed(), Available: x.available(), fixed: a.Fixed, rows: a.Rows}
+		}
+		halt.Status = c.status(l, now)
 		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: call halted",
-			slog.String("op", a.Operation), slog.String("code", h.Code),
-			slog.Int64("needed", h.Needed), slog.Int64("available", h.Available))
-		return ctx, nil, h
+			slog.String("op", a.Operation), slog.String("code", halt.Code),
+			slog.Int64("needed", halt.Needed), slog.Int64("available", halt.Available))
+		return nil, halt
+	}
+	g := Grant{Credits: held, Rows: a.Rows}
+	if held < a.Worst() {
+		g.Rows, g.Fitted = held-a.Fixed, true
 	}
 	g.Warning = c.warning(l.Spent + l.InFlight)
-	r := &Reservation{Grant: g, Operation: a.Operation, c: c}
-	r.held.Store(g.Credits)
+	r := &Reservation{Grant: g, Operation: a.Operation, c: c, id: h.ID}
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: reserved",
 			slog.String("op", a.Operation), slog.Int64("credits", g.Credits), slog.Int64("rows", g.Rows),
 			slog.Bool("fitted", g.Fitted), slog.Int64("inFlight", l.InFlight))
 	}
-	return context.WithValue(ctx, reservationKey{}, r), r, nil
+	return r, nil
 }
 
-// Finish ends the reservation: whatever is still held is released (a call
-// that failed costs nothing; a settled one was already charged). Call it
-// exactly once after Do, with Do's error; further calls are harmless, and a
-// nil Reservation is allowed.
+// unavailable is the halt of a call whose budget cannot be known.
+func (c *Controller) unavailable(a Ask, err error) *HaltError {
+	return &HaltError{Code: CodeStoreUnavailable, Source: SourceBudget, Operation: a.Operation,
+		Needed: a.Needed(), Status: c.configStatus(), Cause: err}
+}
+
+// nextID returns a reservation id unique to this Controller.
+func (c *Controller) nextID() string {
+	return c.idPrefix + strconv.FormatUint(c.seq.Add(1), 36)
+}
+
+// Finish settles the reservation from what the call returned: resp and
+// err as runtime.Client.Do gave them (both nil when the call was never
+// made). The hold is released and the call's cost charged:
+//
+//   - a 2xx response is charged its X-Usage-Cost (else X-Credits-Used),
+//     or the reserved worst case when it carries neither;
+//   - a *runtime.APIError is charged what its metering says (nothing,
+//     for the API's refusals), except a 2xx whose body could not be
+//     read, which is charged like a success;
+//   - a call that got no response (a transport fault, an ended ctx, or
+//     no call at all) costs nothing.
+//
+// The response's X-Credits-Remaining lowers the known balance. Call
+// Finish once; further calls change nothing and answer as the first did.
+// A nil Reservation is allowed.
 //
 // err is returned unchanged, except a 402 insufficient_credits
 // *runtime.APIError, which means another client drained the workspace:
@@ -294,12 +229,16 @@ func (c *Controller) Reserve(ctx context.Context, a Ask) (context.Context, *Rese
 // a *HaltError with Code runtime.CodeInsufficientCredits and Source "api"
 // that carries the balance, the shortfall and the refill date. It never
 // retries the call.
-func (r *Reservation) Finish(ctx context.Context, err error) error {
+//
+// A store that cannot record the settlement now keeps it and writes it
+// later (see Store); Finish logs that at Warn and answers as above: the
+// call itself went as it went.
+func (r *Reservation) Finish(ctx context.Context, resp *runtime.Response, err error) error {
 	if r == nil {
 		return err
 	}
 	if r.finished.CompareAndSwap(false, true) {
-		r.release(ctx)
+		r.settle(context.WithoutCancel(ctx), resp, err)
 	}
 	if err == nil {
 		return nil
@@ -316,27 +255,98 @@ func (r *Reservation) Finish(ctx context.Context, err error) error {
 	return r.halt
 }
 
-// release gives back whatever the reservation still holds.
-func (r *Reservation) release(ctx context.Context) {
-	h := r.held.Swap(0)
-	if h == 0 {
+// charge is what a call that returned resp and err cost, and the balance
+// header it brought. worstCase reports a paid response charged the
+// reservation for want of a cost header.
+func (r *Reservation) charge(resp *runtime.Response, err error) (charge int64, rem runtime.Count, worstCase bool) {
+	var (
+		m       runtime.Metering
+		success bool
+	)
+	switch apiErr, isAPI := runtime.AsAPIError(err); {
+	case resp != nil && err == nil:
+		m, success = resp.Metering, true
+	case isAPI:
+		m, success = apiErr.Metering, apiErr.Status >= 200 && apiErr.Status < 300
+	default:
+		return 0, runtime.Count{}, false
+	}
+	if cost := m.Cost(); cost.Present {
+		return cost.Value, m.CreditsRemaining, false
+	}
+	if success && r.Credits > 0 {
+		// The API may have charged any part of the reservation.
+		return r.Credits, m.CreditsRemaining, true
+	}
+	// A free call without a cost header costs nothing: nothing to say.
+	return 0, m.CreditsRemaining, false
+}
+
+// settle records the call's outcome in the store.
+func (r *Reservation) settle(ctx context.Context, resp *runtime.Response, err error) {
+	c := r.c
+	charge, rem, worstCase := r.charge(resp, err)
+	seen, ver := c.facts.take()
+	if r.Credits == 0 && charge == 0 && !rem.Present && !seen.Present {
+		return // a free call that told nothing: nothing to write
+	}
+	s := Settlement{ID: r.id, Release: r.Credits, Charge: charge, Seen: seen, Remaining: rem, Now: c.now()}
+	l, serr := c.store.Settle(ctx, s)
+	op, reqID := r.Operation, requestIDOf(resp, err)
+	switch {
+	case errors.Is(serr, ErrPending):
+		c.facts.ack(ver)
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "budget: the store cannot record a charge now; it is kept and written when the store is back",
+			slog.String("op", op), slog.Int64("charge", charge), slog.Int64("released", r.Credits), slog.String("err", serr.Error()))
+		return
+	case serr != nil:
+		c.logger.LogAttrs(ctx, slog.LevelError, "budget: the store refused a settlement",
+			slog.String("op", op), slog.Int64("charge", charge), slog.Int64("released", r.Credits), slog.String("err", serr.Error()))
 		return
 	}
-	c := r.c
-	ctx = context.WithoutCancel(ctx)
-	l, err := c.store.Update(ctx, func(l *Ledger) error {
-		l.InFlight = max(0, l.InFlight-h)
-		return nil
-	})
-	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: cannot release a reservation",
-			slog.String("op", r.Operation), slog.Int64("credits", h), slog.String("err", err.Error()))
-		return
+	c.facts.ack(ver)
+	r.mu.Lock()
+	r.settled = &l
+	r.mu.Unlock()
+	if worstCase {
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: a paid response carried no cost header; charged the reserved worst case",
+			slog.String("op", op), slog.Int64("charge", charge), slog.String("requestId", reqID))
+	} else if charge > r.Credits && r.Credits > 0 {
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: the API charged more than was reserved",
+			slog.String("op", op), slog.Int64("reserved", r.Credits), slog.Int64("charge", charge), slog.String("requestId", reqID))
 	}
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: released unused reservation",
-			slog.String("op", r.Operation), slog.Int64("credits", h), slog.Int64("inFlight", l.InFlight))
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "budget: settled",
+			slog.String("op", op), slog.Int64("released", r.Credits), slog.Int64("charge", charge),
+			slog.String("remaining", rem.String()), slog.Int64("runSpent", l.Spent), slog.Int64("inFlight", l.InFlight))
 	}
+}
+
+func requestIDOf(resp *runtime.Response, err error) string {
+	if resp != nil {
+		return resp.RequestID
+	}
+	if apiErr, ok := runtime.AsAPIError(err); ok {
+		return apiErr.RequestID
+	}
+	return ""
+}
+
+// Status is the budget as the reservation's settlement left it: the
+// store's answer to the settlement when there was one, else (a free call
+// that wrote nothing, a settlement kept for later, no Finish yet) the
+// store read now.
+func (r *Reservation) Status(ctx context.Context) (Status, error) {
+	if r == nil {
+		return Status{}, errors.New("budget: Status of a nil Reservation")
+	}
+	r.mu.Lock()
+	l := r.settled
+	r.mu.Unlock()
+	if l != nil {
+		return r.c.status(*l, r.c.now()), nil
+	}
+	return r.c.Status(ctx)
 }
 
 // exhaust handles a real 402 for r: refresh, mark exhausted, build the halt.
@@ -349,16 +359,10 @@ func (c *Controller) exhaust(ctx context.Context, r *Reservation, apiErr *runtim
 		}
 	}
 	now := c.now()
-	l, err := c.store.Update(ctx, func(l *Ledger) error {
-		l.Exhausted = true
-		l.ExhaustedUntil = time.Time{}
-		if l.RefillAt.After(now) {
-			l.ExhaustedUntil = l.RefillAt
-		}
-		return nil
-	})
+	l, err := c.store.Record(ctx, Fact{Now: now, Exhaust: true})
 	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: cannot mark the budget exhausted", slog.String("err", err.Error()))
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "budget: cannot mark the budget exhausted", slog.String("err", err.Error()))
+		l = Ledger{Exhausted: true}
 	}
 	h := &HaltError{
 		Code:      runtime.CodeInsufficientCredits,

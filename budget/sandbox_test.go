@@ -20,21 +20,19 @@ import (
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
 
-// wired returns a client for key and a controller that observes it and
-// refreshes through it (the wiring UsageFunc documents).
+// wired returns a client for key that reports to observers, and a
+// controller that refreshes through it.
 func wired(t *testing.T, e *env, key string, cfg budget.Config, observers ...runtime.Observer) (*runtime.Client, *budget.Controller) {
 	t.Helper()
-	var client *runtime.Client
-	cfg.Usage = budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) })
-	ctrl := newCtrl(t, cfg)
-	client = e.client(key, append([]runtime.Observer{ctrl}, observers...)...)
-	return client, ctrl
+	client := e.client(key, observers...)
+	cfg.Usage = client
+	return client, newCtrl(t, cfg)
 }
 
 // call reserves for ask, makes req with the granted rows, and finishes.
 func call(t *testing.T, ctx context.Context, ctrl *budget.Controller, client *runtime.Client, ask budget.Ask, req runtime.Request) (*budget.Reservation, error) {
 	t.Helper()
-	rctx, res, err := ctrl.Reserve(ctx, ask)
+	res, err := ctrl.Reserve(ctx, ask)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +44,8 @@ func call(t *testing.T, ctx context.Context, ctrl *budget.Controller, client *ru
 		q.Set("limit", itoa(res.Rows))
 		req.Query = q
 	}
-	_, err = client.Do(rctx, &req)
-	return res, res.Finish(rctx, err)
+	resp, err := client.Do(ctx, &req)
+	return res, res.Finish(ctx, resp, err)
 }
 
 func listAds(search string, page int64) runtime.Request {
@@ -150,14 +148,14 @@ func (w *workload) worker(rng *rand.Rand, perWorker int) {
 		w.mu.Lock()
 		gen := w.gen
 		w.mu.Unlock()
-		rctx, res, err := w.ctrl.Reserve(ctx, ask)
+		res, err := w.ctrl.Reserve(ctx, ask)
 		if err != nil {
 			h, ok := budget.AsHalt(err)
 			if !ok {
 				w.t.Errorf("Reserve: %v", err)
 				return
 			}
-			st := w.ctrl.Status()
+			st := status(w.t, w.ctrl)
 			w.mu.Lock()
 			w.halts[h.Code]++
 			if st.Exhausted || st.InFlight == 0 && st.Available == 0 {
@@ -179,15 +177,15 @@ func (w *workload) worker(rng *rand.Rand, perWorker int) {
 		if res.Credits > 0 {
 			w.paid.Add(1)
 		}
-		_, err = w.client.Do(rctx, &req)
-		err = res.Finish(rctx, err)
+		resp, err := w.client.Do(ctx, &req)
+		err = res.Finish(ctx, resp, err)
 		w.mu.Lock()
 		w.gen++
 		w.cond.Broadcast()
 		w.mu.Unlock()
 		made++
 		w.calls.Add(1)
-		spent := w.ctrl.Status().RunSpent
+		spent := status(w.t, w.ctrl).RunSpent
 		for cur := w.maxSpent.Load(); spent > cur && !w.maxSpent.CompareAndSwap(cur, spent); cur = w.maxSpent.Load() {
 		}
 		switch h, isHalt := budget.AsHalt(err); {
@@ -232,7 +230,7 @@ func TestConcurrentCallsStayUnderTheCap(t *testing.T) {
 	w := newWorkload(t, ctrl, client, e.adIDs(40), mix{lookups: 20, lists: 2})
 	w.run(seedFor(t), 16, 1000)
 
-	st := ctrl.Status()
+	st := status(t, ctrl)
 	t.Logf("%d calls (%d paid, %d fitted), spent %d of %d, %d cap halts", w.calls.Load(), w.paid.Load(), w.fitted.Load(),
 		st.RunSpent, runCap, w.haltCount(budget.CodeCapReached))
 	if n := counter.n402.Load(); n != 0 {
@@ -280,7 +278,7 @@ func TestConcurrentCallsStopAtTheFloor(t *testing.T) {
 	w := newWorkload(t, ctrl, client, e.adIDs(40), mix{lookups: 30, lists: 10})
 	w.run(seedFor(t), 16, 1000)
 
-	st := ctrl.Status()
+	st := status(t, ctrl)
 	t.Logf("%d calls (%d paid, %d fitted), spent %d, %d left, %d floor halts", w.calls.Load(), w.paid.Load(), w.fitted.Load(),
 		st.RunSpent, e.total(key), w.haltCount(budget.CodeFloorReached))
 	if n := counter.n402.Load(); n != 0 {
@@ -298,7 +296,7 @@ func TestConcurrentCallsStopAtTheFloor(t *testing.T) {
 	if w.haltCount(budget.CodeFloorReached) == 0 {
 		t.Error("the floor never halted a call")
 	}
-	_, _, err := ctrl.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1})
+	_, err := ctrl.Reserve(context.Background(), budget.Ask{Operation: "getAd", Fixed: 1})
 	h := mustHalt(t, err, budget.CodeFloorReached)
 	if !strings.Contains(h.Advice().Action, "keeps 300 in reserve") {
 		t.Errorf("floor action = %q", h.Advice().Action)
@@ -321,7 +319,7 @@ func TestExternalSpenderThen402(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := ctrl.Status(); *st.CreditsRemaining != 400 || u.Credits.TotalRemaining != 400 {
+	if st := status(t, ctrl); *st.CreditsRemaining != 400 || u.Credits.TotalRemaining != 400 {
 		t.Fatalf("after Refresh: %+v", st)
 	}
 	if _, err := call(t, ctx, ctrl, client, budget.Ask{Operation: "listAds", Rows: 50}, listAds("coffee", 1)); err != nil {
@@ -342,35 +340,35 @@ func TestExternalSpenderThen402(t *testing.T) {
 		}
 	}
 	drainTo(30)
-	if st := ctrl.Status(); *st.CreditsRemaining != 350 {
+	if st := status(t, ctrl); *st.CreditsRemaining != 350 {
 		t.Fatalf("the controller cannot know yet: %+v", st)
 	}
 	ids := e.adIDs(3)
 	if _, err := call(t, ctx, ctrl, client, budget.Ask{Operation: "getAd", Fixed: 1}, getAd(ids[0])); err != nil {
 		t.Fatal(err)
 	}
-	if st := ctrl.Status(); *st.CreditsRemaining != 29 || st.BalanceSource != "header" {
+	if st := status(t, ctrl); *st.CreditsRemaining != 29 || st.BalanceSource != "header" {
 		t.Fatalf("the header did not lower the balance: %+v", st)
 	}
-	g, err := ctrl.Preview(budget.Ask{Operation: "listAds", Rows: 100})
+	g, err := ctrl.Preview(context.Background(), budget.Ask{Operation: "listAds", Rows: 100})
 	if err != nil || g.Rows != 29 || !g.Fitted {
 		t.Fatalf("a 100-row call is not fitted to the 29 credits left: %+v, %v", g, err)
 	}
 
 	drainTo(0) // behind the controller's back again
 	cctx, cancel := context.WithCancel(ctx)
-	rctx, res, err := ctrl.Reserve(cctx, budget.Ask{Operation: "listAds", Rows: 25})
+	res, err := ctrl.Reserve(cctx, budget.Ask{Operation: "listAds", Rows: 25})
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := listAds("coffee", 1)
 	req.Query.Set("limit", itoa(res.Rows))
-	_, callErr := client.Do(rctx, &req)
+	_, callErr := client.Do(cctx, &req)
 	if !isStatus(callErr, http.StatusPaymentRequired) {
 		t.Fatalf("want the API's 402, got %v", callErr)
 	}
 	cancel() // a cancelled call still refreshes
-	err = res.Finish(rctx, callErr)
+	err = res.Finish(cctx, nil, callErr)
 	h := mustHalt(t, err, runtime.CodeInsufficientCredits)
 	if h.Needed != 25 || h.Available != 0 || h.Shortfall != 25 || h.Operation != "listAds" {
 		t.Errorf("halt = %+v", h)
@@ -387,14 +385,14 @@ func TestExternalSpenderThen402(t *testing.T) {
 		a.RequestID == "" || !strings.Contains(a.Action, "2026-12-01") || !strings.Contains(a.Action, "25 short") {
 		t.Errorf("advice = %+v", a)
 	}
-	if again := res.Finish(rctx, callErr); again != err {
+	if again := res.Finish(cctx, nil, callErr); again != err {
 		t.Errorf("a second Finish gave %v", again)
 	}
 
 	// Every paid call now halts before reaching the API; free calls go on.
 	before := e.srv.Requests()
 	for _, ask := range []budget.Ask{{Operation: "getAd", Fixed: 1}, {Operation: "listAds", Rows: 1}} {
-		_, _, err := ctrl.Reserve(ctx, ask)
+		_, err := ctrl.Reserve(ctx, ask)
 		h := mustHalt(t, err, budget.CodeExhausted)
 		if !strings.Contains(h.Advice().Action, "refill on 2026-12-01") {
 			t.Errorf("exhausted action = %q", h.Advice().Action)
@@ -407,7 +405,7 @@ func TestExternalSpenderThen402(t *testing.T) {
 		runtime.Request{Path: "/v1/lookup", Query: url.Values{"q": {"coffee"}}}); err != nil {
 		t.Fatalf("a free call was stopped: %v", err)
 	}
-	if _, err := ctrl.Refresh(ctx); err != nil || !ctrl.Status().Exhausted {
+	if _, err := ctrl.Refresh(ctx); err != nil || !status(t, ctrl).Exhausted {
 		t.Fatalf("a Refresh showing no credits cleared the mark (%v)", err)
 	}
 
@@ -415,7 +413,7 @@ func TestExternalSpenderThen402(t *testing.T) {
 	if _, err := ctrl.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := ctrl.Status(); st.Exhausted || *st.CreditsRemaining != 500 {
+	if st := status(t, ctrl); st.Exhausted || *st.CreditsRemaining != 500 {
 		t.Fatalf("after the top-up: %+v", st)
 	}
 	if _, err := call(t, ctx, ctrl, client, budget.Ask{Operation: "getAd", Fixed: 1}, getAd(ids[1])); err != nil {
@@ -424,10 +422,10 @@ func TestExternalSpenderThen402(t *testing.T) {
 	if n := counter.n402.Load(); n != 1 {
 		t.Errorf("%d 402 responses, want exactly the one", n)
 	}
-	if st := ctrl.Status(); st.RunSpent != 50+1+1 {
+	if st := status(t, ctrl); st.RunSpent != 50+1+1 {
 		t.Errorf("the controller counted %d, want 52", st.RunSpent)
 	}
-	if got := e.srv.Spent(key) - ctrl.Status().RunSpent; got != 400-50-1 {
+	if got := e.srv.Spent(key) - status(t, ctrl).RunSpent; got != 400-50-1 {
 		t.Errorf("the other client spent %d by the API's count, want %d", got, 400-50-1)
 	}
 }
@@ -453,7 +451,7 @@ func TestExternalSpenderConcurrently(t *testing.T) {
 	var drainer sync.WaitGroup
 	drainer.Go(func() {
 		w.mu.Lock()
-		for ctrl.Status().RunSpent < 100 && !w.done.Load() {
+		for status(t, ctrl).RunSpent < 100 && !w.done.Load() {
 			w.cond.Wait() // let the run get going first
 		}
 		w.mu.Unlock()
@@ -487,7 +485,7 @@ func TestExternalSpenderConcurrently(t *testing.T) {
 		}
 		break
 	}
-	st := ctrl.Status()
+	st := status(t, ctrl)
 	t.Logf("%d calls, controller spent %d, other client %d, %d 402s turned into halts, final halt %s",
 		w.calls.Load(), st.RunSpent, drainCount.costs.Load(), w.apiHalts.Load(), code)
 	capped := st.RunSpent == runCap // only if the other client got under 50 credits
@@ -510,7 +508,7 @@ func TestExternalSpenderConcurrently(t *testing.T) {
 	if _, err := ctrl.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := ctrl.Status(); st.Exhausted || *st.CreditsRemaining != 1000 {
+	if st := status(t, ctrl); st.Exhausted || *st.CreditsRemaining != 1000 {
 		t.Fatalf("after a top-up and Refresh: %+v", st)
 	}
 	_, err := call(t, ctx, ctrl, client, budget.Ask{Operation: "getAd", Fixed: 1}, getAd(w.adIDs[0]))
@@ -579,7 +577,7 @@ func TestMissingCostHeaderIsChargedTheWorstCase(t *testing.T) {
 			if _, err := call(t, ctx, ctrl, client, budget.Ask{Operation: "listAds", Rows: 100}, listAds("coffee", 3)); err != nil {
 				t.Fatal(err)
 			}
-			st := ctrl.Status()
+			st := status(t, ctrl)
 			if e.srv.Spent(key) != 70 || st.RunSpent != 100 || st.InFlight != 0 {
 				t.Errorf("API charged %d; controller counted %d (in flight %d), want the worst case 100", e.srv.Spent(key), st.RunSpent, st.InFlight)
 			}
@@ -599,7 +597,7 @@ func TestRetriedCallSettlesOnce(t *testing.T) {
 	if _, err := call(t, context.Background(), ctrl, client, budget.Ask{Operation: "listAds", Rows: 40}, listAds("skin", 1)); err != nil {
 		t.Fatal(err)
 	}
-	st := ctrl.Status()
+	st := status(t, ctrl)
 	if st.RunSpent != 40 || e.srv.Spent(key) != 40 || st.InFlight != 0 || counter.n2xx.Load() != 1 {
 		t.Fatalf("after two 500s and a 200: %+v, API spent %d", st, e.srv.Spent(key))
 	}
@@ -619,19 +617,19 @@ func TestRefreshReadsRefillDateAndBalance(t *testing.T) {
 	if r, ok := u.RefillAt(); !ok || !r.Equal(sandboxRefill) {
 		t.Fatalf("usage refill date = %v, %v; the sandbox's billing.currentPeriodEnd should be 2026-12-01", r, ok)
 	}
-	st := ctrl.Status()
+	st := status(t, ctrl)
 	if *st.CreditsRemaining != 1000 || !st.RefillAt.Equal(sandboxRefill) || st.BalanceSource != "usage" ||
 		!st.BalanceAsOf.Equal(sandboxNow) || st.Stale || st.Available != 1000 {
 		t.Fatalf("status = %+v", st)
 	}
 	clock.Advance(10 * time.Minute)
-	if !ctrl.Status().Stale {
+	if !status(t, ctrl).Stale {
 		t.Fatal("a 10-minute-old balance is not stale")
 	}
 	if _, err := call(t, context.Background(), ctrl, client, budget.Ask{Operation: "getAd", Fixed: 1}, getAd(e.adIDs(1)[0])); err != nil {
 		t.Fatal(err)
 	}
-	if st := ctrl.Status(); st.Stale || st.BalanceSource != "header" || *st.CreditsRemaining != 999 {
+	if st := status(t, ctrl); st.Stale || st.BalanceSource != "header" || *st.CreditsRemaining != 999 {
 		t.Fatalf("after a metered call: %+v", st)
 	}
 	if out := logs.String(); !strings.Contains(out, "budget: reserved") || strings.Contains(out, key) {

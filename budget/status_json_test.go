@@ -13,7 +13,7 @@ func TestStatusJSONShowsUnboundedAvailableAsNull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(ctrl.Status())
+	b, err := json.Marshal(status(t, ctrl))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestStatusJSONShowsUnboundedAvailableAsNull(t *testing.T) {
 		t.Fatalf("unbounded status = %s", b)
 	}
 	ctrl, _ = budget.New(budget.Config{MaxCredits: 40})
-	b, _ = json.Marshal(ctrl.Status())
+	b, _ = json.Marshal(status(t, ctrl))
 	if !strings.Contains(string(b), `"available":40`) || !strings.Contains(string(b), `"runCap":40`) {
 		t.Fatalf("capped status = %s", b)
 	}

@@ -44,7 +44,8 @@ func (a *asked) record(e *testenv.Env, msg string, schema any) {
 	defer a.mu.Unlock()
 	a.messages = append(a.messages, msg)
 	a.schemas = append(a.schemas, string(raw))
-	a.inFlights = append(a.inFlights, e.Ctrl.Status().InFlight)
+	st, _ := e.Ctrl.Status(context.Background())
+	a.inFlights = append(a.inFlights, st.InFlight)
 }
 
 func (a *asked) count() int {
@@ -82,7 +83,7 @@ func wantNothingSpent(t *testing.T, e *testenv.Env) {
 	if spent := e.SB.Spent(e.Key); spent != 0 {
 		t.Errorf("the sandbox charged %d credits without a yes", spent)
 	}
-	if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 		t.Errorf("budget inFlight %d, runSpent %d; want 0, 0: the reservation was not released", st.InFlight, st.RunSpent)
 	}
 }
@@ -295,7 +296,7 @@ func TestCancellingACallWhileItAsksReleasesItsCredits(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the question was never asked")
 			}
-			if st := e.Ctrl.Status(); st.InFlight != 50 {
+			if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 50 {
 				t.Errorf("while asking, inFlight = %d, want 50", st.InFlight)
 			}
 			cancel()
@@ -305,7 +306,7 @@ func TestCancellingACallWhileItAsksReleasesItsCredits(t *testing.T) {
 				t.Fatal("the cancelled call did not end")
 			}
 			deadline := time.Now().Add(10 * time.Second)
-			for e.Ctrl.Status().InFlight != 0 && time.Now().Before(deadline) {
+			for testenv.StatusOf(t, e.Ctrl).InFlight != 0 && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			wantNothingSpent(t, e)

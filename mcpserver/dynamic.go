@@ -133,11 +133,11 @@ func searchOperations(_ context.Context, box *tools.Toolbox, args map[string]any
 		"next": "Call describe_operation with a name for its arguments, then call_operation."}}
 }
 
-func describeOperation(_ context.Context, box *tools.Toolbox, args map[string]any) *tools.Result {
+func describeOperation(ctx context.Context, box *tools.Toolbox, args map[string]any) *tools.Result {
 	name, _ := args["name"].(string)
 	t, ok := box.Catalogue().Lookup(name)
 	if !ok {
-		return box.Fail(unknownOperation(name))
+		return box.Fail(ctx, unknownOperation(name))
 	}
 	return &tools.Result{Structured: map[string]any{
 		"name": t.Name, "title": t.Title, "toolset": t.Toolset, "description": t.Description,
@@ -150,13 +150,16 @@ func callOperation(ctx context.Context, box *tools.Toolbox, args map[string]any)
 	name, _ := args["name"].(string)
 	inner, _ := args["arguments"].(map[string]any)
 	if _, ok := box.Catalogue().Lookup(name); !ok {
-		return box.Fail(unknownOperation(name))
+		return box.Fail(ctx, unknownOperation(name))
 	}
 	return box.Call(ctx, name, inner)
 }
 
 // costKinds lists every tools.CostKind, for the search_operations schema.
 func costKinds() []any {
-	return []any{string(tools.CostFree), string(tools.CostPerItem), string(tools.CostPerRow),
-		string(tools.CostPerSeries), string(tools.CostFixed), string(tools.CostUnknown)}
+	var out []any
+	for _, k := range tools.CostKinds() {
+		out = append(out, string(k))
+	}
+	return out
 }

@@ -292,7 +292,7 @@ func (f *face) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerFunc
 		defer func() {
 			if p := recover(); p != nil {
 				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
-				res = toMCP(f.box.Fail(&tools.ToolError{Code: tools.CodeToolPanic,
+				res = toMCP(f.box.Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
 					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
 					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
 				err = nil

@@ -52,7 +52,7 @@ func TestPanicsBecomeAdviceAndTheServerKeepsServing(t *testing.T) {
 		e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "1"})
 		res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20})
 		testenv.WantAdvice(t, res, sc, tools.CodeToolPanic, tools.SourceTool)
-		if st := e.Ctrl.Status(); st.InFlight != 0 {
+		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 {
 			t.Errorf("after a panic budget.inFlight = %d, want 0: the reservation leaked", st.InFlight)
 		}
 		res, sc = e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2})

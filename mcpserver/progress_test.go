@@ -190,7 +190,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call never started waiting")
 	}
-	if st := e.Ctrl.Status(); st.InFlight != 20 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 20 {
 		t.Errorf("while waiting, budget.inFlight = %d, want 20 (the reservation is kept)", st.InFlight)
 	}
 	cancel()
@@ -207,7 +207,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 			t.Errorf("a cancelled call's advice is %s, want code canceled", testenv.MustJSON(sc))
 		}
 	}
-	if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 		t.Errorf("after cancellation budget.inFlight = %d, runSpent = %d; want 0, 0", st.InFlight, st.RunSpent)
 	}
 }

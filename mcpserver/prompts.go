@@ -57,7 +57,7 @@ type plan func(subject string, k int64, why string) string
 // prompt returns the handler of a workflow whose required argument is
 // named subjectArg.
 func (f *face) prompt(render plan, subjectArg string) server.PromptHandlerFunc {
-	return func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	return func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		subject := strings.TrimSpace(req.Params.Arguments[subjectArg])
 		if subject == "" {
 			return nil, fmt.Errorf("prompt %s needs the argument %q", req.Params.Name, subjectArg)
@@ -70,7 +70,7 @@ func (f *face) prompt(render plan, subjectArg string) server.PromptHandlerFunc {
 			}
 			asked = n
 		}
-		k, why := f.promptCredits(asked)
+		k, why := f.promptCredits(ctx, asked)
 		text := render(subject, k, why)
 		if f.o.Mode == ModeDynamic {
 			text += "\n\nThe tools named above are operations of this server: run each with call_operation (describe_operation gives its arguments)."
@@ -82,9 +82,9 @@ func (f *face) prompt(render plan, subjectArg string) server.PromptHandlerFunc {
 
 // promptCredits is what a plan may spend: the credits asked, bounded by
 // what the budget allows now.
-func (f *face) promptCredits(asked int64) (int64, string) {
+func (f *face) promptCredits(ctx context.Context, asked int64) (int64, string) {
 	avail := int64(-1)
-	if st := f.box.BudgetSnapshot().Budget; st != nil && st.Available != budget.NoLimit {
+	if st := f.box.BudgetSnapshot(ctx).Budget; st != nil && st.Available != budget.NoLimit {
 		avail = st.Available
 	}
 	switch {

@@ -32,8 +32,8 @@ const (
 func (f *face) addResources(srv *server.MCPServer) {
 	srv.AddResource(mcp.Resource{URI: BudgetURI, Name: "budget", Title: "Credit budget", MIMEType: "application/json",
 		Description: "What this session may still spend and what the workspace has, as get_budget answers it, from what tollgate already knows (reading it calls no API). Subscribe to be told when a call changes it."},
-		func(context.Context, mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-			b, err := json.Marshal(f.box.BudgetSnapshot())
+		func(ctx context.Context, _ mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			b, err := json.Marshal(f.box.BudgetSnapshot(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -141,11 +141,17 @@ func (b *budgetFeed) sendTrailing() {
 	b.sendLocked(b.f.o.Now())
 }
 
+// feedReadTimeout bounds the budget read of an announcement (a shared
+// store that does not answer must not hold the feed up).
+const feedReadTimeout = 2 * time.Second
+
 // sendLocked announces the budget to every subscriber, unless it is what
 // was last announced. b.mu is held: notifications are queued without
 // blocking.
 func (b *budgetFeed) sendLocked(now time.Time) {
-	st := b.f.box.BudgetSnapshot().Budget
+	ctx, cancel := context.WithTimeout(context.Background(), feedReadTimeout)
+	defer cancel()
+	st := b.f.box.BudgetSnapshot(ctx).Budget
 	state := ""
 	if st != nil {
 		state = fmt.Sprint(st.RunSpent, st.InFlight, deref(st.CreditsRemaining), st.Available, st.Exhausted, st.RefillAt)

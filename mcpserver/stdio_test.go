@@ -182,7 +182,7 @@ func TestStdioEndOfInputAnswersTheCallsInFlight(t *testing.T) {
 	if isError || len(testenv.Rows(t, sc)) != 5 {
 		t.Fatalf("the call in flight at the end of input did not succeed: %s", testenv.MustJSON(sc))
 	}
-	if st := e.Ctrl.Status(); st.RunSpent != 5 || st.InFlight != 0 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.RunSpent != 5 || st.InFlight != 0 {
 		t.Errorf("budget runSpent %d inFlight %d, want 5 and 0", st.RunSpent, st.InFlight)
 	}
 }
@@ -205,7 +205,7 @@ func TestStdioSendsNoResponseForACancelledRequest(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call never started waiting")
 	}
-	if st := e.Ctrl.Status(); st.InFlight != 20 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 20 {
 		t.Errorf("while waiting inFlight = %d, want 20", st.InFlight)
 	}
 	c.send(t, map[string]any{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": map[string]any{"requestId": 7, "reason": "the user stopped it"}})
@@ -219,7 +219,7 @@ func TestStdioSendsNoResponseForACancelledRequest(t *testing.T) {
 			t.Errorf("a response for the cancelled request: %s", testenv.MustJSON(m))
 		}
 	}
-	if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 		t.Errorf("after cancelling, inFlight %d runSpent %d; want 0, 0", st.InFlight, st.RunSpent)
 	}
 }
@@ -249,8 +249,8 @@ func TestStdioEndOfInputDeclinesAnOpenQuestion(t *testing.T) {
 	if msg, _ := ad["message"].(string); !strings.Contains(msg, "input ended") {
 		t.Errorf("message %q does not say why no answer came", msg)
 	}
-	if spent := e.SB.Spent(e.Key); spent != 0 || e.Ctrl.Status().InFlight != 0 {
-		t.Errorf("spent %d, inFlight %d without an answer", spent, e.Ctrl.Status().InFlight)
+	if spent := e.SB.Spent(e.Key); spent != 0 || testenv.StatusOf(t, e.Ctrl).InFlight != 0 {
+		t.Errorf("spent %d, inFlight %d without an answer", spent, testenv.StatusOf(t, e.Ctrl).InFlight)
 	}
 }
 

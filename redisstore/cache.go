@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,7 +13,7 @@ import (
 )
 
 // DefaultCachePrefix starts every key of a Redis cache.
-const DefaultCachePrefix = "tollgate:cache:"
+const DefaultCachePrefix = DefaultPrefix + "cache:"
 
 // CacheOptions configures a CacheBackend. Zero values mean the documented
 // defaults.
@@ -31,6 +29,9 @@ type CacheOptions struct {
 	// means cache.DefaultMaxBytes. Every process sharing the cache should
 	// use the same bound (each enforces its own when it stores).
 	MaxBytes int64
+	// Timeout bounds one operation of OpenCacheBackend's client; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 }
 
 // CacheBackend is a cache.Backend kept in Redis, so that the tollgate
@@ -47,7 +48,8 @@ type CacheOptions struct {
 // one atomic round trip: a Save checks the generation it was given and
 // evicts in the same step. Expired entries keep their bytes counted until
 // the eviction reaches them (they are the least recently used), so the
-// total errs high, never low.
+// total errs high, never low. A Redis that is down makes every operation
+// fail, which the cache takes as misses (cache.Config.BackendRetry).
 type CacheBackend struct {
 	client redis.UniversalClient
 	owns   bool
@@ -67,8 +69,9 @@ var (
 	_ cache.Sizer   = (*CacheBackend)(nil)
 )
 
-// NewCacheBackend returns a Redis cache backend using client. It makes
-// no request; Close does not close client.
+// NewCacheBackend returns a Redis cache backend using client (the
+// client of a Budget will do). It makes no request; Close does not close
+// client.
 func NewCacheBackend(client redis.UniversalClient, opts CacheOptions) (*CacheBackend, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: NewCacheBackend needs a Redis client")
@@ -79,8 +82,11 @@ func NewCacheBackend(client redis.UniversalClient, opts CacheOptions) (*CacheBac
 	if opts.Name == "" {
 		opts.Name = "default"
 	}
-	if strings.ContainsAny(opts.Prefix+opts.Name, "{}") {
-		return nil, fmt.Errorf("redisstore: invalid cache prefix %q or name %q: they must not contain '{' or '}'", opts.Prefix, opts.Name)
+	if err := validPrefix(opts.Prefix); err != nil {
+		return nil, err
+	}
+	if err := validName(opts.Name); err != nil {
+		return nil, err
 	}
 	if opts.MaxBytes < 0 {
 		return nil, fmt.Errorf("redisstore: invalid cache MaxBytes %d: it must be positive (0 means the default %d)", opts.MaxBytes, cache.DefaultMaxBytes)
@@ -96,26 +102,13 @@ func NewCacheBackend(client redis.UniversalClient, opts CacheOptions) (*CacheBac
 	}, nil
 }
 
-// OpenCacheBackend connects to the Redis at rawURL, checks the connection
-// with a PING (within 10 s) and returns a cache backend on it; see
-// NewCacheBackend. The URL is redis://[user:password@]host[:port][/db],
-// rediss://... for TLS, or unix:///path. Close closes the connection.
-// Errors never repeat the URL's password.
-func OpenCacheBackend(ctx context.Context, rawURL string, opts CacheOptions) (*CacheBackend, error) {
-	ro, err := redis.ParseURL(rawURL)
+// OpenCacheBackend returns a cache backend on the Redis at rawURL (see
+// Dial), with a client of its own that Close closes. It does not wait
+// for Redis: while it is down, the cache's lookups are misses.
+func OpenCacheBackend(rawURL string, opts CacheOptions) (*CacheBackend, error) {
+	client, err := Dial(rawURL, opts.Timeout)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the whole URL, password included
-		}
-		return nil, fmt.Errorf("redisstore: invalid Redis URL %s: %v (want redis://[user:password@]host[:port][/db], rediss://... or unix:///path)", redactedURL(rawURL), err)
-	}
-	client := redis.NewClient(ro)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("redisstore: cannot reach Redis at %s: %w", redactedURL(rawURL), err)
+		return nil, err
 	}
 	b, err := NewCacheBackend(client, opts)
 	if err != nil {
@@ -250,16 +243,4 @@ func (b *CacheBackend) Size(ctx context.Context) (entries, bytes, maxBytes int64
 	}
 	used, _ := t.Int64()
 	return n.Val(), used, b.max, nil
-}
-
-// redactedURL returns rawURL with any password replaced by "xxxxx".
-func redactedURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if strings.Contains(rawURL, "@") {
-			return "(an unparsable URL)"
-		}
-		return strconv.Quote(rawURL)
-	}
-	return u.Redacted()
 }

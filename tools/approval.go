@@ -198,7 +198,7 @@ func (b *Toolbox) approve(ctx context.Context, t *Tool, sent map[string]any, r *
 	if !ok || a.Approver == nil {
 		return nil
 	}
-	ask := t.Ask(sent)
+	ask := b.ask(t, sent)
 	credits := ask.Worst()
 	if r != nil {
 		credits = r.Credits
@@ -208,8 +208,13 @@ func (b *Toolbox) approve(ctx context.Context, t *Tool, sent map[string]any, r *
 	}
 	q := SpendQuestion{Tool: t.Name, Arguments: cloneArgs(sent), Credits: credits, Above: a.Above, SmallerLimit: smallerLimit(ask, a.Above)}
 	if b.budget != nil {
-		st := b.budget.Status()
-		q.Budget = &st
+		if r != nil {
+			if st, err := r.Status(ctx); err == nil {
+				q.Budget = &st
+			}
+		} else if st, err := b.budget.Status(ctx); err == nil {
+			q.Budget = &st
+		}
 	}
 	err := a.Approver.Approve(ctx, q)
 	b.log.Debug("spend approval", "tool", t.Name, "credits", credits, "approved", err == nil)

@@ -34,7 +34,7 @@ func TestApprovalAsksWithTheCreditsReservedAndRunsOnAYes(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{NoClient: true})
 	var held int64
-	rec := &recorder{answer: func(tools.SpendQuestion) error { held = e.Ctrl.Status().InFlight; return nil }}
+	rec := &recorder{answer: func(tools.SpendQuestion) error { held = testenv.StatusOf(t, e.Ctrl).InFlight; return nil }}
 	r := e.Box.Call(withApproval(20, rec), "search_ads", map[string]any{"search": "coffee", "limit": 25})
 	if r.IsError {
 		t.Fatalf("an approved call failed: %s", r.JSON())
@@ -103,7 +103,7 @@ func TestApprovalDeclinedOrCancelledSpendsNothing(t *testing.T) {
 			if n := e.SB.Requests() - before; n != 0 {
 				t.Errorf("the API was called %d times without a yes", n)
 			}
-			if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+			if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 				t.Errorf("inFlight %d runSpent %d, want 0, 0", st.InFlight, st.RunSpent)
 			}
 			if tc.code == tools.CodeSpendDeclined && (r.Advice.Retryable || !strings.Contains(r.Advice.Action, "limit 20")) {

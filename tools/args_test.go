@@ -18,9 +18,19 @@ type countingStore struct {
 	updates atomic.Int64
 }
 
-func (s *countingStore) Update(ctx context.Context, fn func(*budget.Ledger) error) (budget.Ledger, error) {
+func (s *countingStore) Reserve(ctx context.Context, h budget.Hold) (budget.Ledger, int64, error) {
 	s.updates.Add(1)
-	return s.Store.Update(ctx, fn)
+	return s.Store.Reserve(ctx, h)
+}
+
+func (s *countingStore) Settle(ctx context.Context, st budget.Settlement) (budget.Ledger, error) {
+	s.updates.Add(1)
+	return s.Store.Settle(ctx, st)
+}
+
+func (s *countingStore) Record(ctx context.Context, f budget.Fact) (budget.Ledger, error) {
+	s.updates.Add(1)
+	return s.Store.Record(ctx, f)
 }
 
 // TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest checks that
@@ -96,7 +106,7 @@ func TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest(t *testing.T) {
 			if got := store.updates.Load(); got != updates {
 				t.Errorf("the budget ledger was written %d times for invalid arguments, want 0", got-updates)
 			}
-			if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+			if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
 				t.Errorf("budget after invalid arguments: inFlight %d, runSpent %d; want 0, 0", st.InFlight, st.RunSpent)
 			}
 		})

@@ -24,13 +24,11 @@ func benchStack(b *testing.B) (*runtime.Client, *tools.Toolbox) {
 	ts := httptest.NewServer(sb)
 	b.Cleanup(ts.Close)
 	key := sb.NewWorkspace(sandbox.Credits{Recurring: 1 << 40})
-	var c *runtime.Client
-	ctrl, err := budget.New(budget.Config{MaxCredits: budget.Unlimited,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return c.Usage(ctx) })})
+	c, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key))
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err = runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key), runtime.WithObserver(ctrl))
+	ctrl, err := budget.New(budget.Config{MaxCredits: budget.Unlimited, Usage: c})
 	if err != nil {
 		b.Fatal(err)
 	}

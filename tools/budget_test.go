@@ -121,7 +121,7 @@ func TestBudgetFitsAPageToWhatIsLeft(t *testing.T) {
 	if c := testenv.Num(t, testenv.Obj(t, sc, "metering"), "cost"); c != 30 {
 		t.Errorf("metering.cost = %d, want 30", c)
 	}
-	if st := e.Ctrl.Status(); st.RunSpent != 50 || st.InFlight != 0 {
+	if st := testenv.StatusOf(t, e.Ctrl); st.RunSpent != 50 || st.InFlight != 0 {
 		t.Errorf("budget: runSpent %d inFlight %d, want 50 and 0", st.RunSpent, st.InFlight)
 	}
 }
@@ -263,7 +263,7 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 				// Spend the one credit of the cap.
 				e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
 			}
-			before, requests := e.Ctrl.Status(), e.SB.Requests()
+			before, requests := testenv.StatusOf(t, e.Ctrl), e.SB.Requests()
 			res, sc := e.Call(t, tools.ToolEstimateCost, tc.args)
 			if res.IsError {
 				t.Fatalf("estimate_cost failed: %s", testenv.MustJSON(sc))
@@ -292,7 +292,7 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 					t.Errorf("wouldHaltAs.code = %v, want %s", got, tc.wouldHalt)
 				}
 			}
-			after := e.Ctrl.Status()
+			after := testenv.StatusOf(t, e.Ctrl)
 			if after.InFlight != 0 || after.RunSpent != before.RunSpent {
 				t.Errorf("estimate_cost changed the budget: inFlight %d, runSpent %d -> %d", after.InFlight, before.RunSpent, after.RunSpent)
 			}
@@ -387,7 +387,7 @@ func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 			t.Errorf("a call failed with %v, want success or %s", r.code, budget.CodeCapReached)
 		}
 	}
-	st := e.Ctrl.Status()
+	st := testenv.StatusOf(t, e.Ctrl)
 	if st.RunSpent > 50 || st.InFlight != 0 {
 		t.Errorf("budget after concurrent calls: runSpent %d (cap 50), inFlight %d", st.RunSpent, st.InFlight)
 	}

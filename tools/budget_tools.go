@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,10 +66,13 @@ type Estimate struct {
 
 // BudgetView is the answer of get_budget.
 type BudgetView struct {
-	Budget     *budget.Status  `json:"budget,omitempty"`
-	Usage      *runtime.Usage  `json:"usage,omitempty"`
-	UsageError *runtime.Advice `json:"usageError,omitempty"`
-	Note       string          `json:"note,omitempty"`
+	Budget *budget.Status `json:"budget,omitempty"`
+	// BudgetError says why the budget could not be read (its shared
+	// store is unreachable), when it could not.
+	BudgetError *runtime.Advice `json:"budgetError,omitempty"`
+	Usage       *runtime.Usage  `json:"usage,omitempty"`
+	UsageError  *runtime.Advice `json:"usageError,omitempty"`
+	Note        string          `json:"note,omitempty"`
 	// Cache is what the cache saved so far (cached.go).
 	Cache *CacheView `json:"cache,omitempty"`
 	// Overcharges lists the tools whose answers cost more than tollgate
@@ -83,39 +87,55 @@ const budgetRefreshTimeout = 5 * time.Second
 
 // BudgetSnapshot is get_budget's answer from what the controller knows,
 // without calling the API (the MCP server's tollgate://budget resource).
-func (b *Toolbox) BudgetSnapshot() *BudgetView {
+// When the budget cannot be read (its shared store is unreachable) the
+// answer says why in BudgetError.
+func (b *Toolbox) BudgetSnapshot(ctx context.Context) *BudgetView {
+	v := &BudgetView{Overcharges: b.Overcharges()}
 	if b.budget == nil {
-		return &BudgetView{Note: "No budget controller is configured: tollgate does not cap this session's spending.", Overcharges: b.Overcharges()}
+		v.Note = "No budget controller is configured: tollgate does not cap this session's spending."
+		return v
 	}
-	st := b.budget.Status()
-	return &BudgetView{Budget: &st, Overcharges: b.Overcharges()}
+	if st, err := b.budget.Status(ctx); err != nil {
+		a := runtime.Advise(err)
+		v.BudgetError = &a
+	} else {
+		v.Budget = &st
+	}
+	return v
 }
 
 // budgetView answers get_budget: the controller's view, refreshed from GET
 // /v1/usage only when the balance is unknown or stale (every paid call's
 // X-Credits-Remaining keeps it fresh) or the refill date was never learnt,
 // so planning calls do not spend the key's rate allowance. Without a
-// controller it asks the API each time.
+// controller it asks the API each time. When the budget cannot be read,
+// the balance is still told from the API.
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
-	v := b.BudgetSnapshot()
+	v := b.BudgetSnapshot(ctx)
 	v.Cache = b.CacheView(ctx)
 	if st := v.Budget; st != nil && st.CreditsRemaining != nil && !st.Stale &&
 		(st.RefillAt != nil || st.BalanceSource == budget.SourceUsage) {
 		return v
 	}
-	ctx, cancel := context.WithTimeout(ctx, budgetRefreshTimeout)
+	rctx, cancel := context.WithTimeout(ctx, budgetRefreshTimeout)
 	defer cancel()
 	var err error
 	if b.budget != nil && b.budget.Config().Usage != nil {
-		v.Usage, err = b.budget.Refresh(ctx)
+		v.Usage, err = b.budget.Refresh(rctx)
+		if _, ok := errors.AsType[*budget.StoreError](err); ok {
+			// The budget's trouble is in BudgetError; the balance can
+			// still be told.
+			v.Usage, err = b.client.Usage(rctx)
+		}
 	} else {
 		// No usage source: ask the API directly; a controller still
 		// learns the balance from the response headers.
-		v.Usage, err = b.client.Usage(ctx)
+		v.Usage, err = b.client.Usage(rctx)
 	}
 	if b.budget != nil {
-		st := b.budget.Status()
-		v.Budget = &st
+		if st, serr := b.budget.Status(ctx); serr == nil {
+			v.Budget, v.BudgetError = &st, nil
+		}
 	}
 	if err != nil {
 		a := runtime.Advise(err)
@@ -132,9 +152,11 @@ func budgetViewSchema() map[string]any {
 			"properties": map[string]any{"credits": map[string]any{"type": "object", "properties": map[string]any{
 				"totalRemaining": integer(),
 			}}}},
-		"usageError": AdviceSchema(),
-		"note":       str(),
-		"cache":      cacheViewSchema(),
+		"usageError":  AdviceSchema(),
+		"budgetError": AdviceSchema(),
+		"note":        str(),
+		"overcharges": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+		"cache":       cacheViewSchema(),
 	}}
 }
 
@@ -142,7 +164,7 @@ func estimateSchema() map[string]any {
 	return map[string]any{"type": "object", "required": []string{"tool", "cost", "costRule", "worstCase", "allowed"},
 		"properties": map[string]any{
 			"tool":        str(),
-			"cost":        map[string]any{"type": "string", "enum": []any{string(CostFree), string(CostPerItem), string(CostPerRow)}},
+			"cost":        map[string]any{"type": "string", "enum": costKindNames()},
 			"costRule":    str(),
 			"worstCase":   integer(),
 			"allowed":     boolean(),
@@ -159,7 +181,7 @@ func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 	name, _ := args["tool"].(string)
 	target, ok := b.cat.Lookup(name)
 	if !ok || target.Operation == "" {
-		return b.Fail(&ToolError{Code: CodeUnknownTool,
+		return b.Fail(ctx, &ToolError{Code: CodeUnknownTool,
 			Message: fmt.Sprintf("estimate_cost: %q is not an API tool of this server", name),
 			Action:  "Pass the name of one of the listed API tools, e.g. search_ads."})
 	}
@@ -168,7 +190,7 @@ func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 		targs = map[string]any{}
 	}
 	if err := target.Validate(targs); err != nil {
-		return b.Fail(err)
+		return b.Fail(ctx, err)
 	}
 	ask := b.ask(target, targs)
 	e := &Estimate{Tool: target.Name, Cost: target.Cost, CostRule: target.CostRule(), WorstCase: ask.Worst(), Allowed: true}
@@ -176,7 +198,7 @@ func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 		return &Result{Structured: e}
 	}
 	if b.budget != nil {
-		g, err := b.budget.Preview(ask)
+		g, err := b.budget.Preview(ctx, ask)
 		if err != nil {
 			a := runtime.Advise(err)
 			e.Allowed = false
@@ -186,8 +208,23 @@ func (b *Toolbox) estimate(ctx context.Context, args map[string]any) *Result {
 			e.RunsWith["limit"] = g.Rows
 			e.Note = fmt.Sprintf("Only %d of the %d rows fit the budget: the call would run with limit=%d.", g.Rows, ask.Rows, g.Rows)
 		}
-		st := b.budget.Status()
-		e.Budget = &st
+		if st, err := b.budget.Status(ctx); err == nil {
+			e.Budget = &st
+		}
 	}
 	return &Result{Structured: e}
+}
+
+// CostKinds lists every CostKind.
+func CostKinds() []CostKind {
+	return []CostKind{CostFree, CostPerItem, CostPerRow, CostPerSeries, CostFixed, CostUnknown}
+}
+
+// costKindNames is CostKinds for the enum of a JSON Schema.
+func costKindNames() []any {
+	var out []any
+	for _, k := range CostKinds() {
+		out = append(out, string(k))
+	}
+	return out
 }

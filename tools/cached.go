@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
@@ -39,8 +40,9 @@ type sharing struct {
 	flight cache.Flight[*fetched]
 	base   string // a short hash of the API's base URL, part of every group
 
-	wsMu sync.Mutex
-	ws   string // the workspace id, once known
+	wsMu      sync.Mutex
+	ws        string    // the workspace id, once known
+	wsRetryAt time.Time // when to ask again after a failure
 
 	shared atomic.Int64 // answers handed to callers of a call in flight
 }
@@ -59,6 +61,9 @@ type fetched struct {
 	err    error
 	fitted bool        // the budget lowered the limit: a partial answer
 	from   *servedFrom // set when the answer came from the cache
+	// res is the call's reservation, settled (nil without a budget, or
+	// for an answer from the cache).
+	res *budget.Reservation
 }
 
 // servedFrom says that an answer cost nothing now, and why.
@@ -93,11 +98,11 @@ func (f *servedFrom) mark(s *Success) {
 }
 
 // shape turns a fetched outcome into the caller's result.
-func (b *Toolbox) shape(t *Tool, f *fetched, from *servedFrom) *Result {
+func (b *Toolbox) shape(ctx context.Context, t *Tool, f *fetched, from *servedFrom) *Result {
 	if f.err != nil {
-		return b.Fail(f.err)
+		return b.failAfter(ctx, f.res, f.err)
 	}
-	return b.succeed(t, f.sent, f.resp, f.notes, from)
+	return b.succeed(ctx, t, f.sent, f.resp, f.res, f.notes, from)
 }
 
 // shares reports whether calls of t go through the cache and dedupe.
@@ -113,7 +118,7 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) 
 	exact, _ := ctx.Value(exactKey{}).(bool)
 	key, err := cache.Key(t.Method, t.Path, t.normalArgs(args))
 	if err != nil {
-		return b.shape(t, b.fetch(ctx, t, args), nil)
+		return b.shape(ctx, t, b.fetch(ctx, t, args), nil)
 	}
 	if !s.dedupe {
 		_, r := b.answer(ctx, t, args, key, fresh)
@@ -129,7 +134,7 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) 
 	})
 	switch {
 	case f == nil: // this caller's context ended while it waited
-		return b.Fail(fmt.Errorf("tools: %s: %w", t.Name, err))
+		return b.Fail(ctx, fmt.Errorf("tools: %s: %w", t.Name, err))
 	case !shared:
 		return mine
 	}
@@ -138,7 +143,7 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) 
 	if from == nil {
 		from = &servedFrom{shared: true}
 	}
-	return b.shape(t, f.forCaller(args), from)
+	return b.shape(ctx, t, f.forCaller(args), from)
 }
 
 // answer is one run of a shared call: the cache's answer, or the API's,
@@ -161,7 +166,7 @@ func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key 
 				e, ticket, found, err = c.Lookup(ctx, group, key)
 				if found {
 					if f, derr := decodeAnswer(e, args); derr == nil {
-						return f, b.shape(t, f, f.from)
+						return f, b.shape(ctx, t, f, f.from)
 					}
 				}
 			}
@@ -172,7 +177,7 @@ func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key 
 		}
 	}
 	f := b.fetch(ctx, t, args)
-	r := b.shape(t, f, nil)
+	r := b.shape(ctx, t, f, nil)
 	if canStore && f.storable() && !truncated(r) {
 		raw, cost := encodeAnswer(f)
 		if err := c.Store(ctx, ticket, raw, cost); err != nil {
@@ -278,8 +283,9 @@ func (b *Toolbox) estimateCached(ctx context.Context, e *Estimate, args map[stri
 	e.Note = fmt.Sprintf("tollgate has this answer stored (from %s, the API's data has not been refreshed since): the call would cost 0. With fresh: true it would call the API and cost up to its worst case again.",
 		at.UTC().Format(time.RFC3339))
 	if b.budget != nil {
-		st := b.budget.Status()
-		e.Budget = &st
+		if st, err := b.budget.Status(ctx); err == nil {
+			e.Budget = &st
+		}
 	}
 	return true
 }

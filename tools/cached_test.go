@@ -76,7 +76,7 @@ func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
 	if m := metering(t, first); m["cached"] != nil || testenv.Num(t, m, "cost") != 20 {
 		t.Fatalf("first call metering = %s", testenv.MustJSON(m))
 	}
-	spent, requests := e.Ctrl.Status().RunSpent, e.SB.Requests()
+	spent, requests := testenv.StatusOf(t, e.Ctrl).RunSpent, e.SB.Requests()
 
 	// The same question in another form: arguments in another order,
 	// the default platform made explicit, other fields.
@@ -86,8 +86,8 @@ func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
 	if m["cached"] != true || testenv.Num(t, m, "cost") != 0 || m["cachedAt"] != e.Clock.Now().Format(time.RFC3339Nano) {
 		t.Errorf("repeat metering = %s; want cached, cost 0, cachedAt the first call's time", testenv.MustJSON(m))
 	}
-	if e.SB.Requests() != requests || e.Ctrl.Status().RunSpent != spent {
-		t.Errorf("a hit reached the API (%d requests) or was charged (%d spent)", e.SB.Requests()-requests, e.Ctrl.Status().RunSpent-spent)
+	if e.SB.Requests() != requests || testenv.StatusOf(t, e.Ctrl).RunSpent != spent {
+		t.Errorf("a hit reached the API (%d requests) or was charged (%d spent)", e.SB.Requests()-requests, testenv.StatusOf(t, e.Ctrl).RunSpent-spent)
 	}
 	if len(testenv.Rows(t, again)) != 20 || testenv.MustJSON(testenv.Rows(t, again)[0].(map[string]any)["id"]) != testenv.MustJSON(testenv.Rows(t, first)[0].(map[string]any)["id"]) {
 		t.Error("the cached answer is not the first one")
@@ -109,8 +109,8 @@ func TestARepeatedReadIsServedFromTheCacheForFree(t *testing.T) {
 		t.Error("nextPage of a fresh call repeats fresh: following pages would never be served from the cache")
 	}
 	after := callOK(t, e, "search_ads", args)
-	if metering(t, after)["cached"] != true || e.Ctrl.Status().RunSpent != spent+20 {
-		t.Errorf("after a fresh call: %s, spent %d", testenv.MustJSON(after["metering"]), e.Ctrl.Status().RunSpent-spent)
+	if metering(t, after)["cached"] != true || testenv.StatusOf(t, e.Ctrl).RunSpent != spent+20 {
+		t.Errorf("after a fresh call: %s, spent %d", testenv.MustJSON(after["metering"]), testenv.StatusOf(t, e.Ctrl).RunSpent-spent)
 	}
 	// A different question is a miss.
 	if m := metering(t, callOK(t, e, "search_ads", with(args, "page", 2))); m["cached"] != nil {
@@ -312,7 +312,7 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 			waitUntil(t, "one request at the API and 15 callers waiting", func() bool {
 				return g.arrived.Load() == 1 && box.CacheView(context.Background()).Waiting == n-1
 			})
-			if st := ctrl.Status(); st.InFlight != 10 {
+			if st := testenv.StatusOf(t, ctrl); st.InFlight != 10 {
 				t.Errorf("in flight while the call runs: %d credits, want one reservation of 10", st.InFlight)
 			}
 			g.release()
@@ -336,7 +336,7 @@ func TestConcurrentIdenticalCallsMakeOneRequest(t *testing.T) {
 			if g.arrived.Load() != 1 || shared != n-1 {
 				t.Errorf("%d API requests, %d shared answers; want 1 and %d", g.arrived.Load(), shared, n-1)
 			}
-			if st := ctrl.Status(); st.RunSpent != 10 || st.InFlight != 0 || sb.Spent(key) != 10 {
+			if st := testenv.StatusOf(t, ctrl); st.RunSpent != 10 || st.InFlight != 0 || sb.Spent(key) != 10 {
 				t.Errorf("spent %d (sandbox %d), in flight %d; want one charge of 10", st.RunSpent, sb.Spent(key), st.InFlight)
 			}
 		})
@@ -475,11 +475,11 @@ func TestCachedAnswersLastUntilTheSandboxRefreshesItsData(t *testing.T) {
 	if notes := testenv.MustJSON(hit["notes"]); !strings.Contains(notes, "data as of "+ready) {
 		t.Errorf("notes %s do not name the data's date %s", notes, ready)
 	}
-	spent := e.Ctrl.Status().RunSpent
+	spent := testenv.StatusOf(t, e.Ctrl).RunSpent
 	clk.Advance(sandbox.NextDataRefresh(clk.Now()).Sub(clk.Now()) + time.Minute) // 06:01: refreshed, and checked
 	after := callOK(t, e, "search_ads", args)
-	if m := metering(t, after); m["cached"] != nil || e.Ctrl.Status().RunSpent != spent+3 {
-		t.Fatalf("after the refresh: %s, %d spent; want a new, paid call", testenv.MustJSON(m), e.Ctrl.Status().RunSpent-spent)
+	if m := metering(t, after); m["cached"] != nil || testenv.StatusOf(t, e.Ctrl).RunSpent != spent+3 {
+		t.Fatalf("after the refresh: %s, %d spent; want a new, paid call", testenv.MustJSON(m), testenv.StatusOf(t, e.Ctrl).RunSpent-spent)
 	}
 	if testenv.MustJSON(after["data"]) == testenv.MustJSON(first["data"]) {
 		t.Errorf("the new snapshot's answer is the old one: %s", testenv.MustJSON(after["data"]))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/cache"
@@ -133,8 +134,13 @@ func (b *Toolbox) groupOf(ctx context.Context, res string) (string, bool) {
 	return b.share.base + ":" + ws + ":" + res, true
 }
 
+// workspaceRetry is how long calls go uncached after GET /v1/workspace
+// failed, before it is asked again.
+const workspaceRetry = 30 * time.Second
+
 // workspace returns the id of the workspace of the API key, from the
-// Config or from GET /v1/workspace (free), asked until it answers.
+// Config or from GET /v1/workspace (free), asked again workspaceRetry
+// after a failure.
 func (b *Toolbox) workspace(ctx context.Context) (string, bool) {
 	s := b.share
 	s.wsMu.Lock()
@@ -142,8 +148,16 @@ func (b *Toolbox) workspace(ctx context.Context) (string, bool) {
 	if s.ws != "" {
 		return s.ws, true
 	}
+	now := time.Now
+	if s.cache != nil {
+		now = s.cache.Config().Now
+	}
+	if now().Before(s.wsRetryAt) {
+		return "", false // it failed moments ago: the calls in between go uncached
+	}
 	resp, err := b.client.Do(context.WithoutCancel(ctx), &runtime.Request{Method: "GET", Path: "/v1/workspace", Operation: "getWorkspace"})
 	if err != nil {
+		s.wsRetryAt = now().Add(workspaceRetry)
 		b.log.Debug("cache: cannot learn the workspace; calling the API uncached", "err", err)
 		return "", false
 	}

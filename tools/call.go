@@ -21,13 +21,13 @@ import (
 // Codes of failures that tollgate's tool layer reports itself (source
 // "tool"); the API's codes live in runtime, the budget's in budget.
 const (
-	CodeInvalidArguments = "invalid_arguments"
-	CodeUnknownTool      = "unknown_tool"
-	CodeToolPanic        = "tool_panic"
+	CodeInvalidArguments = runtime.CodeInvalidArguments
+	CodeUnknownTool      = runtime.CodeUnknownTool
+	CodeToolPanic        = runtime.CodeToolPanic
 )
 
 // SourceTool marks advice about a failure in the tool layer itself.
-const SourceTool = "tool"
+const SourceTool = runtime.SourceTool
 
 // DefaultMaxResultBytes bounds the JSON of one result (about 12k tokens).
 const DefaultMaxResultBytes = 48 << 10
@@ -181,7 +181,7 @@ func (b *Toolbox) Call(ctx context.Context, name string, args map[string]any) *R
 	}
 	t, err := b.check(name, args)
 	if err != nil {
-		return b.Fail(err)
+		return b.Fail(ctx, err)
 	}
 	return b.run(ctx, t, args)
 }
@@ -194,7 +194,7 @@ func (b *Toolbox) CallTool(ctx context.Context, t *Tool, args map[string]any) *R
 		args = map[string]any{}
 	}
 	if err := t.Validate(args); err != nil {
-		return b.Fail(err)
+		return b.Fail(ctx, err)
 	}
 	return b.run(ctx, t, args)
 }
@@ -206,7 +206,7 @@ func (b *Toolbox) run(ctx context.Context, t *Tool, args map[string]any) *Result
 		return t.Handler(ctx, b, args)
 	}
 	if t.Operation == "" {
-		return b.Fail(&ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
+		return b.Fail(ctx, &ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 	}
 	return b.callAPI(ctx, t, args)
 }
@@ -247,7 +247,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 	if b.shares(t) {
 		return b.callShared(ctx, t, args) // the cache and in-flight dedupe (cached.go)
 	}
-	r := b.shape(t, b.fetch(ctx, t, args), nil)
+	r := b.shape(ctx, t, b.fetch(ctx, t, args), nil)
 	b.invalidateAfter(ctx, t, r)
 	return r
 }
@@ -268,15 +268,17 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 	if b.budget != nil {
 		ask := b.ask(t, f.sent)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
-		rctx, r, err := b.budget.Reserve(ctx, ask)
+		r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
 			f.err = err
 			return f
 		}
-		ctx, res = rctx, r
-		// Finish is idempotent: this one releases the credits on the
+		res, f.res = r, r
+		// Finish settles once: this one releases the credits on the
 		// paths that end before Do (and if something below panics).
-		defer func() { _ = r.Finish(rctx, nil) }()
+		defer func() { _ = r.Finish(ctx, nil, nil) }()
+		// The controller learns the balance headers of every attempt.
+		ctx = runtime.WithCallObserver(ctx, b.budget)
 		if r.Fitted {
 			f.fitted = true
 			f.notes = append(f.notes, fitArgs(t, f.sent, ask.Rows, r.Rows))
@@ -286,16 +288,17 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 		}
 	}
 	if err := b.approve(ctx, t, f.sent, res); err != nil {
-		f.err = err
+		// Released before the failure reads the budget.
+		f.err = res.Finish(ctx, nil, err)
 		return f
 	}
 	req, err := t.Request(f.sent)
 	if err != nil {
-		f.err = err
+		f.err = res.Finish(ctx, nil, err)
 		return f
 	}
 	resp, err := b.client.Do(ctx, req)
-	if f.err = res.Finish(ctx, err); f.err != nil {
+	if f.err = res.Finish(ctx, resp, err); f.err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", f.err)
 		return f
 	}
@@ -456,7 +459,7 @@ func cloneArgs(args map[string]any) map[string]any {
 	return out
 }
 
-func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, notes []string, from *servedFrom) *Result {
+func (b *Toolbox) succeed(ctx context.Context, t *Tool, sent map[string]any, resp *runtime.Response, res *budget.Reservation, notes []string, from *servedFrom) *Result {
 	sent = withoutFresh(sent)
 	s := &Success{Data: resp.Data, RequestID: resp.RequestID, Notes: notes}
 	if len(s.Data) == 0 {
@@ -491,9 +494,17 @@ func (b *Toolbox) succeed(t *Tool, sent map[string]any, resp *runtime.Response, 
 		s.Metering = mi
 	}
 	from.mark(s)
-	if b.budget != nil {
-		st := b.budget.Status()
-		s.Budget = &st
+	switch {
+	case res != nil:
+		// The store's answer to the settlement: no extra round trip for
+		// a paid call. A budget that cannot be read is left out.
+		if st, err := res.Status(ctx); err == nil {
+			s.Budget = &st
+		}
+	case from != nil && b.budget != nil: // answered for free: the budget as it stands
+		if st, err := b.budget.Status(ctx); err == nil {
+			s.Budget = &st
+		}
 	}
 	b.fit(s)
 	if tr := s.Truncated; tr != nil && tr.RowsShown < tr.RowsReturned {
@@ -664,14 +675,34 @@ func shorten(v any, limit int) any {
 }
 
 // Fail turns err into a failure result with its advice (see
-// runtime.Advise) and the budget snapshot. Faces use it for failures of
-// their own (a panic, bad arguments of a face's tool).
-func (b *Toolbox) Fail(err error) *Result {
+// runtime.Advise) and the budget as it stands (left out when the store
+// cannot be read within ctx). Faces use it for failures of their own (a
+// panic, bad arguments of a face's tool).
+func (b *Toolbox) Fail(ctx context.Context, err error) *Result {
+	return b.failAfter(ctx, nil, err)
+}
+
+// failAfter is Fail with the budget as it stands: the one res's
+// settlement left when the call held res, else read from the store
+// (left out when it cannot be read).
+func (b *Toolbox) failAfter(ctx context.Context, res *budget.Reservation, err error) *Result {
 	a := runtime.Advise(err)
 	f := &Failure{Error: a}
-	if b.budget != nil {
-		st := b.budget.Status()
-		f.Budget = &st
+	if h, ok := budget.AsHalt(err); ok {
+		if h.Code != budget.CodeStoreUnavailable {
+			st := h.Status
+			f.Budget = &st
+		}
+	} else if res != nil {
+		if st, err := res.Status(ctx); err == nil {
+			f.Budget = &st
+		}
+	} else if b.budget != nil {
+		if st, serr := b.budget.Status(ctx); serr == nil {
+			f.Budget = &st
+		} else {
+			b.log.Debug("the budget of a failure could not be read", "err", serr)
+		}
 	}
 	return &Result{IsError: true, Structured: f, Advice: &f.Error}
 }

@@ -60,7 +60,7 @@ func (b *Toolbox) DispatchOpenAI(ctx context.Context, call openai.ToolCall) (msg
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic in tool call", "tool", name, "panic", p)
-			res = b.Fail(&ToolError{Code: CodeToolPanic,
+			res = b.Fail(ctx, &ToolError{Code: CodeToolPanic,
 				Message: fmt.Sprintf("tollgate failed while running %s: %v", name, p),
 				Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."})
 			msg = openAIToolMessage(call.ID, res)
@@ -68,7 +68,7 @@ func (b *Toolbox) DispatchOpenAI(ctx context.Context, call openai.ToolCall) (msg
 	}()
 	args, err := parseOpenAIArguments(name, call.Function.Arguments)
 	if err != nil {
-		res = b.Fail(err)
+		res = b.Fail(ctx, err)
 	} else {
 		res = b.Call(ctx, name, args)
 	}

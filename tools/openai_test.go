@@ -270,8 +270,8 @@ func TestDispatchOpenAIBudgetHaltIsAdviceNot402(t *testing.T) {
 	if s.responses(402) != 0 {
 		t.Fatalf("%d 402s reached the client", s.responses(402))
 	}
-	if spent := s.ctrl.Status().RunSpent; spent > 5 {
-		t.Fatalf("spent %d over a cap of 5", spent)
+	if st, err := s.ctrl.Status(context.Background()); err != nil || st.RunSpent > 5 {
+		t.Fatalf("spent %d over a cap of 5 (%v)", st.RunSpent, err)
 	}
 }
 

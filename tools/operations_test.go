@@ -338,9 +338,9 @@ func TestEveryOperationThroughToolboxCall(t *testing.T) {
 			check := func(args map[string]any) {
 				t.Helper()
 				ask := tl.Ask(args)
-				spentBefore := e.ctrl.Status().RunSpent
+				spentBefore := testenv.StatusOf(t, e.ctrl).RunSpent
 				s := e.call(t, tl.Name, args)
-				charged := e.ctrl.Status().RunSpent - spentBefore
+				charged := testenv.StatusOf(t, e.ctrl).RunSpent - spentBefore
 				if s.Metering != nil && s.Metering.Cost != nil && *s.Metering.Cost != charged {
 					t.Errorf("metering.cost %d, the budget charged %d", *s.Metering.Cost, charged)
 				}
@@ -538,7 +538,7 @@ func TestABudgetRunWhoseModelNeverSendsLimit(t *testing.T) {
 				}(w)
 			}
 			wg.Wait()
-			st := run.ctrl.Status()
+			st := testenv.StatusOf(t, run.ctrl)
 			limit := min(tc.cap, tc.credits.Recurring)
 			if refused > 0 || st.RunSpent > limit || halts == 0 {
 				t.Errorf("%d calls ended in a 402, %d budget halts; spent %d of %d", refused, halts, st.RunSpent, limit)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/internal/syncbuffer"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -107,7 +108,7 @@ func TestAnAnswerThatCostsMoreThanItsReservationRaisesIt(t *testing.T) {
 			break
 		}
 	}
-	if st := e.ctrl.Status(); st.RunSpent > 80 || st.RunSpent < 60 {
+	if st := testenv.StatusOf(t, e.ctrl); st.RunSpent > 80 || st.RunSpent < 60 {
 		t.Errorf("spent %d under a cap of 80", st.RunSpent)
 	}
 	if n := len(e.box.Overcharges()); n != 2 || e.box.Overcharges()[1].Count != 1 {

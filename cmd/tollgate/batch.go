@@ -19,6 +19,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/batch"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -115,11 +116,11 @@ func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 		}
 		return fmt.Errorf("%v (the results written so far are kept; rerun the same command to resume)", err)
 	}
-	resume := c.self + " " + shellJoin(c.args)
+	resume := c.self + " " + shellJoin(redactRedis(c.args))
 	if o.in == "-" {
 		resume += "   (with the same input on stdin)"
 	}
-	writeSummary(c.stderr, sum, summaryInfo{out: o.out, resume: resume, crawl: o.crawl, sandbox: sf.sandbox})
+	writeSummary(c.stderr, sum, summaryInfo{out: o.out, resume: resume, crawl: o.crawl, sandbox: sf.sandbox, shared: sf.sharedName()})
 	switch {
 	case sum.Halt != nil:
 		return &exitError{code: exitCap, err: fmt.Errorf("stopped by the budget (%s); the summary above says how to resume", sum.Halt.Error.Code)}
@@ -197,6 +198,7 @@ func outputError(path string, err error) error {
 type summaryInfo struct {
 	out, resume, crawl string
 	sandbox            bool
+	shared             string // the shared budget's name, "" when the budget is this process's
 }
 
 // writeSummary tells a person what the run did and, unless it is
@@ -269,7 +271,12 @@ func writeSummary(w io.Writer, s batch.Summary, in summaryInfo) {
 		st = s.Halt.Budget
 	}
 	if st != nil {
-		if st.RunCap != nil {
+		switch {
+		case in.shared != "" && st.RunCap != nil:
+			credits += fmt.Sprintf("; %d of the cap of %d spent by every process sharing budget %q", st.RunSpent, *st.RunCap, in.shared)
+		case in.shared != "":
+			credits += fmt.Sprintf("; %d spent by every process sharing budget %q", st.RunSpent, in.shared)
+		case st.RunCap != nil:
 			credits += fmt.Sprintf(" (cap %d)", *st.RunCap)
 		}
 		if st.CreditsRemaining != nil {
@@ -310,6 +317,8 @@ func haltHint(code string, st *budget.Status) string {
 		return "(a call needs more than --max-per-call allows: raise it, or lower that call's limit)"
 	case budget.CodeExhausted, runtime.CodeInsufficientCredits:
 		return "(the workspace is out of credits: top up, or wait for " + refill + ")"
+	case budget.CodeStoreUnavailable:
+		return "(the shared budget's Redis did not answer, so nothing more was spent: rerun once it is back)"
 	}
 	return ""
 }
@@ -324,6 +333,25 @@ func idList(ids []json.RawMessage, n int) string {
 		parts = append(parts, string(id))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// redactRedis hides the password of a --budget-redis URL in args, which
+// the summary repeats.
+func redactRedis(args []string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		name, value, inline := strings.Cut(a, "=")
+		if strings.TrimLeft(name, "-") != "budget-redis" || !strings.HasPrefix(name, "-") {
+			continue
+		}
+		switch {
+		case inline:
+			out[i] = name + "=" + redisstore.Redact(value)
+		case i+1 < len(out):
+			out[i+1] = redisstore.Redact(out[i+1])
+		}
+	}
+	return out
 }
 
 // shellJoin quotes args for a POSIX shell, so the resume command can be

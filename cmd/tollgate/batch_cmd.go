@@ -59,7 +59,8 @@ calls in flight finish and exits 3 with a summary and the command to resume.
 Ctrl-C does the same (exit 1): calls in flight finish and are written.
 
 Exit codes: 0 every id done; 1 ids left after failures or an interruption;
-2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace).
+2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace,
+or a shared budget whose Redis does not answer).
 
 Reads ` + envAPIKey + ` and ` + envBaseURL + `, or use --sandbox.`,
 		Example: `  # 30 sample calls against the sandbox, at most 100 credits

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/redisstore"
-	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // addCacheFlags registers the response cache's flags (in the Budget
@@ -27,11 +26,11 @@ func (f *stackFlags) addCacheFlags(cmd *cobra.Command) {
 	})
 }
 
-// wireCache sets tc's cache from the flags: in memory, or in Redis with
-// --cache-redis or --budget-redis.
-func (f *stackFlags) wireCache(ctx context.Context, st *stack, tc *tools.Config, log *slog.Logger) error {
+// wireCache sets cfg's cache from the flags: in memory, or in Redis with
+// --cache-redis or --budget-redis; --no-cache turns it off.
+func (f *stackFlags) wireCache(st *stack, cfg *tollgate.Config, log *slog.Logger) error {
+	cfg.NoCache, cfg.CacheTTL = f.noCache, f.cacheTTL
 	if f.noCache {
-		tc.NoDedupe = true
 		return nil
 	}
 	rawURL, flagName := strings.TrimSpace(f.cacheRedis), "--cache-redis"
@@ -41,23 +40,23 @@ func (f *stackFlags) wireCache(ctx context.Context, st *stack, tc *tools.Config,
 	if rawURL == "" {
 		rawURL, flagName = f.budgetRedisEnv, "--budget-redis (from $"+envBudgetRedis+")"
 	}
-	var backend cache.Backend = cache.NewMemory(f.cacheBytes)
-	if rawURL != "" {
-		rb, err := redisstore.OpenCacheBackend(ctx, rawURL, redisstore.CacheOptions{MaxBytes: f.cacheBytes})
-		if err != nil {
-			return usageErrorf("%s: %v", flagName, err)
-		}
-		st.cacheCloser = rb
-		backend = rb
-		log.Info("cached answers shared through Redis", "namespace", rb.Namespace())
+	if rawURL == "" {
+		cfg.CacheBackend = cache.NewMemory(f.cacheBytes)
+		return nil
 	}
-	c, err := cache.New(cache.Config{Backend: backend, TTL: f.cacheTTL, Freshness: tools.FreshnessSource(st.Client), Logger: log})
+	opts := redisstore.CacheOptions{MaxBytes: f.cacheBytes}
+	var rb *redisstore.CacheBackend
+	var err error
+	if st.Store != nil && flagName != "--cache-redis" {
+		// The budget's Redis: share its connections.
+		rb, err = redisstore.NewCacheBackend(st.Store.Client(), opts)
+	} else {
+		rb, err = redisstore.OpenCacheBackend(rawURL, opts)
+	}
 	if err != nil {
-		return usageErrorf("%v", err)
+		return usageErrorf("%s: %v", flagName, err)
 	}
-	tc.Cache = c
-	if st.Usage != nil {
-		tc.Workspace = st.Usage.Workspace.ID
-	}
+	st.cacheCloser, cfg.CacheBackend = rb, rb
+	log.Info("cached answers shared through Redis", "namespace", rb.Namespace())
 	return nil
 }

@@ -155,7 +155,7 @@ func banner(c *cli, st *stack, o *serveOptions, transport, attach string) {
 		api = "embedded sandbox at " + st.BaseURL + " (synthetic data, no real credits)"
 	}
 	cat := st.Box.Catalogue()
-	b := st.Budget.Status()
+	b := st.Start
 	capText := "no cap"
 	if b.RunCap != nil {
 		capText = plural(*b.RunCap, "credit") + " for this process"

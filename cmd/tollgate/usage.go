@@ -35,7 +35,11 @@ func runUsage(ctx context.Context, c *cli, o *usageOptions) error {
 		a := runtime.Advise(st.UsageErr)
 		return fmt.Errorf("GET /v1/usage failed: %s (%s). %s", a.Message, a.Code, a.Action)
 	}
-	rep := usageReport{API: st.Usage, Budget: st.Budget.Status()}
+	b, err := st.Budget.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("the shared budget cannot be read (%v); the workspace has %d credits left", err, st.Usage.Credits.TotalRemaining)
+	}
+	rep := usageReport{API: st.Usage, Budget: b}
 	if o.json {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")

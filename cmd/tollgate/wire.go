@@ -14,7 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/redisstore"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -85,24 +87,34 @@ type stack struct {
 	Sandbox *sandbox.Running // nil against the real API
 	BaseURL string
 	// Store is the shared budget's store with --budget-redis, else nil.
-	Store *budget.RedisStore
+	Store *redisstore.Budget
 	// cacheCloser closes the Redis cache backend, if any.
 	cacheCloser io.Closer
 	log         *slog.Logger
-	// Balance is the first usage answer, nil when it failed.
+	// Usage is the first usage answer, nil when it failed (UsageErr).
 	Usage    *runtime.Usage
 	UsageErr error
+	// Start is the budget at start; StartErr says why it could not be
+	// read (a shared budget whose Redis does not answer).
+	Start    budget.Status
+	StartErr error
 }
 
-// Close releases this process's share of a Redis budget and stops the
-// embedded sandbox, if any.
+// Close writes what the shared budget kept for later and gives back this
+// process's share of it, and stops the embedded sandbox, if any. Charges
+// that could not be written are reported at Error, so that they show
+// whatever the log level.
 func (s *stack) Close() {
 	if s.cacheCloser != nil {
 		_ = s.cacheCloser.Close()
 	}
 	if s.Store != nil {
 		if err := s.Store.Close(); err != nil && s.log != nil {
-			s.log.Warn("could not release this process's share of the shared budget", "err", err)
+			if _, ok := errors.AsType[*redisstore.UnrecordedError](err); ok {
+				s.log.Error("charges of this process were not recorded in the shared budget", "err", err)
+			} else {
+				s.log.Warn("could not give back this process's share of the shared budget", "err", err)
+			}
 		}
 	}
 	if s.Sandbox != nil {
@@ -110,7 +122,8 @@ func (s *stack) Close() {
 	}
 }
 
-// build wires runtime, budget and tools from flags and environment.
+// build wires runtime, budget and tools from flags and environment, with
+// tollgate.New.
 func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent string) (*stack, error) {
 	st := &stack{log: log}
 	getenv := f.getenv
@@ -145,72 +158,63 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		st.Close()
 		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or none for no cap")
 	}
-	store, err := f.openStore(ctx, log)
+	store, err := f.openStore(log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	st.Store = store
-	// The controller observes the client's responses and reads usage
-	// through the same client: tie the knot with a usage source that
-	// looks the client up when called.
-	var client *runtime.Client
-	cfg := budget.Config{
-		MaxCredits: f.maxCredits, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt, Logger: log,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) }),
+	cfg := tollgate.Config{
+		APIKey: key, BaseURL: st.BaseURL, UserAgent: userAgent,
+		MaxCredits: f.maxCredits, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt,
+		Filter:         tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly},
+		MaxResultBytes: f.maxResult, Logger: log,
 	}
-	if st.Store != nil {
-		cfg.Store = st.Store
+	if f.allTools && len(cfg.Filter.Toolsets) == 0 && len(cfg.Filter.Tools) == 0 {
+		cfg.Filter.Toolsets = []string{tools.ToolsetAll}
 	}
-	ctrl, err := budget.New(cfg)
-	if err != nil {
-		st.Close()
-		return nil, usageErrorf("%v", err)
-	}
-	opts := []runtime.Option{
-		runtime.WithBaseURL(st.BaseURL), runtime.WithAPIKey(key),
-		runtime.WithObserver(ctrl), runtime.WithLogger(log), runtime.WithUserAgent(userAgent),
+	if store != nil {
+		st.Store, cfg.Store = store, store
+		// Processes sharing the budget share one key, so they pace
+		// together: the server's learnt rate and its wake-up after a 429.
+		pacing, err := redisstore.NewPacing(store.Client(), f.budgetName, redisstore.PacingOptions{})
+		if err != nil {
+			st.Close()
+			return nil, usageErrorf("--budget-name: %v", err)
+		}
+		cfg.ClientOptions = append(cfg.ClientOptions, runtime.WithPacing(pacing))
 	}
 	if f.rate > 0 {
-		opts = append(opts, runtime.WithLimiter(rate.NewLimiter(rate.Limit(f.rate), max(1, int(f.rate)))))
+		cfg.ClientOptions = append(cfg.ClientOptions, runtime.WithLimiter(rate.NewLimiter(rate.Limit(f.rate), max(1, int(f.rate)))))
 	}
-	if client, err = runtime.New(opts...); err != nil {
-		st.Close()
-		return nil, usageErrorf("%v", err)
-	}
-	st.Client, st.Budget = client, ctrl
-	st.Usage, st.UsageErr = ctrl.Refresh(ctx)
-	if st.UsageErr != nil {
-		log.Warn("could not read the balance at start; the budget learns it from the first paid call", "advice", runtime.Advise(st.UsageErr).Action, "err", st.UsageErr)
-	}
-
 	if f.noTools {
-		return st, nil
+		cfg.Catalogue = tools.BuiltIn() // nothing to offer: no need to fetch the API's document
+	} else if dir, err := os.UserCacheDir(); err == nil && !f.sandbox {
+		cfg.CacheDir = filepath.Join(dir, "tollgate")
 	}
-	cacheDir := ""
-	if dir, err := os.UserCacheDir(); err == nil && !f.sandbox {
-		cacheDir = filepath.Join(dir, "tollgate")
-	}
-	cat := tools.Load(ctx, client, tools.LoadOptions{CacheDir: cacheDir, Logger: log})
-	filter := tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly}
-	if f.allTools && len(filter.Toolsets) == 0 && len(filter.Tools) == 0 {
-		filter.Toolsets = []string{tools.ToolsetAll}
-	}
-	if cat, err = cat.Select(filter); err != nil {
-		st.Close()
-		return nil, usageErrorf("%v", err)
-	}
-	tc := tools.Config{Catalogue: cat, Client: client, Budget: ctrl, MaxResultBytes: f.maxResult, Logger: log}
-	if err := f.wireCache(ctx, st, &tc, log); err != nil {
+	if err := f.wireCache(st, &cfg, log); err != nil { // cache.go
 		st.Close()
 		return nil, err
 	}
-	box, err := tools.NewToolbox(tc)
+	kit, err := tollgate.New(ctx, cfg)
 	if err != nil {
 		st.Close()
-		return nil, usageErrorf("%v", err)
+		return nil, usageErrorf("%v", errors.Unwrap(err))
 	}
-	st.Box = box
+	st.Client, st.Budget, st.Box, st.Usage, st.UsageErr = kit.Client, kit.Budget, kit.Tools, kit.Usage, kit.UsageErr
+	st.Start, st.StartErr = kit.Budget.Status(ctx)
+	if _, shared := errors.AsType[*budget.StoreError](st.UsageErr); shared {
+		st.UsageErr = nil // the balance was read all the same; the budget's trouble is StartErr
+		if st.Usage == nil {
+			st.UsageErr = kit.UsageErr
+		}
+	}
+	switch {
+	case st.StartErr != nil:
+		log.Warn("the shared budget cannot be read at start; paid calls halt until its Redis answers (free calls work)",
+			"budget", f.budgetName, "err", st.StartErr)
+	case st.UsageErr != nil:
+		log.Warn("could not read the balance at start; the budget learns it from the first paid call", "advice", runtime.Advise(st.UsageErr).Action, "err", st.UsageErr)
+	}
 	return st, nil
 }
 
@@ -225,7 +229,8 @@ func (f *stackFlags) sharedName() string {
 
 // openStore opens the Redis budget of --budget-redis (or
 // $TOLLGATE_BUDGET_REDIS) and --budget-name; nil when neither URL is set.
-func (f *stackFlags) openStore(ctx context.Context, log *slog.Logger) (*budget.RedisStore, error) {
+// A Redis that is down is no error: paid calls halt until it answers.
+func (f *stackFlags) openStore(log *slog.Logger) (*redisstore.Budget, error) {
 	rawURL, flagName := strings.TrimSpace(f.budgetRedis), "--budget-redis"
 	if rawURL == "" {
 		rawURL, flagName = f.budgetRedisEnv, "--budget-redis (from $"+envBudgetRedis+")"
@@ -236,14 +241,14 @@ func (f *stackFlags) openStore(ctx context.Context, log *slog.Logger) (*budget.R
 	// go-redis logs dial failures itself; send them through our logger
 	// (stderr, leveled) instead of its own.
 	redis.SetLogger(redisLogger{log})
-	store, err := budget.OpenRedisStore(ctx, rawURL, f.budgetName, budget.RedisOptions{Logger: log})
+	store, err := redisstore.OpenBudget(rawURL, f.budgetName, redisstore.BudgetOptions{Logger: log})
 	switch {
-	case errors.Is(err, budget.ErrInvalidRedisName):
+	case errors.Is(err, redisstore.ErrInvalidName):
 		return nil, usageErrorf("--budget-name: %v", err)
 	case err != nil:
 		return nil, usageErrorf("%s: %v", flagName, err)
 	}
-	log.Info("budget shared through Redis", "name", f.budgetName, "key", store.Key(), "process", store.ID())
+	log.Info("budget shared through Redis", "name", f.budgetName, "redis", redisstore.Redact(rawURL), "key", store.Key(), "process", store.ID())
 	return store, nil
 }
 

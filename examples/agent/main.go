@@ -23,9 +23,8 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/tollgate-mcp/tollgate"
 	"github.com/tollgate-mcp/tollgate/agent"
-	"github.com/tollgate-mcp/tollgate/budget"
-	"github.com/tollgate-mcp/tollgate/cache"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -122,45 +121,20 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 		cfg.model = "scripted"
 	}
 
-	// The controller observes the client's responses and reads the
-	// balance through the same client: the usage source looks the client
-	// up when it is called, once both exist.
-	var client *runtime.Client
-	ctrl, err := budget.New(budget.Config{
-		MaxCredits: cfg.maxCredits, Logger: log,
-		Usage: budget.UsageFunc(func(ctx context.Context) (*runtime.Usage, error) { return client.Usage(ctx) }),
-	})
+	// One call wires the API client, the budget, the cache and the tools.
+	// The zero Filter offers the core tools (about 25): a model picks
+	// better from a short list, and OpenAI caps a request at 128 tools.
+	// The cache keeps the answers of paid reads until the API's data is
+	// refreshed, so a repeated call is free; -no-cache turns it off.
+	kit, err := tollgate.New(ctx, tollgate.Config{APIKey: key, BaseURL: baseURL, UserAgent: "tollgate-example-agent",
+		MaxCredits: cfg.maxCredits, NoCache: cfg.noCache, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	client, err = runtime.New(runtime.WithBaseURL(baseURL), runtime.WithAPIKey(key),
-		runtime.WithObserver(ctrl), runtime.WithLogger(log), runtime.WithUserAgent("tollgate-example-agent"))
-	if err != nil {
-		return nil, err
+	if kit.UsageErr != nil {
+		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", kit.UsageErr)
 	}
-	if _, err := ctrl.Refresh(ctx); err != nil {
-		log.Warn("could not read the balance; the budget learns it from the first paid call", "err", err)
-	}
-	// The core tools (about 25): a model picks better from a short list,
-	// and OpenAI caps a request at 128 tools.
-	cat, err := tools.Load(ctx, client, tools.LoadOptions{Logger: log}).Select(tools.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	tc := tools.Config{Catalogue: cat, Client: client, Budget: ctrl, Logger: log}
-	if cfg.noCache {
-		tc.NoDedupe = true
-	} else {
-		// Answers of paid reads are kept until the API's data is refreshed:
-		// a repeated call is free.
-		if tc.Cache, err = cache.New(cache.Config{Freshness: tools.FreshnessSource(client), Logger: log}); err != nil {
-			return nil, err
-		}
-	}
-	box, err := tools.NewToolbox(tc)
-	if err != nil {
-		return nil, err
-	}
+	box := kit.Tools
 
 	r := &agent.Runner{Client: chat, Model: cfg.model, Box: box, MaxTurns: cfg.maxTurns, Logger: log,
 		OnEvent: func(e agent.Event) { printEvent(stderr, e) }}
@@ -183,7 +157,10 @@ func ask(ctx context.Context, cfg config, log *slog.Logger, stdout, stderr io.Wr
 		}
 		fmt.Fprintln(stderr)
 	}
-	st := ctrl.Status()
+	st, err := kit.Budget.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.spent = st.RunSpent
 	if v := box.CacheView(ctx); v.Stats != nil {
 		s.cached = v.Hits

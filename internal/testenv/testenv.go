@@ -122,9 +122,8 @@ func New(t testing.TB, cfg Config) *Env {
 	if e.Key != "" {
 		opts = append(opts, runtime.WithAPIKey(e.Key))
 	}
-	if e.Ctrl != nil {
-		opts = append(opts, runtime.WithObserver(e.Ctrl))
-	}
+	// As tollgate.New does, the controller is not an observer of the
+	// client: each call hands it the headers of its own attempts.
 	for _, o := range cfg.Observers {
 		opts = append(opts, runtime.WithObserver(o))
 	}
@@ -374,4 +373,14 @@ func JSONValue(v any) any {
 		return float64(x)
 	}
 	return v
+}
+
+// StatusOf reads c's status, failing t if the store cannot be read.
+func StatusOf(t testing.TB, c *budget.Controller) budget.Status {
+	t.Helper()
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Fatalf("budget status: %v", err)
+	}
+	return st
 }
