@@ -51,6 +51,7 @@ import (
 const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, brandtrackers, TikTok and Google ads). Most calls cost credits: one per returned row or item.
 - Call lookup first when the user names a brand, domain or handle: it is free and gives the ids other tools need.
 - Ask for the rows you need (limit); follow nextPage only when you need more.
+- List rows are compact by default; pass fields (dotted paths, or ["*"] for everything) to see more. The same call again is answered from tollgate's cache for 0 credits until the API's data is refreshed (metering.cached).
 - A call that fails returns {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}} instead of data. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report. (A tool name that is not in your list is refused outright, with no advice.)
 - Call get_budget to plan a long series of calls.`
 
