@@ -66,6 +66,10 @@ type Options struct {
 	Logger       *slog.Logger
 	// Now is the clock for throttling; nil means time.Now.
 	Now func() time.Time
+	// ToolboxFor, when set, picks the toolbox a call runs on from its
+	// context (package gateway: the caller's, with the caller's budget
+	// and tools); a nil answer means the box given to New.
+	ToolboxFor func(ctx context.Context) *tools.Toolbox
 }
 
 // New returns an MCP server (mcp-go) offering box's tools. Every
@@ -145,8 +149,18 @@ func (f *mcpFace) handler(t *tools.Tool) server.ToolHandlerFunc {
 			defer p.stop()
 			ctx = runtime.WithCallObserver(ctx, p)
 		}
-		return toMCP(f.box.CallTool(ctx, t, req.GetArguments())), nil
+		return toMCP(f.boxFor(ctx).CallTool(ctx, t, req.GetArguments())), nil
 	}
+}
+
+// boxFor is the toolbox of the call ctx belongs to.
+func (f *mcpFace) boxFor(ctx context.Context) *tools.Toolbox {
+	if f.o.ToolboxFor != nil {
+		if b := f.o.ToolboxFor(ctx); b != nil {
+			return b
+		}
+	}
+	return f.box
 }
 
 // toMCP renders a Result: structuredContent plus the same JSON as text.
@@ -165,7 +179,7 @@ func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerF
 		defer func() {
 			if p := recover(); p != nil {
 				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
-				res = toMCP(f.box.Fail(&tools.ToolError{Code: tools.CodeToolPanic,
+				res = toMCP(f.boxFor(ctx).Fail(&tools.ToolError{Code: tools.CodeToolPanic,
 					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
 					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
 				err = nil

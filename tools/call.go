@@ -40,6 +40,9 @@ type Config struct {
 	// MaxResultBytes bounds a result's JSON; 0 means DefaultMaxResultBytes.
 	MaxResultBytes int
 	Logger         *slog.Logger
+	// Account, when set, is told of every call of an API operation
+	// before Call returns it (see AccountFunc).
+	Account AccountFunc
 }
 
 // A Toolbox runs tool calls: the one entry point of every face.
@@ -49,6 +52,8 @@ type Toolbox struct {
 	budget *budget.Controller
 	max    int
 	log    *slog.Logger
+	acct   AccountFunc
+	cfg    Config
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -68,8 +73,14 @@ func NewToolbox(cfg Config) (*Toolbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger}, nil
+	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger, acct: cfg.Account, cfg: cfg}, nil
 }
+
+// Config returns the configuration the Toolbox was made with, defaults
+// applied: change a field and pass it to NewToolbox for a toolbox that
+// shares this one's API client (a face serving several callers gives
+// each its own catalogue and budget so).
+func (b *Toolbox) Config() Config { return b.cfg }
 
 // Catalogue is the set of tools the Toolbox offers.
 func (b *Toolbox) Catalogue() *Catalogue { return b.cat }
@@ -87,6 +98,9 @@ type Result struct {
 	Structured any
 	// Advice is set when IsError.
 	Advice *runtime.Advice
+	// Charge is set on the result of an API operation's call: what it
+	// reserved and was charged.
+	Charge *Charge
 }
 
 // JSON is the result as JSON text.
@@ -187,7 +201,16 @@ func (b *Toolbox) run(ctx context.Context, t *Tool, args map[string]any) *Result
 	if t.Operation == "" {
 		return b.Fail(&ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 	}
-	return b.callAPI(ctx, t, args)
+	c := &Charge{Operation: t.Operation}
+	r := b.callAPI(ctx, t, args, c)
+	if r.Advice != nil {
+		c.Outcome, c.Source = r.Advice.Code, r.Advice.Source
+	}
+	r.Charge = c
+	if b.acct != nil {
+		b.acct(ctx, t, args, r)
+	}
+	return r
 }
 
 // Validate checks args against the named tool's input schema without
@@ -222,7 +245,7 @@ type exactKey struct{}
 // as written.
 func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, exactKey{}, true) }
 
-func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
+func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *Charge) *Result {
 	sent := cloneArgs(args)
 	var notes []string
 	var res *budget.Reservation
@@ -234,6 +257,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 			return b.Fail(err)
 		}
 		ctx, res = rctx, r
+		c.Reserved = r.Credits
 		// Finish is idempotent: this one releases the credits on the
 		// paths that end before Do (and if something below panics).
 		defer func() { _ = r.Finish(rctx, nil) }()
@@ -249,6 +273,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 		return b.Fail(err)
 	}
 	resp, err := b.client.Do(ctx, req)
+	c.settle(resp, err)
 	err = res.Finish(ctx, err)
 	if err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", err)
