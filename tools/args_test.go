@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -58,11 +59,11 @@ func TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			store := &countingStore{Store: budget.NewMemoryStore()}
-			e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 1000, Store: store}})
-			requests, updates := e.sb.Requests(), store.updates.Load()
+			e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 1000, Store: store}})
+			requests, updates := e.SB.Requests(), store.updates.Load()
 
-			res, sc := e.call(t, tc.tool, tc.args)
-			ad := wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+			res, sc := e.Call(t, tc.tool, tc.args)
+			ad := testenv.WantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 			if ad["retryable"] != false {
 				t.Errorf("retryable = %v, want false", ad["retryable"])
 			}
@@ -78,7 +79,7 @@ func TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest(t *testing.T) {
 					continue
 				}
 				found = true
-				exp := strings.ToLower(mustJSON(ve["expected"]))
+				exp := strings.ToLower(testenv.MustJSON(ve["expected"]))
 				for _, w := range tc.say {
 					if !strings.Contains(exp, strings.ToLower(w)) {
 						t.Errorf("validationErrors[%s].expected = %s, want it to mention %q", tc.field, exp, w)
@@ -86,16 +87,16 @@ func TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("no validationErrors entry for %s: %s", tc.field, mustJSON(ves))
+				t.Errorf("no validationErrors entry for %s: %s", tc.field, testenv.MustJSON(ves))
 			}
-			wantBudget(t, sc)
-			if got := e.sb.Requests(); got != requests {
+			testenv.WantBudget(t, sc)
+			if got := e.SB.Requests(); got != requests {
 				t.Errorf("the API received %d requests for invalid arguments, want 0", got-requests)
 			}
 			if got := store.updates.Load(); got != updates {
 				t.Errorf("the budget ledger was written %d times for invalid arguments, want 0", got-updates)
 			}
-			if st := e.ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+			if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
 				t.Errorf("budget after invalid arguments: inFlight %d, runSpent %d; want 0, 0", st.InFlight, st.RunSpent)
 			}
 		})
@@ -107,15 +108,15 @@ func TestInvalidArgumentsAreCaughtBeforeAnyCreditOrRequest(t *testing.T) {
 // in query strings pass validation and are encoded for the API.
 func TestValidArgumentsOfEveryJSONShapeReachTheAPI(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
-	res, sc := e.call(t, "search_advertisers", map[string]any{"search": []any{"coffee", "tea"}, "limit": 2.0, "offset": 1})
+	e := testenv.New(t, testenv.Config{})
+	res, sc := e.Call(t, "search_advertisers", map[string]any{"search": []any{"coffee", "tea"}, "limit": 2.0, "offset": 1})
 	if res.IsError {
-		t.Fatalf("search_advertisers failed: %s", mustJSON(sc))
+		t.Fatalf("search_advertisers failed: %s", testenv.MustJSON(sc))
 	}
-	if n := len(rows(t, sc)); n != 2 {
+	if n := len(testenv.Rows(t, sc)); n != 2 {
 		t.Errorf("got %d rows, want 2", n)
 	}
-	if off := num(t, obj(t, sc, "pagination"), "offset"); off != 1 {
+	if off := testenv.Num(t, testenv.Obj(t, sc, "pagination"), "offset"); off != 1 {
 		t.Errorf("pagination.offset = %d, want 1", off)
 	}
 }

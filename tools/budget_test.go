@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -18,27 +19,27 @@ func TestBudgetHaltsAreAdviceFromTheBudget(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
-		cfg    envConfig
-		before func(t *testing.T, e *env) // brings the budget to the halt
+		cfg    testenv.Config
+		before func(t *testing.T, e *testenv.Env) // brings the budget to the halt
 		code   string
 		action string // a word the action must hold
 	}{
 		{
 			name: "cap reached",
-			cfg:  envConfig{budget: &budget.Config{MaxCredits: 3}},
-			before: func(t *testing.T, e *env) {
-				res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
-				if res.IsError || len(rows(t, sc)) != 3 {
-					t.Fatalf("the call that spends the cap failed: %s", mustJSON(sc))
+			cfg:  testenv.Config{Budget: &budget.Config{MaxCredits: 3}},
+			before: func(t *testing.T, e *testenv.Env) {
+				res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
+				if res.IsError || len(testenv.Rows(t, sc)) != 3 {
+					t.Fatalf("the call that spends the cap failed: %s", testenv.MustJSON(sc))
 				}
 			},
 			code: budget.CodeCapReached, action: "cap",
 		},
 		{
 			name: "floor reached",
-			cfg:  envConfig{budget: &budget.Config{MaxCredits: 1000, Reserve: 10000}},
-			before: func(t *testing.T, e *env) {
-				if _, err := e.ctrl.Refresh(context.Background()); err != nil {
+			cfg:  testenv.Config{Budget: &budget.Config{MaxCredits: 1000, Reserve: 10000}},
+			before: func(t *testing.T, e *testenv.Env) {
+				if _, err := e.Ctrl.Refresh(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -46,13 +47,13 @@ func TestBudgetHaltsAreAdviceFromTheBudget(t *testing.T) {
 		},
 		{
 			name: "exhausted after a real 402",
-			before: func(t *testing.T, e *env) {
-				if _, err := e.ctrl.Refresh(context.Background()); err != nil {
+			before: func(t *testing.T, e *testenv.Env) {
+				if _, err := e.Ctrl.Refresh(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				e.sb.SetCredits(e.key, sandbox.Credits{Recurring: 5})
-				res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20})
-				ad := wantAdvice(t, res, sc, runtime.CodeInsufficientCredits, runtime.SourceAPI)
+				e.SB.SetCredits(e.Key, sandbox.Credits{Recurring: 5})
+				res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20})
+				ad := testenv.WantAdvice(t, res, sc, runtime.CodeInsufficientCredits, runtime.SourceAPI)
 				if ad["httpStatus"] != float64(402) {
 					t.Fatalf("the 402 advice has httpStatus %v", ad["httpStatus"])
 				}
@@ -63,11 +64,11 @@ func TestBudgetHaltsAreAdviceFromTheBudget(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, tc.cfg)
+			e := testenv.New(t, tc.cfg)
 			tc.before(t, e)
-			requests := e.sb.Requests()
-			res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
-			ad := wantAdvice(t, res, sc, tc.code, budget.SourceBudget)
+			requests := e.SB.Requests()
+			res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
+			ad := testenv.WantAdvice(t, res, sc, tc.code, budget.SourceBudget)
 			if ad["retryable"] != false {
 				t.Errorf("retryable = %v, want false", ad["retryable"])
 			}
@@ -77,13 +78,13 @@ func TestBudgetHaltsAreAdviceFromTheBudget(t *testing.T) {
 			if a, _ := ad["action"].(string); !strings.Contains(a, tc.action) {
 				t.Errorf("action %q does not mention %q", a, tc.action)
 			}
-			wantBudget(t, sc)
-			if got := e.sb.Requests(); got != requests {
+			testenv.WantBudget(t, sc)
+			if got := e.SB.Requests(); got != requests {
 				t.Errorf("a halted call sent %d requests, want 0", got-requests)
 			}
 			// Free tools still work after a halt.
-			if res, sc := e.call(t, "lookup", map[string]any{"q": "coffee"}); res.IsError {
-				t.Errorf("lookup (free) failed after a halt: %s", mustJSON(sc))
+			if res, sc := e.Call(t, "lookup", map[string]any{"q": "coffee"}); res.IsError {
+				t.Errorf("lookup (free) failed after a halt: %s", testenv.MustJSON(sc))
 			}
 		})
 	}
@@ -91,70 +92,70 @@ func TestBudgetHaltsAreAdviceFromTheBudget(t *testing.T) {
 
 func TestBudgetFitsAPageToWhatIsLeft(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 50}, box: tools.Config{MaxResultBytes: 1 << 20}})
-	if res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20}); res.IsError {
-		t.Fatalf("first call failed: %s", mustJSON(sc))
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 50}, Box: tools.Config{MaxResultBytes: 1 << 20}})
+	if res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 20}); res.IsError {
+		t.Fatalf("first call failed: %s", testenv.MustJSON(sc))
 	}
 	// 30 credits are left under the cap; ask for 100 rows.
-	res, sc := e.call(t, "search_ads", map[string]any{"search": "e", "limit": 100})
+	res, sc := e.Call(t, "search_ads", map[string]any{"search": "e", "limit": 100})
 	if res.IsError {
-		t.Fatalf("a call that fits partly was refused: %s", mustJSON(sc))
+		t.Fatalf("a call that fits partly was refused: %s", testenv.MustJSON(sc))
 	}
-	if n := len(rows(t, sc)); n != 30 {
+	if n := len(testenv.Rows(t, sc)); n != 30 {
 		t.Errorf("got %d rows, want 30 (the limit fitted to the budget)", n)
 	}
-	notes := mustJSON(sc["notes"])
+	notes := testenv.MustJSON(sc["notes"])
 	if !strings.Contains(notes, "limit lowered from 100 to 30") {
 		t.Errorf("notes %s do not say the limit was lowered from 100 to 30", notes)
 	}
-	if w, _ := obj(t, sc, "budget")["warning"].(string); w == "" || !strings.Contains(notes, w) {
+	if w, _ := testenv.Obj(t, sc, "budget")["warning"].(string); w == "" || !strings.Contains(notes, w) {
 		t.Errorf("notes %s do not carry the budget's warning %q that the cap is spent", notes, w)
 	}
-	if l := num(t, obj(t, sc, "pagination"), "limit"); l != 30 {
+	if l := testenv.Num(t, testenv.Obj(t, sc, "pagination"), "limit"); l != 30 {
 		t.Errorf("pagination.limit = %d, want 30", l)
 	}
-	if next, ok := sc["nextPage"].(map[string]any); ok && num(t, next, "limit") != 30 {
+	if next, ok := sc["nextPage"].(map[string]any); ok && testenv.Num(t, next, "limit") != 30 {
 		t.Errorf("nextPage.limit = %v, want 30 (what was really asked)", next["limit"])
 	}
-	if c := num(t, obj(t, sc, "metering"), "cost"); c != 30 {
+	if c := testenv.Num(t, testenv.Obj(t, sc, "metering"), "cost"); c != 30 {
 		t.Errorf("metering.cost = %d, want 30", c)
 	}
-	if st := e.ctrl.Status(); st.RunSpent != 50 || st.InFlight != 0 {
+	if st := e.Ctrl.Status(); st.RunSpent != 50 || st.InFlight != 0 {
 		t.Errorf("budget: runSpent %d inFlight %d, want 50 and 0", st.RunSpent, st.InFlight)
 	}
 }
 
 func TestBudgetWarnsPastEightyPercentOfTheCap(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 100}})
-	_, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 10})
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 100}})
+	_, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 10})
 	if _, ok := sc["notes"]; ok {
-		t.Errorf("a call at 10%% of the cap carries notes: %s", mustJSON(sc["notes"]))
+		t.Errorf("a call at 10%% of the cap carries notes: %s", testenv.MustJSON(sc["notes"]))
 	}
-	res, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 75, "page": 2})
+	res, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 75, "page": 2})
 	if res.IsError {
-		t.Fatalf("call failed: %s", mustJSON(sc))
+		t.Fatalf("call failed: %s", testenv.MustJSON(sc))
 	}
-	w, _ := obj(t, sc, "budget")["warning"].(string)
+	w, _ := testenv.Obj(t, sc, "budget")["warning"].(string)
 	if w == "" {
 		t.Errorf("budget.warning is empty past 80%% of the cap")
 	}
 	if notes, _ := sc["notes"].([]any); len(notes) != 1 || notes[0] != w {
-		t.Errorf("notes = %s, want the one budget warning %q", mustJSON(notes), w)
+		t.Errorf("notes = %s, want the one budget warning %q", testenv.MustJSON(notes), w)
 	}
 }
 
 func TestGetBudgetReportsTheRunAndTheBalance(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 500, Reserve: 100}})
-	e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 7})
-	res, sc := e.call(t, tools.ToolGetBudget, nil)
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 500, Reserve: 100}})
+	e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 7})
+	res, sc := e.Call(t, tools.ToolGetBudget, nil)
 	if res.IsError {
-		t.Fatalf("get_budget failed: %s", mustJSON(sc))
+		t.Fatalf("get_budget failed: %s", testenv.MustJSON(sc))
 	}
-	b := obj(t, sc, "budget")
+	b := testenv.Obj(t, sc, "budget")
 	for k, want := range map[string]int64{"runSpent": 7, "runCap": 500, "reserve": 100, "inFlight": 0, "creditsRemaining": 9993, "available": 493} {
-		if got := num(t, b, k); got != want {
+		if got := testenv.Num(t, b, k); got != want {
 			t.Errorf("budget.%s = %d, want %d", k, got, want)
 		}
 	}
@@ -164,34 +165,34 @@ func TestGetBudgetReportsTheRunAndTheBalance(t *testing.T) {
 	if b["refillAt"] == nil {
 		t.Errorf("budget.refillAt is missing")
 	}
-	if got := num(t, obj(t, sc, "usage", "credits"), "totalRemaining"); got != 9993 {
+	if got := testenv.Num(t, testenv.Obj(t, sc, "usage", "credits"), "totalRemaining"); got != 9993 {
 		t.Errorf("usage.credits.totalRemaining = %d, want 9993", got)
 	}
 }
 
 func TestGetBudgetWithoutAController(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{noBudget: true})
-	res, sc := e.call(t, tools.ToolGetBudget, nil)
+	e := testenv.New(t, testenv.Config{NoBudget: true})
+	res, sc := e.Call(t, tools.ToolGetBudget, nil)
 	if res.IsError {
-		t.Fatalf("get_budget failed: %s", mustJSON(sc))
+		t.Fatalf("get_budget failed: %s", testenv.MustJSON(sc))
 	}
 	if _, ok := sc["budget"]; ok {
-		t.Errorf("get_budget without a controller reports a budget: %s", mustJSON(sc))
+		t.Errorf("get_budget without a controller reports a budget: %s", testenv.MustJSON(sc))
 	}
 	if n, _ := sc["note"].(string); !strings.Contains(n, "No budget controller") {
 		t.Errorf("note = %q, want it to say no budget is enforced", n)
 	}
-	if got := num(t, obj(t, sc, "usage", "credits"), "totalRemaining"); got != 10000 {
+	if got := testenv.Num(t, testenv.Obj(t, sc, "usage", "credits"), "totalRemaining"); got != 10000 {
 		t.Errorf("usage.credits.totalRemaining = %d, want 10000", got)
 	}
 	// Calls go straight to the API, and their results carry no budget.
-	res, sc = e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2})
+	res, sc = e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2})
 	if res.IsError {
-		t.Fatalf("search_ads failed: %s", mustJSON(sc))
+		t.Fatalf("search_ads failed: %s", testenv.MustJSON(sc))
 	}
 	if _, ok := sc["budget"]; ok {
-		t.Errorf("a result without a controller carries a budget: %s", mustJSON(sc["budget"]))
+		t.Errorf("a result without a controller carries a budget: %s", testenv.MustJSON(sc["budget"]))
 	}
 }
 
@@ -220,17 +221,17 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 			if tc.max == 0 {
 				cfg.MaxCredits = 1
 			}
-			e := newEnv(t, envConfig{budget: cfg})
+			e := testenv.New(t, testenv.Config{Budget: cfg})
 			if tc.max == 0 {
 				// Spend the one credit of the cap.
-				e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
+				e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
 			}
-			before, requests := e.ctrl.Status(), e.sb.Requests()
-			res, sc := e.call(t, tools.ToolEstimateCost, tc.args)
+			before, requests := e.Ctrl.Status(), e.SB.Requests()
+			res, sc := e.Call(t, tools.ToolEstimateCost, tc.args)
 			if res.IsError {
-				t.Fatalf("estimate_cost failed: %s", mustJSON(sc))
+				t.Fatalf("estimate_cost failed: %s", testenv.MustJSON(sc))
 			}
-			if got := num(t, sc, "worstCase"); got != tc.worst {
+			if got := testenv.Num(t, sc, "worstCase"); got != tc.worst {
 				t.Errorf("worstCase = %d, want %d", got, tc.worst)
 			}
 			if sc["allowed"] != tc.allowed {
@@ -240,25 +241,25 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 				t.Errorf("costRule is empty")
 			}
 			if tc.runsWith != 0 {
-				if got := num(t, obj(t, sc, "runsWith"), "limit"); got != tc.runsWith {
+				if got := testenv.Num(t, testenv.Obj(t, sc, "runsWith"), "limit"); got != tc.runsWith {
 					t.Errorf("runsWith.limit = %d, want %d", got, tc.runsWith)
 				}
 				if n, _ := sc["note"].(string); n == "" {
 					t.Errorf("a fitted estimate has no note")
 				}
 			} else if _, ok := sc["runsWith"]; ok {
-				t.Errorf("runsWith = %s for a call that is not fitted", mustJSON(sc["runsWith"]))
+				t.Errorf("runsWith = %s for a call that is not fitted", testenv.MustJSON(sc["runsWith"]))
 			}
 			if tc.wouldHalt != "" {
-				if got := obj(t, sc, "wouldHaltAs")["code"]; got != tc.wouldHalt {
+				if got := testenv.Obj(t, sc, "wouldHaltAs")["code"]; got != tc.wouldHalt {
 					t.Errorf("wouldHaltAs.code = %v, want %s", got, tc.wouldHalt)
 				}
 			}
-			after := e.ctrl.Status()
+			after := e.Ctrl.Status()
 			if after.InFlight != 0 || after.RunSpent != before.RunSpent {
 				t.Errorf("estimate_cost changed the budget: inFlight %d, runSpent %d -> %d", after.InFlight, before.RunSpent, after.RunSpent)
 			}
-			if got := e.sb.Requests(); got != requests {
+			if got := e.SB.Requests(); got != requests {
 				t.Errorf("estimate_cost sent %d requests, want 0", got-requests)
 			}
 		})
@@ -267,15 +268,15 @@ func TestEstimateCostReservesNothing(t *testing.T) {
 
 func TestEstimateCostRejectsWhatTheCallWould(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
-	res, sc := e.call(t, tools.ToolEstimateCost, map[string]any{"tool": "no_such_tool"})
-	wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
-	res, sc = e.call(t, tools.ToolEstimateCost, map[string]any{"tool": tools.ToolGetBudget})
-	wantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
-	res, sc = e.call(t, tools.ToolEstimateCost, map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "x", "limit": 1000}})
-	wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
-	res, sc = e.call(t, tools.ToolEstimateCost, map[string]any{})
-	wantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	e := testenv.New(t, testenv.Config{})
+	res, sc := e.Call(t, tools.ToolEstimateCost, map[string]any{"tool": "no_such_tool"})
+	testenv.WantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
+	res, sc = e.Call(t, tools.ToolEstimateCost, map[string]any{"tool": tools.ToolGetBudget})
+	testenv.WantAdvice(t, res, sc, tools.CodeUnknownTool, tools.SourceTool)
+	res, sc = e.Call(t, tools.ToolEstimateCost, map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "x", "limit": 1000}})
+	testenv.WantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
+	res, sc = e.Call(t, tools.ToolEstimateCost, map[string]any{})
+	testenv.WantAdvice(t, res, sc, tools.CodeInvalidArguments, tools.SourceTool)
 }
 
 // TestBudgetFitsALaterPageWithoutSkippingRows checks that a fitted call on
@@ -284,34 +285,34 @@ func TestEstimateCostRejectsWhatTheCallWould(t *testing.T) {
 func TestBudgetFitsALaterPageWithoutSkippingRows(t *testing.T) {
 	t.Parallel()
 	big := tools.Config{MaxResultBytes: 1 << 20}
-	ref := newEnv(t, envConfig{box: big})
-	_, want := ref.call(t, "search_ads", map[string]any{"search": "e", "limit": 100, "page": 2})
+	ref := testenv.New(t, testenv.Config{Box: big})
+	_, want := ref.Call(t, "search_ads", map[string]any{"search": "e", "limit": 100, "page": 2})
 
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 30}, box: big})
-	res, sc := e.call(t, "search_ads", map[string]any{"search": "e", "limit": 100, "page": 2})
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 30}, Box: big})
+	res, sc := e.Call(t, "search_ads", map[string]any{"search": "e", "limit": 100, "page": 2})
 	if res.IsError {
-		t.Fatalf("fitted call failed: %s", mustJSON(sc))
+		t.Fatalf("fitted call failed: %s", testenv.MustJSON(sc))
 	}
-	got := rows(t, sc)
+	got := testenv.Rows(t, sc)
 	if len(got) == 0 || len(got) > 30 {
 		t.Fatalf("got %d rows, want 1 to 30", len(got))
 	}
-	wantRows := rows(t, want)
+	wantRows := testenv.Rows(t, want)
 	for i, r := range got {
 		if r.(map[string]any)["id"] != wantRows[i].(map[string]any)["id"] {
 			t.Fatalf("row %d is %v, want %v: the fitted page does not start where page 2 of 100 rows starts", i, r.(map[string]any)["id"], wantRows[i].(map[string]any)["id"])
 		}
 	}
-	if notes := mustJSON(sc["notes"]); !strings.Contains(notes, "limit lowered from 100 to") {
+	if notes := testenv.MustJSON(sc["notes"]); !strings.Contains(notes, "limit lowered from 100 to") {
 		t.Errorf("notes %s do not say the limit was lowered", notes)
 	}
-	next := obj(t, sc, "nextPage")
-	p := obj(t, sc, "pagination")
-	if num(t, next, "limit") != num(t, p, "limit") || num(t, next, "page") != num(t, p, "page")+1 {
-		t.Errorf("nextPage %s does not follow pagination %s", mustJSON(next), mustJSON(p))
+	next := testenv.Obj(t, sc, "nextPage")
+	p := testenv.Obj(t, sc, "pagination")
+	if testenv.Num(t, next, "limit") != testenv.Num(t, p, "limit") || testenv.Num(t, next, "page") != testenv.Num(t, p, "page")+1 {
+		t.Errorf("nextPage %s does not follow pagination %s", testenv.MustJSON(next), testenv.MustJSON(p))
 	}
-	if (num(t, next, "page")-1)*num(t, next, "limit") != 100+int64(len(got)) {
-		t.Errorf("nextPage %s does not start right after the %d rows shown (row %d)", mustJSON(next), len(got), 100+len(got))
+	if (testenv.Num(t, next, "page")-1)*testenv.Num(t, next, "limit") != 100+int64(len(got)) {
+		t.Errorf("nextPage %s does not start right after the %d rows shown (row %d)", testenv.MustJSON(next), len(got), 100+len(got))
 	}
 }
 
@@ -320,7 +321,7 @@ func TestBudgetFitsALaterPageWithoutSkippingRows(t *testing.T) {
 // does not fit is halted by the budget.
 func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 50}})
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 50}})
 	const calls = 12
 	type result struct {
 		ok   bool
@@ -330,7 +331,7 @@ func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 	out := make(chan result, calls)
 	for range calls {
 		go func() {
-			r := e.box.Call(context.Background(), "search_ads", map[string]any{"search": "e", "limit": 10})
+			r := e.Box.Call(context.Background(), "search_ads", map[string]any{"search": "e", "limit": 10})
 			if r.IsError {
 				out <- result{code: r.Advice.Code}
 				return
@@ -348,11 +349,11 @@ func TestBudgetHoldsUnderConcurrentCalls(t *testing.T) {
 			t.Errorf("a call failed with %v, want success or %s", r.code, budget.CodeCapReached)
 		}
 	}
-	st := e.ctrl.Status()
+	st := e.Ctrl.Status()
 	if st.RunSpent > 50 || st.InFlight != 0 {
 		t.Errorf("budget after concurrent calls: runSpent %d (cap 50), inFlight %d", st.RunSpent, st.InFlight)
 	}
-	charged := 10000 - e.sb.Credits(e.key).Recurring
+	charged := 10000 - e.SB.Credits(e.Key).Recurring
 	if int64(rowsTotal) != st.RunSpent || st.RunSpent != charged {
 		t.Errorf("rows returned %d, run spent %d, the sandbox charged %d: all three should agree", rowsTotal, st.RunSpent, charged)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -131,7 +132,7 @@ func TestParseRejectsWhatIsNotAnOpenAPIDocument(t *testing.T) {
 func TestLoadFallsBackToTheCacheThenTheBuiltInDocument(t *testing.T) {
 	t.Parallel()
 	newClient := func(t *testing.T, base string) *runtime.Client {
-		c, err := runtime.New(runtime.WithBaseURL(base), runtime.WithAPIKey(sandbox.DemoKey), runtime.WithClock(newFakeClock()))
+		c, err := runtime.New(runtime.WithBaseURL(base), runtime.WithAPIKey(sandbox.DemoKey), runtime.WithClock(testenv.NewFakeClock()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
@@ -20,8 +21,8 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 	searchAds := map[string]any{"search": "coffee", "limit": 20}
 	cases := []struct {
 		name      string
-		cfg       envConfig
-		setup     func(t *testing.T, e *env)
+		cfg       testenv.Config
+		setup     func(t *testing.T, e *testenv.Env)
 		tool      string
 		args      map[string]any
 		code      string
@@ -37,55 +38,55 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 		// is charged its worst case, since the API may have billed it.
 		charged int64
 	}{
-		{name: "missing_api_key", cfg: envConfig{noKey: true}, tool: "search_ads", args: searchAds,
+		{name: "missing_api_key", cfg: testenv.Config{NoKey: true}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeMissingAPIKey, status: 401, source: "api", requestID: true},
-		{name: "invalid_api_key", cfg: envConfig{key: sandbox.KeyMalformed}, tool: "search_ads", args: searchAds,
+		{name: "invalid_api_key", cfg: testenv.Config{Key: sandbox.KeyMalformed}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeInvalidAPIKey, status: 401, source: "api", requestID: true},
-		{name: "credential_not_found (key deleted)", cfg: envConfig{key: sandbox.KeyDeleted}, tool: "search_ads", args: searchAds,
+		{name: "credential_not_found (key deleted)", cfg: testenv.Config{Key: sandbox.KeyDeleted}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeCredentialNotFound, status: 401, source: "api", requestID: true},
-		{name: "credential_revoked", cfg: envConfig{key: sandbox.KeyRevoked}, tool: "search_ads", args: searchAds,
+		{name: "credential_revoked", cfg: testenv.Config{Key: sandbox.KeyRevoked}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeCredentialRevoked, status: 401, source: "api", requestID: true},
-		{name: "credential_expired", cfg: envConfig{key: sandbox.KeyExpired}, tool: "search_ads", args: searchAds,
+		{name: "credential_expired", cfg: testenv.Config{Key: sandbox.KeyExpired}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeCredentialExpired, status: 401, source: "api", requestID: true},
-		{name: "workspace_public_api_disabled", cfg: envConfig{key: sandbox.KeyDisabledWorkspace}, tool: "search_ads", args: searchAds,
+		{name: "workspace_public_api_disabled", cfg: testenv.Config{Key: sandbox.KeyDisabledWorkspace}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeWorkspacePublicAPIDisabled, status: 403, source: "api", requestID: true},
-		{name: "workspace_public_api_suspended", cfg: envConfig{key: sandbox.KeySuspendedWorkspace}, tool: "search_ads", args: searchAds,
+		{name: "workspace_public_api_suspended", cfg: testenv.Config{Key: sandbox.KeySuspendedWorkspace}, tool: "search_ads", args: searchAds,
 			code: runtime.CodeWorkspacePublicAPISuspended, status: 403, source: "api", requestID: true},
-		{name: "forbidden (delegated key writes)", cfg: envConfig{key: sandbox.KeyDelegated}, tool: "create_brandtracker",
+		{name: "forbidden (delegated key writes)", cfg: testenv.Config{Key: sandbox.KeyDelegated}, tool: "create_brandtracker",
 			args: map[string]any{"domain": "example.com"},
 			code: runtime.CodeForbidden, status: 403, source: "api", requestID: true},
 		{name: "insufficient_credits (a real 402)",
-			setup: func(t *testing.T, e *env) {
+			setup: func(t *testing.T, e *testenv.Env) {
 				// The controller learns 10000 credits, then another client
 				// drains the workspace behind its back.
-				if _, err := e.ctrl.Refresh(context.Background()); err != nil {
+				if _, err := e.Ctrl.Refresh(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				e.sb.SetCredits(e.key, sandbox.Credits{Recurring: 5})
+				e.SB.SetCredits(e.Key, sandbox.Credits{Recurring: 5})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeInsufficientCredits, status: 402, source: "api", requestID: true},
 		{name: "insufficient_credits (a controller without a usage source)",
-			cfg:  envConfig{noUsage: true, credits: sandbox.Credits{Recurring: 5}},
+			cfg:  testenv.Config{NoUsage: true, Credits: sandbox.Credits{Recurring: 5}},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeInsufficientCredits, status: 402, source: "api", requestID: true},
 		{name: "rate_limited beyond the retries",
-			setup: func(t *testing.T, e *env) {
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, Count: 4, PathPrefix: "/v1/ads", RetryAfter: "7"})
+			setup: func(t *testing.T, e *testenv.Env) {
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, Count: 4, PathPrefix: "/v1/ads", RetryAfter: "7"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeRateLimited, status: 429, retryable: true, source: "api", requestID: true,
 			sleeps: []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}},
 		{name: "internal_error beyond the retries",
-			setup: func(t *testing.T, e *env) {
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultInternalError, Count: 3, PathPrefix: "/v1/ads"})
+			setup: func(t *testing.T, e *testenv.Env) {
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultInternalError, Count: 3, PathPrefix: "/v1/ads"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeInternalError, status: 500, retryable: true, source: "api", requestID: true,
 			sleeps: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}},
 		{name: "bad_gateway (proxy HTML page)",
-			setup: func(t *testing.T, e *env) {
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultBadGateway, Count: 3, PathPrefix: "/v1/ads"})
+			setup: func(t *testing.T, e *testenv.Env) {
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultBadGateway, Count: 3, PathPrefix: "/v1/ads"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: "bad_gateway", status: 502, retryable: true, source: "api",
@@ -95,23 +96,23 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 		{name: "validation_error (schema allows, API rejects)", tool: "create_brandtracker", args: map[string]any{},
 			code: runtime.CodeValidation, status: 400, source: "api", requestID: true},
 		{name: "malformed_response (truncated JSON)",
-			setup: func(t *testing.T, e *env) {
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultMalformed, PathPrefix: "/v1/ads"})
+			setup: func(t *testing.T, e *testenv.Env) {
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultMalformed, PathPrefix: "/v1/ads"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeMalformedResponse, status: 200, retryable: true, source: "api", requestID: true, charged: 20},
 		{name: "malformed_response (HTML page with 200)",
-			setup: func(t *testing.T, e *env) {
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultHTML, Status: 200, PathPrefix: "/v1/ads"})
+			setup: func(t *testing.T, e *testenv.Env) {
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultHTML, Status: 200, PathPrefix: "/v1/ads"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeMalformedResponse, status: 200, retryable: true, source: "api", charged: 20},
 		{name: "network_error (dropped connection)",
-			setup: func(t *testing.T, e *env) {
+			setup: func(t *testing.T, e *testenv.Env) {
 				// net/http resends a request once by itself when a reused
 				// connection closes before any response, so one attempt of
 				// the runtime may consume two drops.
-				e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultDrop, Count: 20, PathPrefix: "/v1/ads"})
+				e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultDrop, Count: 20, PathPrefix: "/v1/ads"})
 			},
 			tool: "search_ads", args: searchAds,
 			code: runtime.CodeNetwork, retryable: true, source: "api",
@@ -120,12 +121,12 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, tc.cfg)
+			e := testenv.New(t, tc.cfg)
 			if tc.setup != nil {
 				tc.setup(t, e)
 			}
-			res, sc := e.call(t, tc.tool, tc.args)
-			ad := wantAdvice(t, res, sc, tc.code, tc.source)
+			res, sc := e.Call(t, tc.tool, tc.args)
+			ad := testenv.WantAdvice(t, res, sc, tc.code, tc.source)
 			if tc.status != 0 {
 				if got, _ := ad["httpStatus"].(float64); int(got) != tc.status {
 					t.Errorf("httpStatus = %v, want %d", ad["httpStatus"], tc.status)
@@ -152,21 +153,21 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 			}
 			if tc.code == runtime.CodeValidation {
 				if ve, _ := ad["validationErrors"].([]any); len(ve) == 0 {
-					t.Errorf("validation_error without validationErrors: %s", mustJSON(ad))
+					t.Errorf("validation_error without validationErrors: %s", testenv.MustJSON(ad))
 				}
 			}
-			if tc.sleeps != nil && !slices.Equal(e.clock.Sleeps(), tc.sleeps) {
-				t.Errorf("the client waited %v, want %v", e.clock.Sleeps(), tc.sleeps)
+			if tc.sleeps != nil && !slices.Equal(e.Clock.Sleeps(), tc.sleeps) {
+				t.Errorf("the client waited %v, want %v", e.Clock.Sleeps(), tc.sleeps)
 			}
-			b := wantBudget(t, sc)
-			if num(t, b, "inFlight") != 0 {
+			b := testenv.WantBudget(t, sc)
+			if testenv.Num(t, b, "inFlight") != 0 {
 				t.Errorf("budget.inFlight = %v after a failed call, want 0 (reservation released)", b["inFlight"])
 			}
-			if num(t, b, "runSpent") != tc.charged {
+			if testenv.Num(t, b, "runSpent") != tc.charged {
 				t.Errorf("budget.runSpent = %v after a failed call, want %d", b["runSpent"], tc.charged)
 			}
 			if tc.code == runtime.CodeInsufficientCredits && b["exhausted"] != true {
-				t.Errorf("after a real 402 the budget is not marked exhausted: %s", mustJSON(b))
+				t.Errorf("after a real 402 the budget is not marked exhausted: %s", testenv.MustJSON(b))
 			}
 		})
 	}

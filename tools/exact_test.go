@@ -7,23 +7,24 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // TestExactCallsAreNeverFitted checks that tools.Exact turns fit-to-budget
 // off: a call that does not fit in full halts instead of shrinking.
 func TestExactCallsAreNeverFitted(t *testing.T) {
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 30}})
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 30}})
 	args := map[string]any{"search": "coffee", "limit": 50}
-	before := e.sb.Requests()
-	r := e.box.Call(tools.Exact(context.Background()), "search_ads", args)
+	before := e.SB.Requests()
+	r := e.Box.Call(tools.Exact(context.Background()), "search_ads", args)
 	if !r.IsError || r.Advice.Code != budget.CodeCapReached {
 		t.Fatalf("exact call of 50 rows under a 30-credit cap: %s", r.JSON())
 	}
-	if e.sb.Requests() != before {
+	if e.SB.Requests() != before {
 		t.Fatal("a halted call reached the API")
 	}
-	r = e.box.Call(context.Background(), "search_ads", args)
+	r = e.Box.Call(context.Background(), "search_ads", args)
 	s, ok := r.Structured.(*tools.Success)
 	if r.IsError || !ok || s.Pagination.Limit != 30 {
 		t.Fatalf("the same call without Exact should be fitted to 30 rows: %s", r.JSON())
@@ -31,16 +32,16 @@ func TestExactCallsAreNeverFitted(t *testing.T) {
 }
 
 func TestValidateNamesTheProblem(t *testing.T) {
-	e := newEnv(t, envConfig{})
-	if err := e.box.Validate("search_ads", map[string]any{"search": "x", "limit": 20}); err != nil {
+	e := testenv.New(t, testenv.Config{})
+	if err := e.Box.Validate("search_ads", map[string]any{"search": "x", "limit": 20}); err != nil {
 		t.Fatalf("valid args: %v", err)
 	}
 	var ae *tools.ArgumentError
-	if err := e.box.Validate("search_ads", map[string]any{"limit": 500}); !errors.As(err, &ae) || len(ae.Problems) == 0 {
+	if err := e.Box.Validate("search_ads", map[string]any{"limit": 500}); !errors.As(err, &ae) || len(ae.Problems) == 0 {
 		t.Fatalf("limit 500 without search: %v", err)
 	}
 	var te *tools.ToolError
-	if err := e.box.Validate("nope", nil); !errors.As(err, &te) || te.Code != tools.CodeUnknownTool {
+	if err := e.Box.Validate("nope", nil); !errors.As(err, &te) || te.Code != tools.CodeUnknownTool {
 		t.Fatalf("unknown tool: %v", err)
 	}
 }

@@ -9,14 +9,15 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 )
 
 // The OpenAI tool message holds the same JSON an MCP host gets as text
 // content.
 func TestDispatchOpenAIMatchesTheMCPFace(t *testing.T) {
-	e := newEnv(t, envConfig{budget: &budget.Config{MaxCredits: 100}})
+	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 100}})
 	ctx := context.Background()
-	mc := e.mcp
+	mc := e.MCP
 	// Calls whose answers do not change between two runs: validation
 	// failures and a free tool with a fixed budget snapshot.
 	for _, tc := range []struct {
@@ -36,7 +37,7 @@ func TestDispatchOpenAIMatchesTheMCPFace(t *testing.T) {
 		}
 		text := mr.Content[0].(mcp.TextContent).Text
 		raw, _ := json.Marshal(tc.args)
-		msg, res := e.box.DispatchOpenAI(ctx, openai.ToolCall{ID: "x", Function: openai.FunctionCall{Name: tc.tool, Arguments: string(raw)}})
+		msg, res := e.Box.DispatchOpenAI(ctx, openai.ToolCall{ID: "x", Function: openai.FunctionCall{Name: tc.tool, Arguments: string(raw)}})
 		if msg.Content != text {
 			t.Errorf("%s: OpenAI and MCP differ:\nopenai %s\nmcp    %s", tc.tool, msg.Content, text)
 		}

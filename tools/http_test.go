@@ -14,15 +14,16 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 )
 
 const httpToken = "s3cret"
 
 // serveHTTP serves e's MCP server over Streamable HTTP and returns the
 // URL of its /mcp endpoint.
-func serveHTTP(t *testing.T, e *env, o gateway.Options) string {
+func serveHTTP(t *testing.T, e *testenv.Env, o gateway.Options) string {
 	t.Helper()
-	hs := httptest.NewServer(gateway.Handler(e.srv, o))
+	hs := httptest.NewServer(gateway.Handler(e.Srv, o))
 	t.Cleanup(hs.Close)
 	return hs.URL + "/mcp"
 }
@@ -49,7 +50,7 @@ func initialize(ctx context.Context, cl *client.Client) error {
 
 func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{load: true})
+	e := testenv.New(t, testenv.Config{Load: true})
 	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	ctx := context.Background()
 
@@ -61,21 +62,21 @@ func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
-	if len(list.Tools) != e.box.Catalogue().Len() {
-		t.Errorf("tools/list over HTTP has %d tools, want %d", len(list.Tools), e.box.Catalogue().Len())
+	if len(list.Tools) != e.Box.Catalogue().Len() {
+		t.Errorf("tools/list over HTTP has %d tools, want %d", len(list.Tools), e.Box.Catalogue().Len())
 	}
-	res, sc := callMCP(t, ctx, cl, "search_ads", map[string]any{"search": "coffee", "limit": 2}, nil)
-	if res.IsError || len(rows(t, sc)) != 2 {
-		t.Fatalf("search_ads over HTTP: %s", mustJSON(sc))
+	res, sc := testenv.CallMCP(t, ctx, cl, "search_ads", map[string]any{"search": "coffee", "limit": 2}, nil)
+	if res.IsError || len(testenv.Rows(t, sc)) != 2 {
+		t.Fatalf("search_ads over HTTP: %s", testenv.MustJSON(sc))
 	}
-	checkMetering(t, e, sc)
-	res, sc = callMCP(t, ctx, cl, "get_ad", map[string]any{"adId": "facebook_0"}, nil)
-	wantAdvice(t, res, sc, "not_found", "api")
+	testenv.CheckMetering(t, e, sc)
+	res, sc = testenv.CallMCP(t, ctx, cl, "get_ad", map[string]any{"adId": "facebook_0"}, nil)
+	testenv.WantAdvice(t, res, sc, "not_found", "api")
 }
 
 func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 
@@ -139,19 +140,19 @@ func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 
 func TestHTTPWithoutATokenIsOpen(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	cl := httpClient(t, serveHTTP(t, e, gateway.Options{}), nil)
 	if err := initialize(context.Background(), cl); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
-	if res, sc := callMCP(t, context.Background(), cl, "get_me", nil, nil); res.IsError {
-		t.Fatalf("get_me: %s", mustJSON(sc))
+	if res, sc := testenv.CallMCP(t, context.Background(), cl, "get_me", nil, nil); res.IsError {
+		t.Fatalf("get_me: %s", testenv.MustJSON(sc))
 	}
 }
 
 func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	url := serveHTTP(t, e, gateway.Options{Token: httpToken, MaxBodyBytes: 2048})
 	post := func(body []byte) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -185,7 +186,7 @@ func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 // loopback listener under a foreign Host name is refused, token or not.
 func TestHTTPKeepsDNSRebindingProtection(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
 	req.Host = "attacker.example"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -20,16 +21,16 @@ func TestTruncatedPageSaysHowToFetchTheRest(t *testing.T) {
 		{"search_advertisers", map[string]any{"search": []any{"co"}, "limit": 40, "offset": 5}},
 	} {
 		t.Run(tc.tool, func(t *testing.T) {
-			full := newEnv(t, envConfig{budget: nil})
-			_, all := full.call(t, tc.tool, tc.args)
-			want := rows(t, all)
+			full := testenv.New(t, testenv.Config{Budget: nil})
+			_, all := full.Call(t, tc.tool, tc.args)
+			want := testenv.Rows(t, all)
 			if len(want) < 10 {
 				t.Fatalf("%d rows; want a full page", len(want))
 			}
-			small := newEnv(t, envConfig{box: tools.Config{MaxResultBytes: 8 << 10}})
-			_, cut := small.call(t, tc.tool, tc.args)
-			tr := obj(t, cut, "truncated")
-			shown := int(num(t, tr, "rowsShown"))
+			small := testenv.New(t, testenv.Config{Box: tools.Config{MaxResultBytes: 8 << 10}})
+			_, cut := small.Call(t, tc.tool, tc.args)
+			tr := testenv.Obj(t, cut, "truncated")
+			shown := int(testenv.Num(t, tr, "rowsShown"))
 			if shown == 0 || shown >= len(want) {
 				t.Fatalf("rowsShown %d of %d; want a cut", shown, len(want))
 			}
@@ -37,8 +38,8 @@ func TestTruncatedPageSaysHowToFetchTheRest(t *testing.T) {
 			if !ok {
 				t.Fatalf("no showRest in %v", tr)
 			}
-			_, rest := full.call(t, tc.tool, restArgs)
-			got := rows(t, rest)
+			_, rest := full.Call(t, tc.tool, restArgs)
+			got := testenv.Rows(t, rest)
 			if len(got) == 0 {
 				t.Fatalf("showRest %v fetched nothing", restArgs)
 			}

@@ -1,4 +1,4 @@
-package tools_test
+package mcpserver_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -18,12 +19,12 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 func TestMCPListsEveryToolsetWithNamesSchemasAndAnnotations(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{load: true})
-	res, err := e.mcp.ListTools(context.Background(), mcp.ListToolsRequest{})
+	e := testenv.New(t, testenv.Config{Load: true})
+	res, err := e.MCP.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
-	cat := e.box.Catalogue()
+	cat := e.Box.Catalogue()
 	if len(res.Tools) != cat.Len() {
 		t.Errorf("tools/list has %d tools, the catalogue %d", len(res.Tools), cat.Len())
 	}
@@ -111,159 +112,127 @@ func TestMCPCallsOneToolOfEveryToolset(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.toolset, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, envConfig{})
-			if ct, ok := e.box.Catalogue().Lookup(tc.tool); !ok || ct.Toolset != tc.toolset {
+			e := testenv.New(t, testenv.Config{})
+			if ct, ok := e.Box.Catalogue().Lookup(tc.tool); !ok || ct.Toolset != tc.toolset {
 				t.Fatalf("%s is not in toolset %s", tc.tool, tc.toolset)
 			}
-			res, sc := e.call(t, tc.tool, tc.args)
+			res, sc := e.Call(t, tc.tool, tc.args)
 			if res.IsError {
-				t.Fatalf("%s failed: %s", tc.tool, mustJSON(sc))
+				t.Fatalf("%s failed: %s", tc.tool, testenv.MustJSON(sc))
 			}
 			if tc.toolset == "budget" {
-				b := obj(t, sc, "budget")
-				if num(t, b, "runCap") != 1000 {
+				b := testenv.Obj(t, sc, "budget")
+				if testenv.Num(t, b, "runCap") != 1000 {
 					t.Errorf("budget.runCap = %v, want 1000", b["runCap"])
 				}
-				u := obj(t, sc, "usage", "credits")
-				if num(t, u, "totalRemaining") != 10000 {
+				u := testenv.Obj(t, sc, "usage", "credits")
+				if testenv.Num(t, u, "totalRemaining") != 10000 {
 					t.Errorf("usage.credits.totalRemaining = %v, want 10000", u["totalRemaining"])
 				}
 				return
 			}
 			if _, ok := sc["data"]; !ok {
-				t.Fatalf("no data in %s", mustJSON(sc))
+				t.Fatalf("no data in %s", testenv.MustJSON(sc))
 			}
 			if id, _ := sc["requestId"].(string); id == "" {
-				t.Errorf("no requestId in %s", mustJSON(sc))
+				t.Errorf("no requestId in %s", testenv.MustJSON(sc))
 			}
-			wantBudget(t, sc)
+			testenv.WantBudget(t, sc)
 			if tc.paid {
-				checkMetering(t, e, sc)
+				testenv.CheckMetering(t, e, sc)
 			}
 			if tc.paging == "" {
 				return
 			}
-			page := obj(t, sc, "pagination")
-			first := rows(t, sc)
-			if int64(len(first)) != num(t, page, "returned") {
+			page := testenv.Obj(t, sc, "pagination")
+			first := testenv.Rows(t, sc)
+			if int64(len(first)) != testenv.Num(t, page, "returned") {
 				t.Errorf("pagination.returned = %v, data holds %d rows", page["returned"], len(first))
 			}
 			if len(first) == 0 || page["hasMore"] != true {
-				t.Fatalf("want a first page with more after it: %s", mustJSON(page))
+				t.Fatalf("want a first page with more after it: %s", testenv.MustJSON(page))
 			}
-			next := obj(t, sc, "nextPage")
+			next := testenv.Obj(t, sc, "nextPage")
 			for k, v := range tc.args {
-				if !reflect.DeepEqual(next[k], toJSONValue(v)) {
+				if !reflect.DeepEqual(next[k], testenv.JSONValue(v)) {
 					t.Errorf("nextPage.%s = %v, want the argument %v kept", k, next[k], v)
 				}
 			}
 			switch tc.paging {
 			case "page":
-				if num(t, next, "page") != 2 {
+				if testenv.Num(t, next, "page") != 2 {
 					t.Errorf("nextPage.page = %v, want 2", next["page"])
 				}
 			case "offset":
-				if num(t, next, "offset") != int64(len(first)) {
+				if testenv.Num(t, next, "offset") != int64(len(first)) {
 					t.Errorf("nextPage.offset = %v, want %d", next["offset"], len(first))
 				}
 			}
-			res2, sc2 := e.call(t, tc.tool, next)
+			res2, sc2 := e.Call(t, tc.tool, next)
 			if res2.IsError {
-				t.Fatalf("the next page failed: %s", mustJSON(sc2))
+				t.Fatalf("the next page failed: %s", testenv.MustJSON(sc2))
 			}
-			page2 := obj(t, sc2, "pagination")
-			second := rows(t, sc2)
+			page2 := testenv.Obj(t, sc2, "pagination")
+			second := testenv.Rows(t, sc2)
 			if len(second) == 0 {
-				t.Fatalf("the next page is empty: %s", mustJSON(sc2))
+				t.Fatalf("the next page is empty: %s", testenv.MustJSON(sc2))
 			}
 			if reflect.DeepEqual(first[0], second[0]) {
 				t.Errorf("the next page starts with the same row as the first")
 			}
 			switch tc.paging {
 			case "page":
-				if num(t, page2, "page") != 2 {
+				if testenv.Num(t, page2, "page") != 2 {
 					t.Errorf("second page's pagination.page = %v, want 2", page2["page"])
 				}
 			case "offset":
-				if num(t, page2, "offset") != int64(len(first)) {
+				if testenv.Num(t, page2, "offset") != int64(len(first)) {
 					t.Errorf("second page's pagination.offset = %v, want %d", page2["offset"], len(first))
 				}
 			}
-			checkMetering(t, e, sc2)
+			testenv.CheckMetering(t, e, sc2)
 		})
 	}
-}
-
-// checkMetering checks a paid result's metering against the sandbox: the
-// cost is the rows returned and creditsRemaining the workspace's balance.
-func checkMetering(t *testing.T, e *env, sc map[string]any) {
-	t.Helper()
-	m := obj(t, sc, "metering")
-	n := int64(1)
-	if r, ok := sc["data"].([]any); ok {
-		n = int64(len(r))
-	}
-	if got := num(t, m, "cost"); got != n {
-		t.Errorf("metering.cost = %d, want %d (one per row)", got, n)
-	}
-	bal := e.sb.Credits(e.key)
-	if got := num(t, m, "creditsRemaining"); got != bal.Recurring+bal.Topup {
-		t.Errorf("metering.creditsRemaining = %d, the sandbox holds %d", got, bal.Recurring+bal.Topup)
-	}
-	b := obj(t, sc, "budget")
-	if num(t, b, "inFlight") != 0 {
-		t.Errorf("budget.inFlight = %v after the call, want 0", b["inFlight"])
-	}
-}
-
-func toJSONValue(v any) any {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	}
-	return v
 }
 
 // TestMCPDetailAndWriteTools covers per-item tools and the brandtracker
 // writes, whose results carry the envelope's extra fields (created).
 func TestMCPDetailAndWriteTools(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
-	_, sc := e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
-	ad := rows(t, sc)[0].(map[string]any)
-	res, sc := e.call(t, "get_ad", map[string]any{"adId": ad["id"]})
+	e := testenv.New(t, testenv.Config{})
+	_, sc := e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1})
+	ad := testenv.Rows(t, sc)[0].(map[string]any)
+	res, sc := e.Call(t, "get_ad", map[string]any{"adId": ad["id"]})
 	if res.IsError {
-		t.Fatalf("get_ad failed: %s", mustJSON(sc))
+		t.Fatalf("get_ad failed: %s", testenv.MustJSON(sc))
 	}
-	if got := obj(t, sc, "data")["id"]; got != ad["id"] {
+	if got := testenv.Obj(t, sc, "data")["id"]; got != ad["id"] {
 		t.Errorf("get_ad returned ad %v, want %v", got, ad["id"])
 	}
-	checkMetering(t, e, sc)
+	testenv.CheckMetering(t, e, sc)
 
-	_, sc = e.call(t, "search_shops", map[string]any{"limit": 1})
-	shop := rows(t, sc)[0].(map[string]any)
-	res, sc = e.call(t, "create_brandtracker", map[string]any{"shopId": shop["id"]})
+	_, sc = e.Call(t, "search_shops", map[string]any{"limit": 1})
+	shop := testenv.Rows(t, sc)[0].(map[string]any)
+	res, sc = e.Call(t, "create_brandtracker", map[string]any{"shopId": shop["id"]})
 	if res.IsError {
-		t.Fatalf("create_brandtracker failed: %s", mustJSON(sc))
+		t.Fatalf("create_brandtracker failed: %s", testenv.MustJSON(sc))
 	}
-	if sc["more"] == nil || obj(t, sc, "more")["created"] == nil {
-		t.Errorf("create_brandtracker result does not say created: %s", mustJSON(sc))
+	if sc["more"] == nil || testenv.Obj(t, sc, "more")["created"] == nil {
+		t.Errorf("create_brandtracker result does not say created: %s", testenv.MustJSON(sc))
 	}
-	id := obj(t, sc, "data")["id"]
-	res, sc = e.call(t, "delete_brandtracker", map[string]any{"brandtrackerId": id})
+	id := testenv.Obj(t, sc, "data")["id"]
+	res, sc = e.Call(t, "delete_brandtracker", map[string]any{"brandtrackerId": id})
 	if res.IsError {
-		t.Fatalf("delete_brandtracker failed: %s", mustJSON(sc))
+		t.Fatalf("delete_brandtracker failed: %s", testenv.MustJSON(sc))
 	}
-	res, sc = e.call(t, "get_brandtracker", map[string]any{"brandtrackerId": id})
-	wantAdvice(t, res, sc, "not_found", "api")
+	res, sc = e.Call(t, "get_brandtracker", map[string]any{"brandtrackerId": id})
+	testenv.WantAdvice(t, res, sc, "not_found", "api")
 }
 
 func TestMCPUnknownToolIsAnErrorResult(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
-	r := e.box.Call(context.Background(), "no_such_tool", nil)
+	e := testenv.New(t, testenv.Config{})
+	r := e.Box.Call(context.Background(), "no_such_tool", nil)
 	if !r.IsError || r.Advice == nil || r.Advice.Code != tools.CodeUnknownTool || r.Advice.Source != tools.SourceTool {
 		t.Fatalf("Call of an unknown tool = %s, want unknown_tool advice", r.JSON())
 	}

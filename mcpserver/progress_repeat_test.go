@@ -1,4 +1,4 @@
-package tools_test
+package mcpserver_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
@@ -18,11 +19,11 @@ import (
 // progress keeps waiting), and that the repeats stop with the call.
 func TestLongWaitsAreReportedWhileTheyLast(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testenv.NewFakeClock()
 	clock.Block(nil) // the wait lasts until the call is cancelled
-	e := newEnv(t, envConfig{clock: clock, budget: &budget.Config{MaxCredits: 100},
-		server: mcpserver.Options{ProgressTick: 20 * time.Millisecond}})
-	e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
+	e := testenv.New(t, testenv.Config{Clock: clock, Budget: &budget.Config{MaxCredits: 100},
+		Server: mcpserver.Options{ProgressTick: 20 * time.Millisecond}})
+	e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
 	log := watchProgress(e)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,7 +35,7 @@ func TestLongWaitsAreReportedWhileTheyLast(t *testing.T) {
 		req.Params.Name = "search_ads"
 		req.Params.Arguments = map[string]any{"search": "coffee", "limit": 20}
 		req.Params.Meta = &mcp.Meta{ProgressToken: "long"}
-		_, _ = e.mcp.CallTool(ctx, req)
+		_, _ = e.MCP.CallTool(ctx, req)
 	}()
 
 	deadline := time.Now().Add(10 * time.Second)

@@ -1,15 +1,17 @@
-package tools_test
+package mcpserver_test
 
 import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -29,7 +31,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // that is not mcp-go: the official Go SDK, over Streamable HTTP.
 func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
 	ctx := context.Background()
 
@@ -52,7 +54,7 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 			t.Errorf("%s: annotations %+v", tl.Name, tl.Annotations)
 		}
 	}
-	if len(names) != e.box.Catalogue().Len() || !slices.Contains(names, "search_ads") {
+	if len(names) != e.Box.Catalogue().Len() || !slices.Contains(names, "search_ads") {
 		t.Fatalf("tools/list = %v", names)
 	}
 
@@ -73,7 +75,7 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 		if err := json.Unmarshal(raw, &structured); err != nil {
 			t.Fatalf("structuredContent is not an object: %s", raw)
 		}
-		if mustJSON(text) != mustJSON(structured) {
+		if testenv.MustJSON(text) != testenv.MustJSON(structured) {
 			t.Errorf("text and structuredContent differ:\n%s\n%s", tc.Text, raw)
 		}
 		return structured
@@ -84,11 +86,11 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 		t.Fatalf("CallTool search_ads: %v", err)
 	}
 	sc := decode(t, res)
-	if res.IsError || len(rows(t, sc)) != 2 {
-		t.Fatalf("search_ads: isError %v: %s", res.IsError, mustJSON(sc))
+	if res.IsError || len(testenv.Rows(t, sc)) != 2 {
+		t.Fatalf("search_ads: isError %v: %s", res.IsError, testenv.MustJSON(sc))
 	}
-	if num(t, obj(t, sc, "nextPage"), "page") != 2 {
-		t.Errorf("nextPage = %s", mustJSON(sc["nextPage"]))
+	if testenv.Num(t, testenv.Obj(t, sc, "nextPage"), "page") != 2 {
+		t.Errorf("nextPage = %s", testenv.MustJSON(sc["nextPage"]))
 	}
 
 	res, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: "search_ads", Arguments: map[string]any{"search": "coffee", "limit": 500}})
@@ -96,8 +98,8 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 		t.Fatalf("CallTool with bad arguments: a protocol error instead of a tool result: %v", err)
 	}
 	sc = decode(t, res)
-	if !res.IsError || obj(t, sc, "error")["code"] != tools.CodeInvalidArguments {
-		t.Errorf("search_ads limit 500: isError %v: %s", res.IsError, mustJSON(sc))
+	if !res.IsError || testenv.Obj(t, sc, "error")["code"] != tools.CodeInvalidArguments {
+		t.Errorf("search_ads limit 500: isError %v: %s", res.IsError, testenv.MustJSON(sc))
 	}
 
 	res, err = cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_ad", Arguments: map[string]any{"adId": "facebook_0"}})
@@ -106,11 +108,22 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	}
 	sc = decode(t, res)
 	if !res.IsError {
-		t.Fatalf("get_ad of an unknown id: isError false: %s", mustJSON(sc))
+		t.Fatalf("get_ad of an unknown id: isError false: %s", testenv.MustJSON(sc))
 	}
-	ad := obj(t, sc, "error")
+	ad := testenv.Obj(t, sc, "error")
 	if ad["code"] != "not_found" || ad["httpStatus"] != float64(404) || ad["source"] != "api" || ad["action"] == "" {
-		t.Errorf("advice = %s", mustJSON(ad))
+		t.Errorf("advice = %s", testenv.MustJSON(ad))
 	}
-	wantBudget(t, sc)
+	testenv.WantBudget(t, sc)
+}
+
+const httpToken = "s3cret"
+
+// serveHTTP serves e's MCP server over Streamable HTTP and returns the
+// URL of its /mcp endpoint.
+func serveHTTP(t *testing.T, e *testenv.Env, o gateway.Options) string {
+	t.Helper()
+	hs := httptest.NewServer(gateway.Handler(e.Srv, o))
+	t.Cleanup(hs.Close)
+	return hs.URL + "/mcp"
 }

@@ -1,4 +1,4 @@
-package tools_test
+package mcpserver_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
@@ -23,9 +24,9 @@ type progressLog struct {
 	news chan struct{}
 }
 
-func watchProgress(e *env) *progressLog {
+func watchProgress(e *testenv.Env) *progressLog {
 	p := &progressLog{news: make(chan struct{}, 100)}
-	e.mcp.OnNotification(func(n mcp.JSONRPCNotification) {
+	e.MCP.OnNotification(func(n mcp.JSONRPCNotification) {
 		if n.Method != string(mcp.MethodNotificationProgress) {
 			return
 		}
@@ -71,15 +72,15 @@ func withProgress(token string) *mcp.Meta { return &mcp.Meta{ProgressToken: toke
 
 func TestProgressNotificationsReportRetryWaits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := testenv.New(t, testenv.Config{})
 	log := watchProgress(e)
-	e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "2"})
+	e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "2"})
 
-	res, sc := callMCP(t, context.Background(), e.mcp, "search_ads", map[string]any{"search": "coffee", "limit": 3}, withProgress("t1"))
+	res, sc := testenv.CallMCP(t, context.Background(), e.MCP, "search_ads", map[string]any{"search": "coffee", "limit": 3}, withProgress("t1"))
 	if res.IsError {
-		t.Fatalf("the call did not succeed after the retry: %s", mustJSON(sc))
+		t.Fatalf("the call did not succeed after the retry: %s", testenv.MustJSON(sc))
 	}
-	if n := len(rows(t, sc)); n != 3 {
+	if n := len(testenv.Rows(t, sc)); n != 3 {
 		t.Errorf("got %d rows, want 3", n)
 	}
 	log.waitFor(t, "t1")
@@ -94,7 +95,7 @@ func TestProgressNotificationsReportRetryWaits(t *testing.T) {
 	if p, ok := asFloat(n[0]["progress"]); !ok || p <= 0 {
 		t.Errorf("progress = %v, want a positive number", n[0]["progress"])
 	}
-	if got := e.clock.Sleeps(); !slices.Equal(got, []time.Duration{2 * time.Second}) {
+	if got := e.Clock.Sleeps(); !slices.Equal(got, []time.Duration{2 * time.Second}) {
 		t.Errorf("the client waited %v, want [2s] (the Retry-After)", got)
 	}
 }
@@ -117,25 +118,25 @@ func TestProgressNotificationsAreThrottled(t *testing.T) {
 			t.Parallel()
 			var readings atomic.Int64
 			now := func() time.Time { return base.Add(time.Duration(readings.Add(1)) * tc.step) }
-			e := newEnv(t, envConfig{server: mcpserver.Options{ProgressEvery: 10 * time.Second, Now: now}})
+			e := testenv.New(t, testenv.Config{Server: mcpserver.Options{ProgressEvery: 10 * time.Second, Now: now}})
 			log := watchProgress(e)
 			// Three 429s, then the fourth attempt succeeds.
-			e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, Count: 3, PathPrefix: "/v1/ads", RetryAfter: "1"})
+			e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, Count: 3, PathPrefix: "/v1/ads", RetryAfter: "1"})
 			var meta *mcp.Meta
 			if tc.token != "" {
 				meta = withProgress(tc.token)
 			}
-			res, sc := callMCP(t, context.Background(), e.mcp, "search_ads", map[string]any{"search": "coffee", "limit": 1}, meta)
+			res, sc := testenv.CallMCP(t, context.Background(), e.MCP, "search_ads", map[string]any{"search": "coffee", "limit": 1}, meta)
 			if res.IsError {
-				t.Fatalf("the call did not succeed after three retries: %s", mustJSON(sc))
+				t.Fatalf("the call did not succeed after three retries: %s", testenv.MustJSON(sc))
 			}
-			if got := len(e.clock.Sleeps()); got != 3 {
+			if got := len(e.Clock.Sleeps()); got != 3 {
 				t.Fatalf("the client waited %d times, want 3", got)
 			}
 			// A second call whose one wait is always reported marks the end
 			// of the first call's notifications.
-			e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/shops", RetryAfter: "1"})
-			callMCP(t, context.Background(), e.mcp, "search_shops", map[string]any{"limit": 1}, withProgress("sentinel"))
+			e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/shops", RetryAfter: "1"})
+			testenv.CallMCP(t, context.Background(), e.MCP, "search_shops", map[string]any{"limit": 1}, withProgress("sentinel"))
 			log.waitFor(t, "sentinel")
 			if tc.token == "" {
 				if n := len(log.withToken("sentinel")); n != 1 {
@@ -160,11 +161,11 @@ func TestProgressNotificationsAreThrottled(t *testing.T) {
 // out a Retry-After: the call ends and its credits are no longer held.
 func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testenv.NewFakeClock()
 	sleeping := make(chan time.Duration, 1)
 	clock.Block(sleeping)
-	e := newEnv(t, envConfig{clock: clock, budget: &budget.Config{MaxCredits: 100}})
-	e.sb.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
+	e := testenv.New(t, testenv.Config{Clock: clock, Budget: &budget.Config{MaxCredits: 100}})
+	e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "30"})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -177,7 +178,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 		req := mcp.CallToolRequest{}
 		req.Params.Name = "search_ads"
 		req.Params.Arguments = map[string]any{"search": "coffee", "limit": 20}
-		res, err := e.mcp.CallTool(ctx, req)
+		res, err := e.MCP.CallTool(ctx, req)
 		done <- outcome{res, err}
 	}()
 
@@ -189,7 +190,7 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call never started waiting")
 	}
-	if st := e.ctrl.Status(); st.InFlight != 20 {
+	if st := e.Ctrl.Status(); st.InFlight != 20 {
 		t.Errorf("while waiting, budget.inFlight = %d, want 20 (the reservation is kept)", st.InFlight)
 	}
 	cancel()
@@ -201,12 +202,12 @@ func TestCancellingACallReleasesItsReservation(t *testing.T) {
 	}
 	if out.err == nil {
 		if !out.res.IsError {
-			t.Errorf("a cancelled call succeeded: %s", textOf(t, out.res))
-		} else if sc := structured(t, out.res); obj(t, sc, "error")["code"] != "canceled" {
-			t.Errorf("a cancelled call's advice is %s, want code canceled", mustJSON(sc))
+			t.Errorf("a cancelled call succeeded: %s", testenv.TextOf(t, out.res))
+		} else if sc := testenv.Structured(t, out.res); testenv.Obj(t, sc, "error")["code"] != "canceled" {
+			t.Errorf("a cancelled call's advice is %s, want code canceled", testenv.MustJSON(sc))
 		}
 	}
-	if st := e.ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
+	if st := e.Ctrl.Status(); st.InFlight != 0 || st.RunSpent != 0 {
 		t.Errorf("after cancellation budget.inFlight = %d, runSpent = %d; want 0, 0", st.InFlight, st.RunSpent)
 	}
 }
