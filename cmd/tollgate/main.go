@@ -8,6 +8,7 @@
 //	tollgate batch --in F --out F       run JSONL tool calls under a credit cap
 //	tollgate usage [--json]             balance, refill date and the budget's view
 //	tollgate sandbox [--addr ADDR]      run the API simulator alone
+//	tollgate ledger [--json] FILE       sum an audit ledger by day, client and tool
 //	tollgate version
 //
 // The real API is configured with TRENDTRACK_API_KEY and optionally
@@ -70,6 +71,7 @@ func commands() []command {
 		{"batch", "run JSONL tool calls under a credit cap, resumable", runBatch},
 		{"usage", "print the balance, the refill date and the budget's view", runUsage},
 		{"sandbox", "serve the API simulator alone", runSandbox},
+		{"ledger", "sum an audit ledger (serve --ledger) by day, client and tool", runLedger},
 		{"version", "print the version", runVersion},
 	}
 }

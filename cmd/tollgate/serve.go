@@ -30,6 +30,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	mode := fs.String("mode", string(mcpserver.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	quiet := fs.Bool("quiet", false, "no banner on stderr")
+	gf := gatewayFlags{getenv: c.getenv}
+	gf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: tollgate serve [--sandbox] [--http ADDR] [flags]\n\nServe the TrendTrack API as MCP tools with a credit budget. Reads %s and %s\nunless --sandbox is given.\n\n", envAPIKey, envBaseURL)
 		fs.PrintDefaults()
@@ -44,8 +46,14 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if m != mcpserver.ModeStatic && m != mcpserver.ModeDynamic {
 		return usageErrorf("--mode %q: want static or dynamic", *mode)
 	}
+	logger, err := gf.logger(c.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
 	if *token == "" {
-		*token = strings.TrimSpace(c.getenv(envHTTPToken))
+		if *token, err = secretFromEnv(c.getenv, envHTTPToken, logger); err != nil {
+			return err
+		}
 	}
 	if *httpAddr != "" {
 		addr, err := gateway.ListenAddr(*httpAddr)
@@ -53,20 +61,16 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			return usageErrorf("%v", err)
 		}
 		*httpAddr = addr
-		if err := gateway.CheckHTTPExposure(*httpAddr, *token); err != nil {
+		if err := gateway.CheckHTTPExposure(*httpAddr, *token != "" || gf.clientsPath() != ""); err != nil {
 			return usageErrorf("%v", err)
 		}
-	}
-	logger, err := newLogger(c.stderr, *logLevel)
-	if err != nil {
-		return err
 	}
 	st, err := sf.build(ctx, logger, "tollgate/"+version())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Mode: m, Logger: logger})
+	mcpOpts := mcpserver.Options{Version: version(), Mode: m, Logger: logger}
 
 	if *httpAddr == "" {
 		if !*quiet {
@@ -76,7 +80,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			}
 			banner(c.stderr, st, &sf, m, transport, "")
 		}
-		stdio := server.NewStdioServer(srv)
+		stdio := server.NewStdioServer(mcpserver.New(st.Box, mcpOpts))
 		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
 		err := stdio.Listen(ctx, c.stdin, c.stdout)
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
@@ -85,17 +89,26 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 
+	gw, err := gf.openGateway(ctx, st, &sf, mcpOpts, *token, logger)
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           gateway.Handler(srv, gateway.Options{Token: *token, Logger: logger}),
+		Handler:           gw.gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	url := "http://" + ln.Addr().String() + "/mcp"
 	if !*quiet {
-		banner(c.stderr, st, &sf, m, "Streamable HTTP at "+url, *token)
+		auth := *token
+		if gf.clientsPath() != "" {
+			auth = "per client"
+		}
+		banner(c.stderr, st, &sf, m, "Streamable HTTP at "+url, auth)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
