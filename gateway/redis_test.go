@@ -1,0 +1,148 @@
+package gateway_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/redistest"
+	"github.com/tollgate-mcp/tollgate/internal/testenv"
+	"github.com/tollgate-mcp/tollgate/redisstore"
+)
+
+// redisClient connects to a Redis of the test's own.
+func redisClient(t *testing.T) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+// sharedConfig is what two instances of one deployment share in Redis.
+func sharedConfig(t *testing.T, rc *redis.Client, prefix string, cfg gateway.Config) gateway.Config {
+	t.Helper()
+	secret, err := redisstore.SharedSecret(context.Background(), rc, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sessions = redisstore.NewSessions(rc, prefix)
+	cfg.Peers = redisstore.NewPeers(rc, prefix)
+	cfg.Secret = secret
+	return cfg
+}
+
+// TestTwoInstancesAgreeOnSessions opens sessions on one instance and
+// uses them on the other: honoured for the token that opened them,
+// refused for another, refused everywhere once DELETEd on either.
+func TestTwoInstancesAgreeOnSessions(t *testing.T) {
+	t.Parallel()
+	rc := redisClient(t)
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	clients := twoClients(t, nil, nil)
+	_, urlA := serve(t, e, sharedConfig(t, rc, "tg:test:", gateway.Config{Clients: clients}))
+	_, urlB := serve(t, e, sharedConfig(t, rc, "tg:test:", gateway.Config{Clients: clients}))
+	ctx := context.Background()
+	call := func(url, token, session string) int {
+		c := newRaw(t, url, token, legacy)
+		c.session = session
+		return c.call(ctx, 1, "get_me", nil).status
+	}
+	onA := newRaw(t, urlA, aliceToken, legacy)
+	onA.initialize()
+	if s := call(urlB, aliceToken, onA.session); s != http.StatusOK {
+		t.Fatalf("alice's session of A on B: HTTP %d", s)
+	}
+	if s := call(urlB, bobToken, onA.session); s != http.StatusNotFound {
+		t.Errorf("alice's session of A with bob's token on B: HTTP %d, want 404", s)
+	}
+	if s := call(urlB, aliceToken, "tg-AAAAAAAAAAAAAAAAAAAAAA"); s != http.StatusNotFound {
+		t.Errorf("a forged id on B: HTTP %d, want 404", s)
+	}
+	onB := newRaw(t, urlB, aliceToken, legacy)
+	onB.session = onA.session
+	if r := onB.send(ctx, http.MethodDelete, nil, nil); r.status != http.StatusOK {
+		t.Fatalf("DELETE on B: HTTP %d: %s", r.status, r.body)
+	}
+	for _, url := range []string{urlA, urlB} {
+		if s := call(url, aliceToken, onA.session); s != http.StatusNotFound {
+			t.Errorf("the session DELETEd on B, used on %s: HTTP %d, want 404", url, s)
+		}
+	}
+
+	t.Run("a state sealed on one instance opens on the other", func(t *testing.T) {
+		gA, urlA := serve(t, e, sharedConfig(t, rc, "tg:test:", gateway.Config{Clients: clients}))
+		gB, urlB := serve(t, e, sharedConfig(t, rc, "tg:test:", gateway.Config{Clients: clients}))
+		addConfirmTool(gA, "confirm_test")
+		addConfirmTool(gB, "confirm_test")
+		first := newRaw(t, urlA, aliceToken, modern).call(ctx, 1, "confirm_test", map[string]any{}).result(t)
+		retry := newRaw(t, urlB, aliceToken, modern).rpc(ctx, 2, "tools/call", map[string]any{"name": "confirm_test", "arguments": map[string]any{},
+			"inputResponses": map[string]any{"ok": map[string]any{"action": "accept"}}, "requestState": first["requestState"]}).result(t)
+		if retry["isError"] == true {
+			t.Errorf("the retry on B of a call asked on A: %s", testenv.MustJSON(retry))
+		}
+	})
+}
+
+// TestCancellationAndSessionEndReachTheInstanceRunningTheCall cancels a
+// call in flight on instance A through instance B, and ends a session on
+// B whose call runs on A.
+func TestCancellationAndSessionEndReachTheInstanceRunningTheCall(t *testing.T) {
+	t.Parallel()
+	rc := redisClient(t)
+	api := newHangingAPI(t)
+	e := testenv.New(t, testenv.Config{NoClient: true, BaseURL: api.srv.URL})
+	clients := twoClients(t, nil, nil)
+	_, urlA := serve(t, e, sharedConfig(t, rc, "tg:cancel:", gateway.Config{Clients: clients}))
+	_, urlB := serve(t, e, sharedConfig(t, rc, "tg:cancel:", gateway.Config{Clients: clients}))
+	start := func(c *rawClient, id int64) chan reply {
+		done := make(chan reply, 1)
+		go func() {
+			done <- c.call(context.Background(), id, "search_ads", map[string]any{"search": "x", "limit": 5})
+		}()
+		select {
+		case <-api.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the call never reached the API")
+		}
+		return done
+	}
+	wait := func(what string, done chan reply) {
+		t.Helper()
+		select {
+		case <-api.gone:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not stop the call on the other instance", what)
+		}
+		<-done
+	}
+	for _, version := range []string{legacy, modern} {
+		a := newRaw(t, urlA, aliceToken, version)
+		if version == legacy {
+			a.initialize()
+		}
+		done := start(a, 3)
+		b := newRaw(t, urlB, aliceToken, version)
+		b.session = a.session
+		if r := b.cancel(3); r.status != http.StatusAccepted {
+			t.Fatalf("%s cancel on B: HTTP %d", version, r.status)
+		}
+		wait(version+" cancellation through B", done)
+	}
+	a := newRaw(t, urlA, aliceToken, legacy)
+	a.initialize()
+	done := start(a, 4)
+	b := newRaw(t, urlB, aliceToken, legacy)
+	b.session = a.session
+	if r := b.send(context.Background(), http.MethodDelete, nil, nil); r.status != http.StatusOK {
+		t.Fatalf("DELETE on B: HTTP %d", r.status)
+	}
+	wait("DELETE on B", done)
+}
