@@ -103,6 +103,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	url := "http://" + ln.Addr().String() + "/mcp"
+	logger.Info("serving MCP over Streamable HTTP", "url", url)
 	if !*quiet {
 		auth := *token
 		if gf.clientsPath() != "" {
