@@ -267,4 +267,16 @@ func TestClientsFileReloadsOnSIGHUP(t *testing.T) {
 	if status(carol) != http.StatusOK {
 		t.Errorf("carol after SIGHUP: HTTP %d", status(carol))
 	}
+
+	base := strings.TrimSuffix(url, "/mcp")
+	for _, path := range []string{"/healthz", "/readyz"} {
+		c, _, hb := testCLI(nil)
+		if code := run(context.Background(), c, []string{"healthcheck", base + path}); code != exitOK {
+			t.Errorf("healthcheck %s: exit %d: %s", path, code, hb)
+		}
+	}
+	c, _, hb := testCLI(nil)
+	if code := run(context.Background(), c, []string{"healthcheck", base + "/nothing-here"}); code != exitFailure || !strings.Contains(hb.String(), "404") {
+		t.Errorf("healthcheck of a 404: exit %d: %s", code, hb)
+	}
 }

@@ -9,6 +9,7 @@
 //	tollgate usage [--json]             balance, refill date and the budget's view
 //	tollgate sandbox [--addr ADDR]      run the API simulator alone
 //	tollgate ledger [--json] FILE       sum an audit ledger by day, client and tool
+//	tollgate healthcheck [URL]          exit 0 when a running serve is alive
 //	tollgate version
 //
 // The real API is configured with TRENDTRACK_API_KEY and optionally
@@ -72,6 +73,7 @@ func commands() []command {
 		{"usage", "print the balance, the refill date and the budget's view", runUsage},
 		{"sandbox", "serve the API simulator alone", runSandbox},
 		{"ledger", "sum an audit ledger (serve --ledger) by day, client and tool", runLedger},
+		{"healthcheck", "exit 0 when a running serve answers /healthz (container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -130,7 +132,7 @@ func report(w io.Writer, name string, err error) int {
 func printHelp(w io.Writer) {
 	fmt.Fprintf(w, "tollgate %s: the TrendTrack API as budget-capped tools for LLM agents\n\nUsage: tollgate <command> [flags]\n\nCommands:\n", version())
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(w, "\nStart with: tollgate demo\nRun 'tollgate <command> -h' for its flags. The real API reads %s (and %s).\n", envAPIKey, envBaseURL)
 }
