@@ -139,6 +139,11 @@ type Config struct {
 	// Logger receives Debug logs per call and refresh, and Info logs for
 	// halts and anomalies; nil discards them.
 	Logger *slog.Logger
+	// Within, when set, is the budget this one lives inside: a call must
+	// fit both (see within.go). This budget then keeps no floor or
+	// balance of its own; Reserve and the workspace facts are the outer
+	// one's.
+	Within *Controller
 }
 
 // A UsageSource answers GET /v1/usage. *runtime.Client is one.
@@ -197,6 +202,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("budget: invalid config: %w", errors.Join(errs...))
+	}
+	if cfg.Within != nil && cfg.Store != nil && cfg.Store == cfg.Within.store {
+		return nil, fmt.Errorf("budget: invalid config: %w", errWithinSelf)
 	}
 	switch {
 	case cfg.MaxCredits == 0:
@@ -332,7 +340,11 @@ func (c *Controller) Status() Status {
 	if err != nil {
 		c.logger.LogAttrs(context.Background(), slog.LevelInfo, "budget: cannot load the ledger for a status", slog.String("err", err.Error()))
 	}
-	return c.status(l, c.now())
+	s := c.status(l, c.now())
+	if c.cfg.Within != nil {
+		s = c.within(s)
+	}
+	return s
 }
 
 // status builds the snapshot of l at now.

@@ -92,6 +92,8 @@ type Reservation struct {
 
 	mu   sync.Mutex
 	halt *HaltError // Finish's answer to a 402, reused by later calls
+
+	outer *Reservation // the hold in Config.Within's budget, if any
 }
 
 type reservationKey struct{}
@@ -224,9 +226,15 @@ func (c *Controller) Preview(a Ask) (Grant, error) {
 	g, h := c.decide(&l, a, now)
 	if h != nil {
 		h.Status = c.status(l, now)
+		if c.cfg.Within != nil {
+			h.Status = c.within(h.Status)
+		}
 		return Grant{}, h
 	}
 	g.Warning = c.warning(l.Spent + l.InFlight + g.Credits)
+	if c.cfg.Within != nil {
+		return c.previewWithin(a, g)
+	}
 	return g, nil
 }
 
@@ -238,6 +246,17 @@ func (c *Controller) Preview(a Ask) (Grant, error) {
 // a nil Reservation; other errors (an invalid ask, a store failure, an
 // ended ctx) are returned as they are.
 func (c *Controller) Reserve(ctx context.Context, a Ask) (context.Context, *Reservation, error) {
+	if c.cfg.Within != nil && a.Worst() > 0 {
+		if err := a.validate(); err != nil {
+			return ctx, nil, err
+		}
+		return c.reserveWithin(ctx, a)
+	}
+	return c.reserveOwn(ctx, a)
+}
+
+// reserveOwn holds the call in this budget alone.
+func (c *Controller) reserveOwn(ctx context.Context, a Ask) (context.Context, *Reservation, error) {
 	if err := a.validate(); err != nil {
 		return ctx, nil, err
 	}
@@ -299,6 +318,14 @@ func (r *Reservation) Finish(ctx context.Context, err error) error {
 	}
 	if r.finished.CompareAndSwap(false, true) {
 		r.release(ctx)
+	}
+	if r.outer != nil {
+		// The outer budget answers a 402 for the workspace.
+		err = r.outer.Finish(ctx, err)
+		if h, ok := AsHalt(err); ok && h.Cause != nil {
+			h.Status = r.c.Status()
+		}
+		return err
 	}
 	if err == nil {
 		return nil

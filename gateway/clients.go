@@ -23,7 +23,7 @@ type Client struct {
 	Name string
 	// MaxCredits is the client's own cap: the most it may spend, within
 	// the deployment's --max-credits and --reserve. nil means no cap of
-	// its own; 0 allows free tools only.
+	// its own (the deployment's still binds).
 	MaxCredits *int64
 	// Toolsets, when not empty, are the only toolsets the client sees.
 	Toolsets []string
@@ -132,8 +132,8 @@ func ParseClients(data []byte) ([]*Client, error) {
 			errs = append(errs, fmt.Errorf("%s: no token or tokenSha256", where))
 			continue
 		}
-		if e.MaxCredits != nil && *e.MaxCredits < 0 {
-			errs = append(errs, fmt.Errorf("%s: maxCredits %d is negative; leave it out for no cap of the client's own", where, *e.MaxCredits))
+		if e.MaxCredits != nil && *e.MaxCredits <= 0 {
+			errs = append(errs, fmt.Errorf("%s: maxCredits %d would forbid every paid call; give at least 1, leave it out for no cap of the client's own, or set \"revoked\": true", where, *e.MaxCredits))
 			continue
 		}
 		if other, dup := seen[c.digest]; dup {
@@ -162,6 +162,7 @@ type Clients struct {
 	mu       sync.RWMutex
 	byDigest map[[sha256.Size]byte]*Client
 	list     []*Client
+	check    func([]*Client) error // the gateway's checks of a reload
 }
 
 // LoadClients reads the clients file at path.
@@ -192,11 +193,26 @@ func (c *Clients) Reload() error {
 		return fmt.Errorf("--clients: %w", err)
 	}
 	list, err := ParseClients(data)
+	if err == nil {
+		c.mu.RLock()
+		check := c.check
+		c.mu.RUnlock()
+		if check != nil {
+			err = check(list)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("--clients %s: %w", c.path, err)
 	}
 	c.set(list)
 	return nil
+}
+
+// setCheck makes Reload refuse a file that check refuses.
+func (c *Clients) setCheck(check func([]*Client) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.check = check
 }
 
 func (c *Clients) set(list []*Client) {

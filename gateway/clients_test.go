@@ -22,7 +22,7 @@ func TestParseClientsSaysWhatIsWrong(t *testing.T) {
 		{`{"clients": [{"name": "alice", "tokenSha256": "abc"}]}`, "64 hex digits"},
 		{`{"clients": [{"name": "a b", "token": "0123456789abcdef"}]}`, "name"},
 		{`{"clients": [{"name": "alice", "token": "0123456789abcdef", "maxCredit": 5}]}`, "unknown field"},
-		{`{"clients": [{"name": "alice", "token": "0123456789abcdef", "maxCredits": -1}]}`, "negative"},
+		{`{"clients": [{"name": "alice", "token": "0123456789abcdef", "maxCredits": 0}]}`, "forbid every paid call"},
 		{`{"clients": [{"name": "alice", "token": "0123456789abcdef"}, {"name": "alice", "token": "0123456789abcdeg"}]}`, "used twice"},
 		{`{"clients": [{"name": "alice", "token": "0123456789abcdef"}, {"name": "bob", "token": "0123456789abcdef"}]}`, "same token"},
 		{`{"clients": [{"name": "default", "token": "0123456789abcdef"}]}`, "reserved"},

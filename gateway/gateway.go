@@ -47,6 +47,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -102,6 +103,15 @@ type Config struct {
 	// cap per session. Under 2026-07-28, which has no sessions, every
 	// request is its own session: it caps each call.
 	MaxCreditsPerSession int64
+	// ClientStore opens the store of a client's budget (the spend against
+	// its maxCredits) by the client's name; nil means in memory. Give
+	// every instance the same Redis-backed stores for a client's cap to
+	// hold across instances and restarts. Stores that are io.Closers are
+	// closed by Close.
+	ClientStore func(client string) (budget.Store, error)
+	// SessionBudgetStore returns the store of a session's budget (with
+	// MaxCreditsPerSession), by SessionKey; nil means in memory.
+	SessionBudgetStore func(sessionKey string) budget.Store
 	// Checks are extra readiness checks for /readyz (the budget store,
 	// say).
 	Checks []Check
@@ -130,6 +140,8 @@ type Gateway struct {
 
 	refreshMu   sync.Mutex
 	refreshedAt time.Time
+
+	budgets budgets
 
 	stop    context.CancelFunc
 	stopped chan struct{} // closed when background work has ended
@@ -164,6 +176,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Sessions == nil {
 		cfg.Sessions = NewMemorySessions(cfg.Now)
 	}
+	if cfg.MaxCreditsPerSession < 0 {
+		return nil, fmt.Errorf("gateway: MaxCreditsPerSession %d: want 0 (none) or more", cfg.MaxCreditsPerSession)
+	}
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
 	g := &Gateway{
@@ -171,6 +186,7 @@ func New(cfg Config) (*Gateway, error) {
 		seals: newSealer(cfg.Secret, cfg.Now), calls: newInflight(),
 		log: cfg.Logger, now: cfg.Now, id: hex.EncodeToString(idb[:]),
 		stopped: make(chan struct{}),
+		budgets: budgets{clients: map[string]*clientState{}, stores: map[string]budget.Store{}, sessions: map[string]*sessionState{}},
 	}
 	switch {
 	case cfg.Token != "":
@@ -184,6 +200,12 @@ func New(cfg Config) (*Gateway, error) {
 	if g.box, err = tools.NewToolbox(base); err != nil {
 		return nil, err
 	}
+	if cfg.Clients != nil {
+		if err := g.checkClients(cfg.Clients.List()); err != nil {
+			return nil, fmt.Errorf("--clients: %w", err)
+		}
+		cfg.Clients.setCheck(g.checkClients)
+	}
 
 	opts := cfg.Server
 	opts.ToolboxFor = g.boxFor
@@ -192,6 +214,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.srv = mcpserver.New(g.box, opts)
 	g.srv.Use(g.measure, g.bindRoundTrips)
+	server.WithToolFilter(g.filterTools)(g.srv)
 	g.stream = server.NewStreamableHTTPServer(g.srv,
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPLogger(cfg.Logger),
@@ -222,6 +245,7 @@ func (g *Gateway) Close() error {
 		g.stop()
 		<-g.stopped
 		_ = g.stream.Shutdown(context.Background())
+		g.closeStores()
 	})
 	return nil
 }
@@ -317,23 +341,25 @@ func (g *Gateway) serveMCP(w http.ResponseWriter, r *http.Request) {
 	modern := mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) ||
 		mcp.IsModernProtocol(msg.Params.Meta.ProtocolVersion())
 
-	var sc scope
+	var (
+		sc   scope
+		sess *Session
+	)
 	if modern {
 		sc = callerScope(c)
 	} else {
-		var (
-			s  Session
-			ok bool
-		)
+		s, ok := Session{}, false
 		ctx, s, ok = g.checkSession(ctx, w, r, c, msg.Method)
 		if !ok {
 			return
 		}
-		sc = sessionScope(s.ID)
+		sc, sess = sessionScope(s.ID), &s
 		if r.Method == http.MethodDelete {
 			g.endSession(ctx, s)
 		}
 	}
+	box, chain := g.callBudget(c, sess, modern)
+	ctx = withCallBudget(ctx, box, chain)
 
 	if r.Method == http.MethodPost && msg.Method == string(mcp.MethodNotificationCancelled) {
 		g.cancelCall(ctx, sc, msg.Params.RequestID)
@@ -435,6 +461,7 @@ func (g *Gateway) endSession(ctx context.Context, s Session) {
 		g.log.LogAttrs(ctx, slog.LevelError, "could not end a session in the store", slog.String("err", err.Error()))
 	}
 	g.metrics.sessions.WithLabelValues("ended").Inc()
+	g.dropSession(s.ID)
 	sc := sessionScope(s.ID)
 	g.calls.end(sc)
 	g.publish(ctx, peerEvent{Kind: eventEnd, Scope: sc})
@@ -483,9 +510,6 @@ func (g *Gateway) onPeerEvent(b []byte) {
 		g.calls.end(e.Scope)
 	}
 }
-
-// boxFor is the toolbox a call runs on.
-func (g *Gateway) boxFor(ctx context.Context) *tools.Toolbox { return g.box }
 
 // The caller and the session travel in the request's context.
 type (

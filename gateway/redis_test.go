@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
 	"github.com/tollgate-mcp/tollgate/internal/redistest"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
@@ -145,4 +146,78 @@ func TestCancellationAndSessionEndReachTheInstanceRunningTheCall(t *testing.T) {
 		t.Fatalf("DELETE on B: HTTP %d", r.status)
 	}
 	wait("DELETE on B", done)
+}
+
+// instance is one tollgate process of a deployment on Redis: its own
+// API client and deployment budget on the shared budget store, and the
+// clients' and sessions' budgets in Redis.
+func instance(t *testing.T, e *testenv.Env, rc *redis.Client, prefix string, cfg gateway.Config) string {
+	t.Helper()
+	deploy, err := budget.NewRedisStore(rc, prefix+"deploy", budget.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = deploy.Close() })
+	me := testenv.New(t, testenv.Config{NoClient: true, Key: e.Key, BaseURL: e.TS.URL,
+		Budget: &budget.Config{MaxCredits: 1000, Store: deploy}})
+	cfg.ClientStore = func(name string) (budget.Store, error) {
+		return budget.NewRedisStore(rc, prefix+"client:"+name, budget.RedisOptions{})
+	}
+	cfg.SessionBudgetStore = redisstore.SessionBudgets(rc, prefix, time.Hour)
+	_, url := serve(t, me, sharedConfig(t, rc, prefix, cfg))
+	return url
+}
+
+// TestAClientsCapHoldsAcrossInstancesAndRestarts spends alice's cap on
+// two instances sharing Redis, then on a third started afresh.
+func TestAClientsCapHoldsAcrossInstancesAndRestarts(t *testing.T) {
+	t.Parallel()
+	rc := redisClient(t)
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	clients := twoClients(t, ptr(30), ptr(100))
+	urlA := instance(t, e, rc, "tg:caps:", gateway.Config{Clients: clients, MaxCreditsPerSession: 12})
+	urlB := instance(t, e, rc, "tg:caps:", gateway.Config{Clients: clients, MaxCreditsPerSession: 12})
+	ctx := context.Background()
+
+	// A session's cap holds across instances too.
+	onA := newRaw(t, urlA, aliceToken, legacy)
+	onA.initialize()
+	spend := func(c *rawClient, rows int) (ok bool, sc map[string]any) {
+		isErr, sc := toolResult(t, c.call(ctx, c.nextID(), "search_ads", map[string]any{"search": "coffee", "limit": rows}))
+		return !isErr, sc
+	}
+	if ok, sc := spend(onA, 8); !ok {
+		t.Fatalf("8 on A: %s", testenv.MustJSON(sc))
+	}
+	onB := newRaw(t, urlB, aliceToken, legacy)
+	onB.session = onA.session
+	if ok, sc := spend(onB, 8); !ok || len(testenv.Rows(t, sc)) != 4 {
+		t.Fatalf("the same session on B: want 4 of its 12 left, got %s", testenv.MustJSON(sc["notes"]))
+	}
+	// Alice's cap: 12 spent, 18 left, whichever instance she uses.
+	for i, url := range []string{urlA, urlB, urlA} {
+		c := newRaw(t, url, aliceToken, modern)
+		ok, sc := spend(c, 8)
+		want := []int{8, 8, 2}[i]
+		if !ok || len(testenv.Rows(t, sc)) != want {
+			t.Fatalf("alice's call %d: want %d rows, got %s", i, want, testenv.MustJSON(sc))
+		}
+	}
+	for _, url := range []string{urlA, urlB} {
+		if ok, sc := spend(newRaw(t, url, aliceToken, modern), 1); ok || testenv.Obj(t, sc, "error")["code"] != budget.CodeCapReached {
+			t.Errorf("alice past her cap on %s: %s", url, testenv.MustJSON(sc))
+		}
+	}
+	if got := e.SB.Spent(e.Key); got != 30 {
+		t.Errorf("the sandbox charged %d, want alice's 30", got)
+	}
+	// Restarted: a new instance with new stores knows what alice spent.
+	urlC := instance(t, e, rc, "tg:caps:", gateway.Config{Clients: clients})
+	c := newRaw(t, urlC, aliceToken, modern)
+	if ok, sc := spend(c, 1); ok {
+		t.Errorf("alice on a restarted instance: %s", testenv.MustJSON(sc))
+	}
+	if ok, sc := spend(newRaw(t, urlC, bobToken, modern), 5); !ok {
+		t.Errorf("bob on the restarted instance: %s", testenv.MustJSON(sc))
+	}
 }

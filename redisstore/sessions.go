@@ -3,16 +3,20 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate-mcp/tollgate/budget"
 )
 
 // The gateway's state shared by the instances of one deployment: session
-// records (Sessions), events between instances (Peers) and the key that
-// seals multi-round-trip state (SharedSecret). Every key starts with the
+// records (Sessions), events between instances (Peers), the key that
+// seals multi-round-trip state (SharedSecret) and the sessions' budgets
+// (SessionBudgets). Every key starts with the
 // prefix given, e.g. "tollgate:gateway:<budget name>:", so that two
 // deployments can share one Redis. This file does not import package
 // gateway: the records are the gateway's bytes.
@@ -157,4 +161,81 @@ func SharedSecret(ctx context.Context, client redis.UniversalClient, prefix stri
 		return nil, fmt.Errorf("redisstore: the gateway's shared secret at %s is too short; delete the key", key)
 	}
 	return got, nil
+}
+
+// SessionBudgets returns the budget stores of the gateway's sessions
+// (--max-credits-per-session) in Redis, one key per session under
+// prefix, expiring ttl after its last update, like the session itself.
+// Each Update is an optimistic transaction on that one key (WATCH, GET,
+// MULTI, SET EX, EXEC, tried again after a conflict). There are no
+// leases: credits held by an instance that dies mid-call stay counted
+// against that session until it expires, never against anyone else.
+func SessionBudgets(client redis.UniversalClient, prefix string, ttl time.Duration) func(sessionKey string) budget.Store {
+	if prefix == "" {
+		prefix = DefaultGatewayPrefix
+	}
+	return func(sessionKey string) budget.Store {
+		return &ledgerKey{client: client, key: prefix + "session-budget:" + sessionKey, ttl: ttl}
+	}
+}
+
+// ledgerKey is a budget.Store in one Redis key with an expiry.
+type ledgerKey struct {
+	client redis.UniversalClient
+	key    string
+	ttl    time.Duration
+}
+
+// maxTxAttempts bounds the retries of an Update under contention.
+const maxTxAttempts = 50
+
+func (s *ledgerKey) get(ctx context.Context, g interface {
+	Get(context.Context, string) *redis.StringCmd
+}) (budget.Ledger, error) {
+	var l budget.Ledger
+	b, err := g.Get(ctx, s.key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return l, nil
+	case err != nil:
+		return l, fmt.Errorf("redisstore: reading a session's budget: %w", err)
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, fmt.Errorf("redisstore: a session's budget at %s is not a ledger: %w", s.key, err)
+	}
+	return l, nil
+}
+
+// Load implements budget.Store.
+func (s *ledgerKey) Load(ctx context.Context) (budget.Ledger, error) { return s.get(ctx, s.client) }
+
+// Update implements budget.Store.
+func (s *ledgerKey) Update(ctx context.Context, fn func(*budget.Ledger) error) (budget.Ledger, error) {
+	var out budget.Ledger
+	for range maxTxAttempts {
+		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
+			l, err := s.get(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := fn(&l); err != nil {
+				return err
+			}
+			b, err := json.Marshal(l)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, s.key, b, s.ttl)
+				return nil
+			})
+			out = l
+			return err
+		}, s.key)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		return out, err
+	}
+	return out, fmt.Errorf("redisstore: a session's budget kept changing under %d attempts", maxTxAttempts)
 }

@@ -280,3 +280,70 @@ func TestClientsFileReloadsOnSIGHUP(t *testing.T) {
 		t.Errorf("healthcheck of a 404: exit %d: %s", code, hb)
 	}
 }
+
+// TestServeTeamOnRedis wires serve --http --clients --budget-redis in
+// process: a client's cap binds, and its session is in Redis.
+func TestServeTeamOnRedis(t *testing.T) {
+	url, name := testRedis(t)
+	const alice = "alice-token-0123456789"
+	path := filepath.Join(t.TempDir(), "clients.json")
+	if err := os.WriteFile(path, []byte(`{"clients": [{"name": "alice", "token": "`+alice+`", "maxCredits": 9}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, _, errb := testCLI(map[string]string{envClientsFile: path})
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, c, []string{"serve", "--sandbox", "--http", "127.0.0.1:0", "--quiet", "--budget-redis", url, "--budget-name", name,
+			"--max-credits-per-session", "6", "--metrics", "127.0.0.1:0"})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("serve exit %d: %s", code, errb)
+		}
+	}()
+	mcpURL := waitFor(t, errb, regexp.MustCompile(`url=(http://\S+/mcp)`))[1]
+	metricsURL := waitFor(t, errb, regexp.MustCompile(`url=(http://\S+/metrics)`))[1]
+	mc := httpMCP(t, ctx, mcpURL, alice)
+	var rows []int
+	for range 3 {
+		res := callTool(t, ctx, mc, "search_ads", map[string]any{"search": "coffee", "limit": 4})
+		var sc struct{ Data []any }
+		b, _ := json.Marshal(res.StructuredContent)
+		_ = json.Unmarshal(b, &sc)
+		rows = append(rows, len(sc.Data))
+	}
+	// Stateless calls (mcp-go negotiates 2026-07-28): each its own
+	// session of 6; alice's cap of 9 binds the third.
+	if rows[0] != 4 || rows[1] != 4 || rows[2] != 1 {
+		t.Errorf("rows per call %v, want [4 4 1]: the client's cap of 9 binds", rows)
+	}
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("--metrics: HTTP %d", resp.StatusCode)
+	}
+	if r, err := http.Get(strings.TrimSuffix(mcpURL, "/mcp") + "/metrics"); err == nil {
+		r.Body.Close()
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("/metrics on the MCP listener with --metrics: HTTP %d, want 404", r.StatusCode)
+		}
+	}
+	rc := rawRedis(t, url)
+	defer rc.Close()
+	keys, _ := rc.Keys(ctx, "tollgate:*").Result()
+	var client bool
+	for _, k := range keys {
+		client = client || strings.Contains(k, name+":client:alice")
+		if strings.Contains(k, "{"+name+"}") {
+			defer rc.Del(context.Background(), k)
+		}
+	}
+	if !client {
+		t.Errorf("no client budget in Redis: %v", keys)
+	}
+}

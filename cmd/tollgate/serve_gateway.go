@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/redisstore"
@@ -164,6 +165,13 @@ func (f *gatewayFlags) openGateway(ctx context.Context, st *stack, sf *stackFlag
 		}
 		cfg.Sessions = redisstore.NewSessions(rc, prefix)
 		cfg.Peers = redisstore.NewPeers(rc, prefix)
+		// A client's spend, and a session's, hold across instances and
+		// restarts: budgets of their own in the same Redis.
+		name := sf.budgetName
+		cfg.ClientStore = func(client string) (budget.Store, error) {
+			return budget.NewRedisStore(rc, name+":client:"+client, budget.RedisOptions{Logger: log})
+		}
+		cfg.SessionBudgetStore = redisstore.SessionBudgets(rc, prefix, gateway.DefaultSessionTTL)
 		log.Info("sessions shared through Redis", "prefix", prefix)
 	}
 	if f.metrics != "" {
