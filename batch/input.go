@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tollgate-mcp/tollgate/internal/suggest"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -91,8 +92,44 @@ type inputLine struct {
 // tool's name; args, an object, may be left out. Blank lines are skipped.
 // Every malformed line and every repeated id is reported in one
 // *InputError, by line number; the jobs are returned only when there is
-// none. Numbers in args are kept as json.Number.
+// none. Numbers in args are kept as json.Number. ReadInput also checks
+// the tools and their arguments.
 func ReadJobs(r io.Reader) ([]Job, error) {
+	return readJobs(r, nil)
+}
+
+// ReadInput reads a batch's input as ReadJobs does and checks it against
+// box in the same pass, so that one report lists everything to fix
+// before any call is made: malformed lines, repeated ids, tools box does
+// not offer (with the names nearest to a misspelt one), and arguments
+// that do not match their tool's input schema (Toolbox.Validate). It
+// returns the jobs, or an *InputError.
+func ReadInput(r io.Reader, box *tools.Toolbox) ([]Job, error) {
+	if box == nil {
+		return nil, errors.New("batch: ReadInput needs a toolbox")
+	}
+	unknown := map[string]bool{}
+	return readJobs(r, func(j *Job) string {
+		if _, ok := box.Catalogue().Lookup(j.Tool); !ok {
+			msg := unknownTool(box.Catalogue(), j.Tool, !unknown[j.Tool])
+			unknown[j.Tool] = true
+			return msg
+		}
+		if err := box.Validate(j.Tool, j.Args); err != nil {
+			var ae *tools.ArgumentError
+			if errors.As(err, &ae) {
+				return argumentProblems(ae)
+			}
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+// readJobs reads the input line by line; check, when not nil, is asked
+// about every line that parses and returns what is wrong with its job,
+// or "".
+func readJobs(r io.Reader, check func(*Job) string) ([]Job, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
 		jobs []Job
@@ -111,8 +148,13 @@ func ReadJobs(r io.Reader) ([]Job, error) {
 				key, _ := idKey(j.ID)
 				if first, dup := seen[key]; dup {
 					bad.add(LineError{Line: n, Job: -1, Msg: fmt.Sprintf("id %s is already used on line %d; ids must be unique", j.ID, first)})
+				} else if seen[key] = n; check != nil {
+					if msg := check(j); msg != "" {
+						bad.add(LineError{Line: n, Job: -1, Msg: msg})
+					} else {
+						jobs = append(jobs, *j)
+					}
 				} else {
-					seen[key] = n
 					jobs = append(jobs, *j)
 				}
 			}
@@ -128,6 +170,34 @@ func ReadJobs(r io.Reader) ([]Job, error) {
 		return nil, err
 	}
 	return jobs, nil
+}
+
+// unknownTool says that cat offers no tool named name, with the nearest
+// names when it looks misspelt, and the whole list when asked (once per
+// name, so a report stays short).
+func unknownTool(cat *tools.Catalogue, name string, list bool) string {
+	msg := fmt.Sprintf("there is no tool named %q", name)
+	var names []string
+	for _, t := range cat.Tools() {
+		names = append(names, t.Name)
+	}
+	if near := suggest.Nearest(name, names); len(near) > 0 {
+		return msg + "; did you mean " + strings.Join(near, " or ") + "?"
+	}
+	if list {
+		msg += "; tools are: " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+// argumentProblems says, in one line, which arguments of a job do not
+// match its tool's schema and what is allowed.
+func argumentProblems(ae *tools.ArgumentError) string {
+	parts := make([]string, len(ae.Problems))
+	for i, p := range ae.Problems {
+		parts[i] = p.Field + ": " + strings.Join(p.Expected, "; ")
+	}
+	return fmt.Sprintf("invalid arguments for %s: %s", ae.Tool, strings.Join(parts, " | "))
 }
 
 // parseLine parses one input line; it returns nil and "" for a blank
@@ -250,11 +320,8 @@ func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
 			continue
 		}
 		if _, ok := cat.Lookup(j.Tool); !ok {
-			where.Msg = fmt.Sprintf("there is no tool named %q", j.Tool)
-			if !unknown[j.Tool] {
-				where.Msg += "; tools are: " + toolNames(cat, nil)
-				unknown[j.Tool] = true
-			}
+			where.Msg = unknownTool(cat, j.Tool, !unknown[j.Tool])
+			unknown[j.Tool] = true
 			bad.add(where)
 		}
 	}

@@ -108,7 +108,7 @@ func TestCheckJobsNamesUnknownToolsAndRepeatedIDs(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{`line 2: there is no tool named "search_adz"; tools are: `, `job 2: id "a" is already used by line 1`} {
+	for _, want := range []string{`line 2: there is no tool named "search_adz"; did you mean search_ads?`, `job 2: id "a" is already used by line 1`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q:\n%v", want, err)
 		}
@@ -128,5 +128,47 @@ func TestKeyMatchesTheSameJSONValue(t *testing.T) {
 	b, _ := batch.Key(json.RawMessage(`1`))
 	if a == b {
 		t.Errorf(`Key("1") == Key(1)`)
+	}
+}
+
+func TestReadInputReportsEverythingInOnePass(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	lines := []struct{ text, want string }{
+		{`{"id": "ok", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}`, ""},
+		{`{"id": "broken", "tool": "search_ads"`, "line 2: the JSON object is cut short"},
+		{`{"id": "typo", "tool": "serach_ads", "args": {"search": "coffee"}}`, `line 3: there is no tool named "serach_ads"; did you mean search_ads?`},
+		{`{"id": "nonsense", "tool": "frobnicate"}`, `line 4: there is no tool named "frobnicate"; tools are: lookup, `},
+		{`{"id": "big", "tool": "search_ads", "args": {"search": "coffee", "limit": 500}}`, "line 5: invalid arguments for search_ads: limit: "},
+		{`{"id": "extra", "tool": "get_ad", "args": {"adId": "facebook_1", "colour": "red"}}`, "line 6: invalid arguments for get_ad: "},
+		{`{"id": "ok", "tool": "get_budget"}`, "line 7: id \"ok\" is already used on line 1"},
+		{`{"id": "nonsense2", "tool": "frobnicate"}`, `line 8: there is no tool named "frobnicate"`},
+	}
+	var in strings.Builder
+	for _, l := range lines {
+		in.WriteString(l.text + "\n")
+	}
+	jobs, err := batch.ReadInput(strings.NewReader(in.String()), e.box)
+	var ie *batch.InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v (%d jobs), want an *InputError", err, len(jobs))
+	}
+	if len(ie.Problems) != len(lines)-1 {
+		t.Errorf("got %d problems, want %d:\n%v", len(ie.Problems), len(lines)-1, err)
+	}
+	msg := err.Error()
+	for _, l := range lines {
+		if l.want != "" && !strings.Contains(msg, l.want) {
+			t.Errorf("the report does not say %q:\n%s", l.want, msg)
+		}
+	}
+	// The list of tools is given once, not for every line naming the
+	// same unknown tool.
+	if n := strings.Count(msg, "tools are:"); n != 1 {
+		t.Errorf("the tool list appears %d times, want once:\n%s", n, msg)
+	}
+
+	jobs, err = batch.ReadInput(strings.NewReader(lines[0].text+"\n"+`{"id": 2, "tool": "get_budget"}`), e.box)
+	if err != nil || len(jobs) != 2 || jobs[1].Tool != "get_budget" {
+		t.Fatalf("good input: %d jobs, err %v", len(jobs), err)
 	}
 }

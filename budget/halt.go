@@ -43,7 +43,8 @@ type HaltError struct {
 	Code string
 	// Source is SourceBudget, or runtime.SourceAPI for a real 402.
 	Source string
-	// Operation is the operationId of the call.
+	// Operation names the call (Ask.Operation: the tool name when the
+	// call comes through tools).
 	Operation string
 	// Needed is the credits the smallest acceptable version of the call
 	// needs (for a real 402: the credits reserved for it).
@@ -145,7 +146,7 @@ func (e *HaltError) action() string {
 	// A smaller call that would fit: say exactly how small.
 	smaller := ""
 	if e.rows > 0 && e.Available > e.fixed {
-		smaller = fmt.Sprintf("Call again with limit %d or lower (at most %d credits are available now), or ", e.Available-e.fixed, e.Available)
+		smaller = fmt.Sprintf("Call again with limit %d or lower (at most %s available now), or ", e.Available-e.fixed, credits(e.Available))
 	}
 	switch e.Code {
 	case CodeCapReached:
@@ -156,7 +157,7 @@ func (e *HaltError) action() string {
 			return "Wait for the calls in progress to finish, then try once more; if it halts again, " +
 				lowerFirst(stopPaid) + "tell the user this run's credit cap is reached."
 		}
-		return stopPaid + fmt.Sprintf("tell the user this run's cap of %s credits is reached (the operator can raise it, e.g. with tollgate's --max-credits).", capText(s.RunCap))
+		return stopPaid + fmt.Sprintf("tell the user this run's cap of %s is reached (the operator can raise it, e.g. with tollgate's --max-credits).", creditsOf(s.RunCap, "unlimited credits"))
 	case CodeFloorReached:
 		if smaller != "" {
 			return smaller + "stop and report what you have."
@@ -166,10 +167,10 @@ func (e *HaltError) action() string {
 				lowerFirst(stopPaid) + "tell the user the workspace is nearly out of credits."
 		}
 		if s.Reserve == 0 {
-			return stopPaid + fmt.Sprintf("tell the user the workspace is down to %s credits.", balanceText(s.CreditsRemaining))
+			return stopPaid + fmt.Sprintf("tell the user the workspace is down to %s.", creditsOf(s.CreditsRemaining, "an unknown number of credits"))
 		}
-		return stopPaid + fmt.Sprintf("tell the user the workspace is down to %s credits and tollgate keeps %d in reserve for other users.",
-			balanceText(s.CreditsRemaining), s.Reserve)
+		return stopPaid + fmt.Sprintf("tell the user the workspace is down to %s and tollgate keeps %d in reserve for other users.",
+			creditsOf(s.CreditsRemaining, "an unknown number of credits"), s.Reserve)
 	case CodeCallLimit:
 		if smaller != "" {
 			return fmt.Sprintf("Ask for fewer rows per call: use limit %d or lower and page through if you need more.", e.Available-e.fixed)
@@ -184,7 +185,7 @@ func (e *HaltError) action() string {
 		b.WriteString(stopPaid)
 		b.WriteString("tell the user ")
 		if s.CreditsRemaining != nil {
-			fmt.Fprintf(&b, "the balance is %d credits, %d short of this call", e.Available, e.Shortfall)
+			fmt.Fprintf(&b, "the balance is %s, %d short of this call", credits(e.Available), e.Shortfall)
 		} else {
 			b.WriteString("the workspace is out of credits")
 		}
@@ -203,6 +204,14 @@ func credits(n int64) string {
 		return "1 credit"
 	}
 	return fmt.Sprintf("%d credits", n)
+}
+
+// creditsOf is credits(*n), or unknown when n is nil.
+func creditsOf(n *int64, unknown string) string {
+	if n == nil {
+		return unknown
+	}
+	return credits(*n)
 }
 
 func capText(c *int64) string {

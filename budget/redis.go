@@ -570,7 +570,7 @@ func (s *RedisStore) leave() error {
 		return nil
 	}
 	if _, err := s.update(ctx, nil, true); err != nil {
-		return fmt.Errorf("%w (the %d credits this process held are released when its lease expires, within %v)", err, s.held, s.ttl)
+		return fmt.Errorf("%w (this process held %s, released when its lease expires, within %v)", err, credits(s.held), s.ttl)
 	}
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 // Ask describes the worst case of a planned call. Every row or item costs
 // one credit (reference §3).
 type Ask struct {
-	// Operation is the API operationId, for logs and halts.
+	// Operation names the call in logs and halt messages; tools passes
+	// the tool name the model called (search_ads), not the operationId.
 	Operation string
 	// Fixed is the credits the call may cost whatever the rows: 1 for a
 	// per-item operation such as getAd, 0 for a collection.

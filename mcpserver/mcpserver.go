@@ -140,17 +140,29 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 
 func (f *mcpFace) handler(t *tools.Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args := req.GetArguments()
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
 			p := &progress{
-				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken,
+				srv: server.ServerFromContext(ctx), ctx: ctx, token: req.Params.Meta.ProgressToken, tool: calledTool(t, args),
 				every: f.o.ProgressEvery, tick: f.o.ProgressTick, now: f.o.Now, log: f.o.Logger,
 				done: make(chan struct{}),
 			}
 			defer p.stop()
 			ctx = runtime.WithCallObserver(ctx, p)
 		}
-		return toMCP(f.boxFor(ctx).CallTool(ctx, t, req.GetArguments())), nil
+		return toMCP(f.boxFor(ctx).CallTool(ctx, t, args)), nil
 	}
+}
+
+// calledTool is the name of the tool a call of t runs: t itself, or in
+// dynamic mode the operation call_operation names.
+func calledTool(t *tools.Tool, args map[string]any) string {
+	if t.Name == ToolCallOperation {
+		if name, ok := args["name"].(string); ok && name != "" {
+			return name
+		}
+	}
+	return t.Name
 }
 
 // boxFor is the toolbox of the call ctx belongs to.
@@ -193,6 +205,7 @@ func (f *mcpFace) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerF
 // notifications, at most one per interval, and repeats a long wait's
 // notification every tick while it lasts.
 type progress struct {
+	tool  string // the tool the model called, named in the messages
 	srv   *server.MCPServer
 	ctx   context.Context
 	token mcp.ProgressToken
@@ -228,14 +241,27 @@ func (p *progress) ObserveWait(_ context.Context, r *runtime.Request, w runtime.
 		p.wg.Add(1)
 	}
 	p.mu.Unlock()
-	why := fmt.Sprintf("%s: %s (HTTP %d)", r.Operation, w.Reason, w.Status)
-	if w.Status == 0 {
-		why = fmt.Sprintf("%s: %s", r.Operation, w.Reason)
+	name := p.tool
+	if name == "" {
+		name = r.Operation
 	}
-	p.send(fmt.Sprintf("%s; waiting %s before retry %d", why, w.Delay.Round(10*time.Millisecond), w.Attempt))
+	why := fmt.Sprintf("%s: %s (HTTP %d)", name, w.Reason, w.Status)
+	if w.Status == 0 {
+		why = fmt.Sprintf("%s: %s", name, w.Reason)
+	}
+	p.send(fmt.Sprintf("%s; waiting %s %s", why, w.Delay.Round(10*time.Millisecond), waitingFor(w)))
 	if long {
 		go p.repeat(why, w, time.Now().Add(w.Delay))
 	}
+}
+
+// waitingFor says what a wait is for: a retry, or (a pacing wait before
+// an attempt, keeping to the server's rate limit) the next attempt.
+func waitingFor(w runtime.Wait) string {
+	if w.Reason == runtime.ReasonPacing {
+		return "to keep to the API's rate limit"
+	}
+	return fmt.Sprintf("before retry %d", w.Attempt)
 }
 
 // repeat reports the wait every tick until it ends, the call returns or
@@ -256,7 +282,7 @@ func (p *progress) repeat(why string, w runtime.Wait, end time.Time) {
 			if left < p.tick/2 {
 				return
 			}
-			p.send(fmt.Sprintf("%s; still waiting, %s left before retry %d", why, left.Round(time.Second), w.Attempt))
+			p.send(fmt.Sprintf("%s; still waiting, %s left %s", why, left.Round(time.Second), waitingFor(w)))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func TestLimiterPacesEveryAttempt(t *testing.T) {
 	if err != nil || resp.Attempts != 2 {
 		t.Fatalf("first call: %v (attempts %v); want success after one retry", err, resp)
 	}
-	if tokens := lim.Tokens(); tokens > 1.01 || tokens < 0.99 {
+	if tokens := lim.TokensAt(e.clock.Now()); tokens > 1.01 || tokens < 0.99 {
 		t.Errorf("%.2f tokens left after 2 attempts of 3; want 1", tokens)
 	}
 	if _, err := c.Do(context.Background(), get("/v1/me")); err != nil {
@@ -68,24 +69,24 @@ func TestLimiterPacesEveryAttempt(t *testing.T) {
 	}
 }
 
-// TestLimiterSpreadsCalls: with a real (fast) rate the limiter makes calls
-// wait their turn; 6 calls at 200/s with burst 1 take at least 25 ms.
+// TestLimiterSpreadsCalls: the limiter makes calls wait their turn, on
+// the client's clock, and every wait is reported: 6 calls at 200/s with
+// burst 1 wait 5 ms each after the first.
 func TestLimiterSpreadsCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sandbox.Config{})
 	c := e.client(runtime.WithLimiter(rate.NewLimiter(200, 1)))
-	start := time.Now()
-	var wg sync.WaitGroup
 	for range 6 {
-		wg.Go(func() {
-			if _, err := c.Do(context.Background(), get("/v1/me")); err != nil {
-				t.Error(err)
-			}
-		})
+		if _, err := c.Do(context.Background(), get("/v1/me")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	wg.Wait()
-	if d := time.Since(start); d < 24*time.Millisecond {
-		t.Errorf("6 calls at 200/s took %v; want at least 25ms", d)
+	want := []time.Duration{5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond}
+	if got := e.clock.Sleeps(); !slices.Equal(got, want) {
+		t.Errorf("slept %v; want %v", got, want)
+	}
+	if waits := e.obs.Waits(); len(waits) != 5 || waits[0].Reason != runtime.ReasonPacing {
+		t.Errorf("observed waits %+v; want 5 pacing waits", waits)
 	}
 }
 

@@ -14,16 +14,21 @@ type Observer interface {
 	// included, with the metering the response carried. ctx is the
 	// context of the Do call.
 	ObserveResponse(ctx context.Context, r *Request, status int, m Metering)
-	// ObserveWait is called before each wait for a retry.
+	// ObserveWait is called before each wait: for a retry, or for the
+	// server's pace (Reason ReasonPacing).
 	ObserveWait(ctx context.Context, r *Request, w Wait)
 }
 
-// Wait describes a pause before a retry.
+// Wait describes a pause before an attempt.
 type Wait struct {
-	Attempt int           // the attempt that just failed (1 = first)
+	// Attempt is the attempt that just failed (1 = first); for a pacing
+	// wait, the attempts made so far (0 before the first).
+	Attempt int
 	Delay   time.Duration // how long the client will wait
-	Reason  string        // the code that caused it: rate_limited, internal_error, network_error, ...
-	Status  int           // HTTP status, 0 for transport faults
+	// Reason is the code that caused it: rate_limited, internal_error,
+	// network_error, ..., or ReasonPacing for the server's pace.
+	Reason string
+	Status int // HTTP status, 0 for transport faults and pacing
 }
 
 // ObserverFuncs adapts two functions to an Observer; either may be nil.

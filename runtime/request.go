@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -140,25 +139,23 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	observers := append(append([]Observer(nil), c.observers...), callObservers(ctx)...)
 
 	var rateRetries, faultRetries int
+	var retryAfter429 *Wait // the retry policy's wait after a 429, waited out with the pace
 	for attempt := 1; ; attempt++ {
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				if ctx.Err() == nil && c.limiter.Burst() > 0 {
-					// rate.Limiter.Wait fails at once, with an error of its
-					// own, when the pacing delay would outlast ctx's
-					// deadline: report it as the deadline it is.
-					err = fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
-				}
-				return nil, fmt.Errorf("runtime: pacing %s %s: %w", method, r.Path, err)
-			}
+		seq, err := c.turn(ctx, r, observers, attempt, retryAfter429)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: pacing %s %s: %w", method, r.Path, err)
 		}
+		retryAfter429 = nil
+		sent := c.clock.Now()
 		resp, callErr := c.attempt(ctx, method, u, body)
 		if callErr != nil && ctx.Err() != nil {
+			c.observePace(ctx, seq, sent, 0, nil, 0)
 			return nil, fmt.Errorf("runtime: %s %s: %w", method, r.Path, ctx.Err())
 		}
 		outcome := Outcome{SafeToRetry: safeToRetry(r)}
 		var failure error
 		if callErr != nil {
+			c.observePace(ctx, seq, sent, 0, nil, 0)
 			outcome.Transport = true
 			outcome.Retries = faultRetries
 			failure = &TransportError{Method: method, Path: path, Err: callErr, Attempts: attempt}
@@ -168,6 +165,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 				o.ObserveResponse(ctx, r, resp.status, m)
 			}
 			if resp.status >= 200 && resp.status < 300 {
+				c.observePace(ctx, seq, sent, resp.status, resp.header, 0)
 				return decodeSuccess(resp, m, attempt)
 			}
 			apiErr := ParseError(resp.status, resp.header, resp.body, c.clock.Now())
@@ -182,22 +180,26 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		}
 
 		wait, retry := c.policy.Decide(outcome, c.clock.Now(), c.jitter)
+		if callErr == nil {
+			// Every other caller of the key shares a 429's wake-up time,
+			// retried or not.
+			wake := wait
+			if resp.status == http.StatusTooManyRequests && !retry && wake == 0 {
+				wake, _ = ParseRetryAfter(resp.header.Get(HeaderRetryAfter), c.clock.Now())
+			}
+			c.observePace(ctx, seq, sent, resp.status, resp.header, wake)
+		}
 		if !retry {
 			return nil, failure
 		}
 		w := Wait{Attempt: attempt, Delay: wait, Status: outcome.Status, Reason: reasonOf(failure)}
 		if outcome.Status == http.StatusTooManyRequests {
 			rateRetries++
-		} else {
-			faultRetries++
+			retryAfter429 = &w
+			continue
 		}
-		for _, o := range observers {
-			o.ObserveWait(ctx, r, w)
-		}
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "retrying TrendTrack call",
-			slog.String("op", r.Operation), slog.String("path", r.Path), slog.String("reason", w.Reason),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait))
-		if err := c.clock.Sleep(ctx, wait); err != nil {
+		faultRetries++
+		if err := c.waitFor(ctx, r, observers, w); err != nil {
 			return nil, fmt.Errorf("runtime: %s %s: %w while waiting %v to retry after %v", method, r.Path, err, wait, failure)
 		}
 	}

@@ -78,12 +78,13 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 }
 
 // TestRateLimitedBySandboxBucket uses the sandbox's own token bucket, on
-// the clock the client sleeps on: the 429's Retry-After is exactly what it
-// takes for a token to come back, so the single retry succeeds.
+// the clock the client sleeps on, without pacing: the 429's Retry-After
+// is exactly what it takes for a token to come back, so the single retry
+// succeeds.
 func TestRateLimitedBySandboxBucket(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sandbox.Config{RateLimit: sandbox.RateLimit{PerSecond: 0.125, Burst: 1}})
-	c := e.client()
+	c := e.client(runtime.WithPacing(nil))
 	for i := range 2 {
 		resp, err := c.Do(context.Background(), get("/v1/me"))
 		if err != nil {
@@ -94,6 +95,34 @@ func TestRateLimitedBySandboxBucket(t *testing.T) {
 		}
 	}
 	checkWaits(t, e, []time.Duration{8 * time.Second}, runtime.CodeRateLimited, 429)
+}
+
+// TestPacedBySandboxBucket: the same with pacing (the default). The first
+// answer says the bucket is empty and refills in 8 s, so the second call
+// waits those 8 s before it is sent, and is not refused.
+func TestPacedBySandboxBucket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sandbox.Config{RateLimit: sandbox.RateLimit{PerSecond: 0.125, Burst: 1}})
+	c := e.client()
+	for i := range 2 {
+		resp, err := c.Do(context.Background(), get("/v1/me"))
+		if err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		if resp.Attempts != 1 {
+			t.Errorf("call %d: Attempts = %d; want 1", i+1, resp.Attempts)
+		}
+	}
+	if got := e.clock.Sleeps(); !reflect.DeepEqual(got, []time.Duration{8 * time.Second}) {
+		t.Errorf("slept %v; want [8s]", got)
+	}
+	waits := e.obs.Waits()
+	if len(waits) != 1 || waits[0] != (runtime.Wait{Attempt: 0, Delay: 8 * time.Second, Reason: runtime.ReasonPacing}) {
+		t.Errorf("observed waits %+v; want one pacing wait of 8s before the first attempt", waits)
+	}
+	if st := e.obs.Statuses(); !reflect.DeepEqual(st, []int{200, 200}) {
+		t.Errorf("statuses %v; want two 200s and no 429", st)
+	}
 }
 
 func TestRetryAfterAbsentIsJittered(t *testing.T) {

@@ -26,6 +26,13 @@
 // outcome and the current time and returns how long to wait. Only Client.Do
 // actually waits, through an injectable Clock, and every wait is reported to
 // the observers first. A cancelled context ends any wait at once.
+//
+// # Pacing
+//
+// Every attempt first takes its turn at the server's pace, read from the
+// rate-limit headers (ParseRateLimit) and kept in a PacingState, which
+// several processes may share; a 429's Retry-After becomes the wake-up
+// time of every caller. See Pace for the model.
 package runtime
 
 import (
@@ -49,6 +56,8 @@ type Client struct {
 	http      *http.Client
 	policy    RetryPolicy
 	limiter   *rate.Limiter
+	pacing    PacingState
+	pacer     *pacer
 	clock     Clock
 	logger    *slog.Logger
 	observers []Observer
@@ -82,9 +91,22 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *Client) { c.policy = p }
 }
 
-// WithLimiter paces every attempt of every call through l (nil: no pacing).
+// WithLimiter paces every attempt of every call through l as well (nil:
+// no client-side limit; the default). l is the user's own ceiling (the
+// CLI's --rate): its burst is lowered to the server's bucket size once
+// the headers tell it, and its rate to the server's learnt rate, so that
+// it never lets through a burst the server would refuse.
 func WithLimiter(l *rate.Limiter) Option {
 	return func(c *Client) { c.limiter = l }
+}
+
+// WithPacing sets the state that paces calls to the server's rate limit
+// (see Pace). The default is a state of the client's own
+// (NewMemoryPacing); pass a state shared with other processes on the
+// same API key (redisstore.NewPacing) to pace them together, or nil to
+// turn server pacing off.
+func WithPacing(s PacingState) Option {
+	return func(c *Client) { c.pacing = s }
 }
 
 // WithClock sets the clock used for waits and Retry-After dates. Tests pass
@@ -127,9 +149,14 @@ func New(opts ...Option) (*Client, error) {
 		logger:    slog.New(slog.DiscardHandler),
 		userAgent: "tollgate",
 		rand:      rand.Float64,
+		pacing:    NewMemoryPacing(),
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	c.pacer = &pacer{state: c.pacing, local: NewMemoryPacing(), limiter: c.limiter}
+	if c.limiter != nil {
+		c.pacer.userLimit, c.pacer.userBurst = c.limiter.Limit(), c.limiter.Burst()
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

@@ -321,7 +321,7 @@ func alignedPage(start, most int64) (page, limit int64) {
 
 // Ask is the budget request for a call of t with args: its worst case.
 func (t *Tool) Ask(args map[string]any) budget.Ask {
-	a := budget.Ask{Operation: t.Operation}
+	a := budget.Ask{Operation: t.Name}
 	switch t.Cost {
 	case CostPerItem:
 		a.Fixed = 1

@@ -1,14 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,106 +27,39 @@ import (
 // paid for are not cut.
 const batchMaxResultBytes = 16 << 20
 
-const batchHelp = `Usage:
-  tollgate batch --in calls.jsonl --out results.jsonl [flags]
-  tollgate batch --crawl TOOL --args '{"search":"coffee","limit":50}' --out pages.jsonl [flags]
-
-Run tool calls under a credit cap, writing one JSON line per result as it
-arrives. Run the same command again to resume: ids already in --out are
-skipped, and a run that was killed (even with SIGKILL) loses nothing.
-
-Input (--in, "-" for stdin): one call per line,
-  {"id": "a1", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}
-ids are unique strings or numbers. Malformed lines, repeated ids and unknown
-tools are reported with their line numbers before any call (exit 2).
-
---crawl TOOL follows one list tool's pages (nextPage) from --args to the end
-or to the cap, one page at a time; its ids are TOOL#p1, TOOL#p2, ...
-
-Output (--out), in completion order:
-  {"id": "a1", "tool": "search_ads", "ok": true, "result": {...}}
-  {"id": 7, "tool": "get_ad", "ok": false, "error": {...advice...}, "budget": {...}}
-Written (done): successes, and failures that are final (400 validation, 403,
-404, invalid arguments), with their advice. Not written, so made again by
-the next run: budget halts, retryable failures that outlived the retries
-(429, 5xx, network), credential failures, and calls never started.
-
-Budget: --max-credits caps each run (a resumed run may spend up to it
-again). No call exceeds the cap, the --reserve floor or the balance: when
-the next call does not fit in full, the batch stops scheduling, lets the
-calls in flight finish and exits 3 with a summary and the command to resume.
-Ctrl-C does the same (exit 1): calls in flight finish and are written.
-
-Exit codes: 0 every id done; 1 ids left after failures or an interruption;
-2 bad flags or input; 3 stopped by the budget (cap, floor, empty workspace).
-
-Reads ` + envAPIKey + ` and ` + envBaseURL + `, or use --sandbox.
-
-Flags:
-`
-
 // runBatch runs JSONL tool calls, or crawls one list tool, under the
 // credit cap; the work is done by package batch.
-func runBatch(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate batch", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	sf := stackFlags{getenv: c.getenv}
-	sf.register(fs)
-	sf.maxResult = batchMaxResultBytes
-	fs.Lookup("max-result-bytes").DefValue = strconv.Itoa(batchMaxResultBytes)
-	inPath := fs.String("in", "", "JSONL file of calls, one {\"id\", \"tool\", \"args\"} object per line (- reads stdin)")
-	outPath := fs.String("out", "", "JSONL file of results, resumed if it exists (required)")
-	concurrency := fs.Int("concurrency", batch.DefaultConcurrency, "calls in flight at once (--in)")
-	crawl := fs.String("crawl", "", "instead of --in: follow this list tool's pagination to the end or to the cap")
-	crawlArgs := fs.String("args", "", "with --crawl: the first page's arguments, a JSON object")
-	maxPages := fs.Int("max-pages", 0, "with --crawl: stop after this many pages (0: no limit)")
-	maxFailures := fs.Int("max-failures", batch.DefaultMaxConsecutiveFailures, "stop after this many retryable failures in a row (0: never)")
-	every := fs.Duration("progress-every", 2*time.Second, "when stderr is not a terminal: print a progress line this often (0: never)")
-	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
-	fs.Usage = func() {
-		fmt.Fprint(c.stderr, batchHelp)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
-	}
+func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 	switch {
-	case *outPath == "":
+	case o.out == "":
 		return usageErrorf("--out FILE is required: results are written there, and a rerun resumes from it")
-	case *outPath == "-":
+	case o.out == "-":
 		return usageErrorf("--out must be a file, not stdout: a rerun resumes from it")
-	case (*inPath == "") == (*crawl == ""):
+	case (o.in == "") == (o.crawl == ""):
 		return usageErrorf("give either --in FILE (calls to run) or --crawl TOOL (pages to follow)")
-	case *crawlArgs != "" && *crawl == "":
+	case o.crawlArgs != "" && o.crawl == "":
 		return usageErrorf("--args goes with --crawl; with --in, each line carries its args")
-	case *maxPages != 0 && *crawl == "":
+	case o.maxPages != 0 && o.crawl == "":
 		return usageErrorf("--max-pages goes with --crawl")
-	case *maxPages < 0:
-		return usageErrorf("--max-pages %d: want 0 (no limit) or more", *maxPages)
-	case *concurrency < 1 || *concurrency > 256:
-		return usageErrorf("--concurrency %d: want 1 to 256", *concurrency)
-	case *every < 0:
-		return usageErrorf("--progress-every %v: want 0 (never) or a positive duration", *every)
 	}
-	logger, err := newLogger(c.stderr, *logLevel)
+	logger, err := newLogger(c.stderr, o.logLevel)
 	if err != nil {
 		return err
 	}
+	sf := &o.stack
 
-	// The input is checked before anything else, and the output is
-	// created only when the calls are about to run.
+	// The input is read before anything starts and checked in one pass
+	// once the catalogue is known; the output is created only when the
+	// calls are about to run.
 	var (
-		jobs  []batch.Job
+		input []byte
 		start map[string]any
 	)
-	if *crawl != "" {
-		if start, err = parseCrawlArgs(*crawlArgs); err != nil {
+	if o.crawl != "" {
+		if start, err = parseCrawlArgs(o.crawlArgs); err != nil {
 			return err
 		}
-	} else if jobs, err = readJobs(c, *inPath, *outPath); err != nil {
+	} else if input, err = readInput(c, o.in, o.out); err != nil {
 		return err
 	}
 	st, err := sf.build(ctx, logger, "tollgate-batch/"+version())
@@ -135,31 +67,36 @@ func runBatch(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if *crawl != "" {
-		if err := batch.CheckCrawl(st.Box.Catalogue(), *crawl); err != nil {
+	var jobs []batch.Job
+	if o.crawl != "" {
+		if err := batch.CheckCrawl(st.Box.Catalogue(), o.crawl); err != nil {
 			return usageErrorf("--crawl: %v", err)
 		}
-	} else if err := batch.CheckJobs(st.Box.Catalogue(), jobs); err != nil {
-		return usageErrorf("%s: %v", inputName(*inPath), err)
+		if err := st.Box.Validate(o.crawl, start); err != nil {
+			return usageErrorf("--args: %v", err)
+		}
+	} else if jobs, err = batch.ReadInput(bytes.NewReader(input), st.Box); err != nil {
+		var ie *batch.InputError
+		if errors.As(err, &ie) {
+			return usageErrorf("%s: %v", inputName(o.in), err)
+		}
+		return err
 	}
-	out, err := batch.OpenOutput(*outPath)
+	out, err := batch.OpenOutput(o.out)
 	if err != nil {
-		return outputError(*outPath, err)
+		return outputError(o.out, err)
 	}
 	defer out.Close()
 	if n := out.Repaired(); n > 0 {
-		fmt.Fprintf(c.stderr, "tollgate batch: %s ended in a torn line (%d bytes) left by a run that was killed; cut it off: that id runs again\n", *outPath, n)
+		fmt.Fprintf(c.stderr, "tollgate batch: %s ended in a torn line (%d bytes) left by a run that was killed; cut it off: that id runs again\n", o.out, n)
 	}
 
-	view := newProgressView(c, *every)
-	opts := batch.Options{Concurrency: *concurrency, Progress: view.update, MaxPages: *maxPages,
-		MaxConsecutiveFailures: *maxFailures, Logger: logger}
-	if *maxFailures <= 0 {
-		opts.MaxConsecutiveFailures = -1
-	}
+	view := newProgressView(c, o.every)
+	opts := batch.Options{Concurrency: o.concurrency, Progress: view.update, MaxPages: o.maxPages,
+		MaxConsecutiveFailures: o.maxFailures, Logger: logger}
 	var sum batch.Summary
-	if *crawl != "" {
-		sum, err = batch.Crawl(ctx, st.Box, *crawl, start, out, opts)
+	if o.crawl != "" {
+		sum, err = batch.Crawl(ctx, st.Box, o.crawl, start, out, opts)
 	} else {
 		sum, err = batch.Run(ctx, st.Box, jobs, out, opts)
 	}
@@ -178,16 +115,16 @@ func runBatch(ctx context.Context, c *cli, args []string) error {
 		}
 		return fmt.Errorf("%v (the results written so far are kept; rerun the same command to resume)", err)
 	}
-	resume := "tollgate batch " + shellJoin(args)
-	if *inPath == "-" {
+	resume := c.self + " " + shellJoin(c.args)
+	if o.in == "-" {
 		resume += "   (with the same input on stdin)"
 	}
-	writeSummary(c.stderr, sum, summaryInfo{out: *outPath, resume: resume, crawl: *crawl, sandbox: sf.sandbox})
+	writeSummary(c.stderr, sum, summaryInfo{out: o.out, resume: resume, crawl: o.crawl, sandbox: sf.sandbox})
 	switch {
 	case sum.Halt != nil:
 		return &exitError{code: exitCap, err: fmt.Errorf("stopped by the budget (%s); the summary above says how to resume", sum.Halt.Error.Code)}
 	case sum.Fatal != nil && sum.Fatal.Error.Retryable:
-		return &exitError{code: exitFailure, err: fmt.Errorf("stopped after %d retryable failures in a row (%s); rerun the same command when the API is back", *maxFailures, sum.Fatal.Error.Code)}
+		return &exitError{code: exitFailure, err: fmt.Errorf("stopped after %d retryable failures in a row (%s); rerun the same command when the API is back", o.maxFailures, sum.Fatal.Error.Code)}
 	case sum.Fatal != nil:
 		return &exitError{code: exitFailure, err: fmt.Errorf("stopped: %s; fix that, then rerun the same command to resume", sum.Fatal.Error.Code)}
 	case sum.Interrupted:
@@ -198,8 +135,9 @@ func runBatch(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// readJobs reads and checks the input, which must not be the output.
-func readJobs(c *cli, inPath, outPath string) ([]batch.Job, error) {
+// readInput reads the input, which must not be the output, whole: it
+// is checked in one pass (batch.ReadInput) once the tools are known.
+func readInput(c *cli, inPath, outPath string) ([]byte, error) {
 	var r io.Reader = c.stdin
 	if inPath != "-" {
 		f, err := os.Open(inPath)
@@ -214,15 +152,11 @@ func readJobs(c *cli, inPath, outPath string) ([]batch.Job, error) {
 		}
 		r = f
 	}
-	jobs, err := batch.ReadJobs(r)
+	data, err := io.ReadAll(r)
 	if err != nil {
-		var ie *batch.InputError
-		if errors.As(err, &ie) {
-			return nil, usageErrorf("%s: %v", inputName(inPath), err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", inputName(inPath), err)
 	}
-	return jobs, nil
+	return data, nil
 }
 
 func inputName(path string) string {

@@ -184,14 +184,17 @@ func callIDs(n int) []string {
 }
 
 func TestBatchHelpExitsZero(t *testing.T) {
-	c, _, stderr := batchCLI(nil, "")
+	c, stdout, stderr := batchCLI(nil, "")
 	if code := run(context.Background(), c, []string{"batch", "-h"}); code != exitOK {
 		t.Fatalf("exit %d, want 0", code)
 	}
-	for _, want := range []string{"--in calls.jsonl --out results.jsonl", "-concurrency", "-max-credits", "-crawl", "Exit codes"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("help does not mention %q", want)
+	for _, want := range []string{"--in calls.jsonl --out results.jsonl", "--concurrency N", "--max-credits N|none", "--crawl TOOL", "Exit codes", "Examples:", "Batch flags:", "Budget flags:"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("help on stdout does not mention %q", want)
 		}
+	}
+	if stderr.String() != "" {
+		t.Errorf("help wrote to stderr: %q", stderr)
 	}
 }
 
@@ -213,9 +216,10 @@ func TestBatchUsageErrorsExit2(t *testing.T) {
 		"in is out":         {[]string{"--in", in, "--out", in}, "same file"},
 		"missing in":        {[]string{"--in", filepath.Join(dir, "nope.jsonl"), "--out", out}, "--in: open"},
 		"no key":            {[]string{"--in", in, "--out", out}, envAPIKey + " is not set"},
-		"unknown flag":      {[]string{"--in", in, "--out", out, "--bogus"}, "flag provided but not defined"},
-		"stray argument":    {[]string{"--in", in, "--out", out, "extra"}, "unexpected arguments"},
+		"unknown flag":      {[]string{"--in", in, "--out", out, "--bogus"}, "unknown flag --bogus"},
+		"stray argument":    {[]string{"--in", in, "--out", out, "extra"}, `unexpected argument "extra"`},
 		"negative max-page": {[]string{"--crawl", "search_ads", "--out", out, "--max-pages", "-1"}, "--max-pages -1"},
+		"crawl args schema": {[]string{"--sandbox", "--crawl", "search_ads", "--args", `{"search":"x","limit":500}`, "--out", out}, "--args: invalid arguments for search_ads: limit: maximum"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cl, _, stderr := batchCLI(nil, "")
@@ -244,7 +248,13 @@ func TestBatchBadInputExit2BeforeAnyCall(t *testing.T) {
 		"malformed lines": {`{"id":"a","tool":"get_budget"}` + "\n" + `{"id":"b","tool":` + "\n\n" + `not json` + "\n",
 			[]string{"2 problems in the input", "line 2: the JSON object is cut short", "line 4: not a JSON object"}},
 		"unknown tool": {`{"id":"a","tool":"get_budget"}` + "\n" + `{"id":"b","tool":"search_adds"}` + "\n",
-			[]string{`line 2: there is no tool named "search_adds"`}},
+			[]string{`line 2: there is no tool named "search_adds"; did you mean search_ads?`}},
+		// One run reports every kind of problem: no second round.
+		"everything at once": {`{"id":"a","tool":"get_budget"}` + "\n" + `{"id":"b","tool":` + "\n" +
+			`{"id":"c","tool":"serch_ads","args":{"search":"x"}}` + "\n" + `{"id":"d","tool":"search_ads","args":{"search":"x","limit":500}}` + "\n" +
+			`{"id":"a","tool":"lookup","args":{"q":"x"}}` + "\n",
+			[]string{"4 problems in the input", "line 2: the JSON object is cut short", `line 3: there is no tool named "serch_ads"; did you mean search_ads?`,
+				"line 4: invalid arguments for search_ads: limit", `line 5: id "a" is already used on line 1`}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := filepath.Join(dir, "calls.jsonl")
@@ -354,7 +364,7 @@ func TestBatchReadsStdinAndWritesFinalFailures(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	input := `{"id":1,"tool":"search_ads","args":{"search":"coffee","limit":2}}
 {"id":"missing","tool":"get_ad","args":{"adId":"facebook_0"}}
-{"id":2.5,"tool":"search_ads","args":{"search":"coffee","limit":500}}
+{"id":2.5,"tool":"get_shop","args":{"shopId":"999999999"}}
 {"id":"free","tool":"lookup","args":{"q":"coffee"}}
 `
 	c, _, stderr := batchCLI(api, input)
@@ -481,7 +491,7 @@ func TestBatchSurvivesSIGKILLAtRandomMoments(t *testing.T) {
 		}
 		before := len(readOut(t, out, true))
 		var stderr batchBuffer
-		cmd := exec.Command(bin, "batch", "--in", in, "--out", out, "--concurrency", "4", "--max-credits", "-1", "--progress-every", "0")
+		cmd := exec.Command(bin, "batch", "--in", in, "--out", out, "--concurrency", "4", "--max-credits", "none", "--progress-every", "0")
 		cmd.Env, cmd.Stderr = env, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -596,7 +606,7 @@ func TestBatchExampleRunsAgainstTheSandbox(t *testing.T) {
 	}
 	for _, l := range lines {
 		switch string(l.ID) {
-		case `"ad-that-does-not-exist"`, `"too-many-rows"`: // failures on purpose
+		case `"ad-that-does-not-exist"`, `"shop-that-does-not-exist"`: // failures on purpose
 			if l.OK {
 				t.Errorf("%s succeeded", l.ID)
 			}

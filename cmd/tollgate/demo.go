@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,31 +14,15 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/tollgate-mcp/tollgate/budget"
-	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // runDemo plays a short scripted agent session: the embedded sandbox,
 // the MCP server and an MCP client in one process, talking MCP.
-func runDemo(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate demo", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	maxCredits := fs.Int64("max-credits", 50, "the run cap the demo plays against")
-	retryAfter := fs.Int("retry-after", 2, "seconds of the rate limit the demo provokes")
-	query := fs.String("search", "coffee", "what the scripted agent searches for")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: tollgate demo [flags]\n\nPlay a scripted agent session against the embedded sandbox: list the tools,\npage through a search, wait out a rate limit, reach the credit cap.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if *maxCredits < 1 || *retryAfter < 0 {
-		return usageErrorf("--max-credits must be positive and --retry-after not negative")
-	}
-	sf := stackFlags{sandbox: true, credits: sandbox.DefaultRecurringLimit, maxCredits: *maxCredits, warnAt: budget.DefaultWarnAt, maxResult: tools.DefaultMaxResultBytes}
+func runDemo(ctx context.Context, c *cli, o *demoOptions) error {
+	sf := o.stack
+	sf.maxCredits = o.maxCredits
 	quiet := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	st, err := sf.build(ctx, quiet, "tollgate-demo/"+version())
 	if err != nil {
@@ -46,12 +30,13 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	}
 	defer st.Close()
 	d := &demo{w: c.stdout, start: time.Now()}
+	query, retryAfter := &o.search, &o.retryAfter
 
 	d.say("tollgate demo: a scripted agent uses the TrendTrack API through tollgate's MCP server.")
 	d.say("Everything runs in this process: the API simulator (%s), the MCP server, and an MCP client.", st.BaseURL)
-	d.say("This run may spend at most %d credits (--max-credits).", *maxCredits)
+	d.say("This run may spend at most %s (--max-credits).", plural(o.maxCredits, "credit"))
 
-	srv := mcpserver.New(st.Box, mcpserver.Options{Version: version(), Logger: quiet})
+	srv := newMCPServer(st.Box, modeStatic, quiet)
 	mc, err := client.NewInProcessClient(srv)
 	if err != nil {
 		return err
@@ -147,8 +132,13 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 
 	d.say("")
 	d.say("Done in %s. Next:", time.Since(d.start).Round(100*time.Millisecond))
-	d.say("  attach Claude Code:  claude mcp add tollgate -- tollgate serve --sandbox")
-	d.say("  the real API:        export %s=tt_live_...; tollgate serve --max-credits 500", envAPIKey)
+	name := c.self
+	if strings.HasPrefix(name, "go run") {
+		d.say("  install it:          go install ./cmd/tollgate   (MCP hosts start the installed binary)")
+		name = "tollgate"
+	}
+	d.say("  attach Claude Code:  claude mcp add tollgate -- %s serve --sandbox", name)
+	d.say("  the real API:        export %s=tt_live_...; %s serve --max-credits 500", envAPIKey, name)
 	return nil
 }
 
@@ -167,11 +157,15 @@ func (d *demo) detail(format string, args ...any) {
 	fmt.Fprintf(d.w, "   %s\n", fmt.Sprintf(format, args...))
 }
 
+// json prints a result's JSON as the model receives it, indented, in
+// its own field order (error before budget).
 func (d *demo) json(res *mcp.CallToolResult) {
-	var v any
-	_ = json.Unmarshal([]byte(textOf(res)), &v)
-	out, _ := json.MarshalIndent(v, "   ", "  ")
-	fmt.Fprintf(d.w, "   %s\n", out)
+	var out bytes.Buffer
+	if err := json.Indent(&out, []byte(textOf(res)), "   ", "  "); err != nil {
+		fmt.Fprintf(d.w, "   %s\n", textOf(res))
+		return
+	}
+	fmt.Fprintf(d.w, "   %s\n", out.Bytes())
 }
 
 func (d *demo) call(ctx context.Context, mc *client.Client, name string, args map[string]any, progressToken string) (*mcp.CallToolResult, error) {
@@ -211,16 +205,34 @@ func (d *demo) summarise(res *mcp.CallToolResult) map[string]any {
 	}
 	line := fmt.Sprintf("← %d rows", len(s.Data))
 	if p := s.Pagination; p != nil {
-		line += fmt.Sprintf(" (page %d, %d in all)", p.Page, p.Total)
+		line += " (" + rowRange(p, len(s.Data)) + ")"
 	}
 	if m := s.Metering; m != nil && m.Cost != nil && m.CreditsRemaining != nil {
-		line += fmt.Sprintf("; cost %d credits (X-Usage-Cost), %d left in the workspace (X-Credits-Remaining)", *m.Cost, *m.CreditsRemaining)
+		line += fmt.Sprintf("; cost %s (X-Usage-Cost), %d left in the workspace (X-Credits-Remaining)", plural(*m.Cost, "credit"), *m.CreditsRemaining)
 	}
 	d.detail("%s", line)
 	for _, n := range s.Notes {
 		d.detail("note: %s", n)
 	}
 	return s.NextPage
+}
+
+// rowRange says which rows of the result set a page holds, e.g. "rows
+// 41-50 of 312". Rows, not page numbers: a page fitted to the budget is
+// renumbered (page 3 of 20 rows becomes page 5 of 10), but its rows are
+// the ones the agent asked for.
+func rowRange(p *tools.PageInfo, n int) string {
+	first := 1
+	switch {
+	case p.Offset != nil:
+		first = *p.Offset + 1
+	case p.Page > 0:
+		first = (p.Page-1)*p.Limit + 1
+	}
+	if n == 0 {
+		return fmt.Sprintf("none left of %d", p.Total)
+	}
+	return fmt.Sprintf("rows %d-%d of %d", first, first+n-1, p.Total)
 }
 
 func textOf(res *mcp.CallToolResult) string {

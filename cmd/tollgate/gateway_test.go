@@ -29,7 +29,7 @@ func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, string, 
 	t.Helper()
 	bin := tollgateBinary(t)
 	errb := &syncBuffer{}
-	cmd := exec.Command(bin, append([]string{"serve", "--quiet", "--log-format", "json", "--http", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--quiet", "--log-format", "json", "--log-level", "info", "--http", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
@@ -71,7 +71,7 @@ func TestLedgerHoldsEveryAnsweredCallAfterKill9(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	ledger := filepath.Join(t.TempDir(), "ledger.jsonl")
-	cmd, url, errb := startServe(t, []string{envAPIKey + "="}, "--sandbox", "--sandbox-credits", "1000000", "--max-credits", "-1", "--ledger", ledger)
+	cmd, url, errb := startServe(t, []string{envAPIKey + "="}, "--sandbox", "--sandbox-credits", "1000000", "--max-credits", "none", "--ledger", ledger)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -295,7 +295,7 @@ func TestServeTeamOnRedis(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, c, []string{"serve", "--sandbox", "--http", "127.0.0.1:0", "--quiet", "--budget-redis", url, "--budget-name", name,
-			"--max-credits-per-session", "6", "--metrics", "127.0.0.1:0"})
+			"--max-credits-per-session", "6", "--metrics", "127.0.0.1:0", "--log-level", "info"})
 	}()
 	defer func() {
 		cancel()

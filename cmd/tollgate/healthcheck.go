@@ -2,36 +2,51 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// runHealthcheck asks a running serve whether it is alive (/healthz) or
-// ready (/readyz): the HEALTHCHECK of the container image, which has no
-// shell and no curl.
-func runHealthcheck(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate healthcheck", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: tollgate healthcheck [--timeout D] [URL]\n\nExit 0 when URL (default http://127.0.0.1:8080/healthz) answers 200, else 1.\nUse .../readyz to ask whether the server is ready to spend.\n\n")
-		fs.PrintDefaults()
+// newHealthcheckCmd is tollgate healthcheck: whether a running serve is
+// alive (/healthz) or ready (/readyz). It is the container image's
+// HEALTHCHECK, which has no shell and no curl.
+func newHealthcheckCmd(c *cli) *cobra.Command {
+	timeout := 3 * time.Second
+	cmd := &cobra.Command{
+		Use:     "healthcheck [URL]",
+		GroupID: cmdGroupOther,
+		Short:   "Exit 0 when a running serve answers /healthz (container health checks)",
+		Long: `Exit 0 when URL (default http://127.0.0.1:8080/healthz) answers 200, else 1.
+Ask .../readyz instead to know whether the server is ready to spend: the
+catalogue is loaded, the balance is known and its stores answer.`,
+		Example: `  tollgate healthcheck
+  tollgate healthcheck http://127.0.0.1:8080/readyz`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return &cmdUsageError{cmd: cmd, msg: fmt.Sprintf("want at most one URL, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			url := "http://127.0.0.1:8080/healthz"
+			if len(args) == 1 {
+				url = args[0]
+			}
+			return runHealthcheck(cmd.Context(), url, timeout)
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	url := "http://127.0.0.1:8080/healthz"
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		url = fs.Arg(0)
-	default:
-		return usageErrorf("want at most one URL, got %d arguments", fs.NArg())
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	addGroup(cmd, groupOutput, func(fs *pflag.FlagSet) {
+		fs.DurationVar(&timeout, "timeout", timeout, "give up after this long")
+	})
+	return cmd
+}
+
+func runHealthcheck(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -1,47 +1,62 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/tollgate-mcp/tollgate/gateway"
 )
 
-// runLedger summarises an audit ledger (serve --ledger) by day, client
-// and tool.
-func runLedger(_ context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate ledger", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: tollgate ledger [--json] FILE\n\nSum the audit ledger of tollgate serve --ledger FILE by day (UTC), client and tool:\ncalls, failed calls, credits reserved and credits charged.\n\n")
-		fs.PrintDefaults()
+// newLedgerCmd is tollgate ledger: the audit ledger of serve --ledger,
+// summed.
+func newLedgerCmd(c *cli) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "ledger FILE",
+		GroupID: cmdGroupRun,
+		Short:   "Sum an audit ledger (serve --ledger) by day, client and tool",
+		Long: `Sum the audit ledger that tollgate serve --ledger FILE writes, one line per
+paid call, by day (UTC), client and tool: calls, failed calls, credits
+reserved and credits charged.`,
+		Example: `  tollgate ledger /var/lib/tollgate/ledger.jsonl
+
+  # As JSON, for a spreadsheet or a script
+  tollgate ledger --json ledger.jsonl | jq '.rows[] | select(.client == "alice")'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &cmdUsageError{cmd: cmd, msg: fmt.Sprintf("want one ledger file, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLedger(c, args[0], asJSON) },
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return usageErrorf("want one ledger file, got %d arguments", fs.NArg())
-	}
-	f, err := os.Open(fs.Arg(0))
+	addGroup(cmd, groupOutput, func(fs *pflag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	})
+	return cmd
+}
+
+// runLedger prints the summary of the ledger at path.
+func runLedger(c *cli, path string, asJSON bool) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	defer f.Close()
 	s, err := gateway.SummarizeLedger(f)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", fs.Arg(0), err)
+		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(c.stderr, "tollgate ledger: skipped %d line(s) that are not ledger entries (a line torn by a crash mid-write can only be the last)\n", s.Skipped)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)

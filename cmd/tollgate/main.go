@@ -10,7 +10,9 @@
 //	tollgate sandbox [--addr ADDR]      run the API simulator alone
 //	tollgate ledger [--json] FILE       sum an audit ledger by day, client and tool
 //	tollgate healthcheck [URL]          exit 0 when a running serve is alive
-//	tollgate version
+//	tollgate version                    the module version and VCS revision (also --version)
+//	tollgate help [command]             a command's flags and examples
+//	tollgate completion bash|zsh|fish   a shell completion script
 //
 // The real API is configured with TRENDTRACK_API_KEY and optionally
 // TRENDTRACK_BASE_URL. Logs go to stderr; under stdio, stdout is the MCP
@@ -25,10 +27,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate-mcp/tollgate/internal/buildinfo"
 )
 
 // Exit codes.
@@ -57,25 +63,12 @@ type cli struct {
 	// stdinIsTerminal and stderrIsTerminal are decided once, in main.
 	stdinIsTerminal  bool
 	stderrIsTerminal bool
-}
-
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, c *cli, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"demo", "play a short scripted agent session against the embedded sandbox", runDemo},
-		{"serve", "serve the API as MCP tools (stdio, or --http ADDR)", runServe},
-		{"batch", "run JSONL tool calls under a credit cap, resumable", runBatch},
-		{"usage", "print the balance, the refill date and the budget's view", runUsage},
-		{"sandbox", "serve the API simulator alone", runSandbox},
-		{"ledger", "sum an audit ledger (serve --ledger) by day, client and tool", runLedger},
-		{"healthcheck", "exit 0 when a running serve answers /healthz (container health checks)", runHealthcheck},
-		{"version", "print the version", runVersion},
-	}
+	// self is how a person runs this binary again, for the hints we
+	// print ("tollgate", an absolute path, or "go run ./cmd/tollgate");
+	// "" means "tollgate".
+	self string
+	// args is the command line as given, for the resume hint.
+	args []string
 }
 
 func main() {
@@ -84,69 +77,64 @@ func main() {
 	// finish their calls in flight, and a second Ctrl-C kills at once.
 	go func() { <-ctx.Done(); stop() }()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stdinIsTerminal: isTerminal(os.Stdin), stderrIsTerminal: isTerminal(os.Stderr)}
+		stdinIsTerminal: isTerminal(os.Stdin), stderrIsTerminal: isTerminal(os.Stderr), self: selfCommand()}
 	code := run(ctx, c, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, c *cli, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printHelp(c.stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	for _, cmd := range commands() {
-		if cmd.name != args[0] {
-			continue
-		}
-		err := cmd.run(ctx, c, args[1:])
-		return report(c.stderr, cmd.name, err)
-	}
-	fmt.Fprintf(c.stderr, "tollgate: unknown command %q\n\n", args[0])
-	printHelp(c.stderr)
-	return exitUsage
-}
-
-func report(w io.Writer, name string, err error) int {
+// report prints err, if any, and returns the exit code: one line naming
+// the command, and for a command-line mistake a second line pointing at
+// the help.
+func report(w io.Writer, cmd *cobra.Command, err error) int {
 	if err == nil {
 		return exitOK
+	}
+	prefix := "tollgate"
+	if cmd != nil && cmd.HasParent() {
+		prefix = cmd.CommandPath()
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(w, "tollgate %s: %v\n", name, ee.err)
+			fmt.Fprintf(w, "%s: %v\n", prefix, ee.err)
 		}
 		return ee.code
 	}
 	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-	fmt.Fprintf(w, "tollgate %s: %s\n", name, msg)
+	fmt.Fprintf(w, "%s: %s\n", prefix, msg)
+	var ue *cmdUsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(w, ue.hint())
+	}
 	if errors.Is(err, errUsage) {
 		return exitUsage
 	}
 	return exitFailure
 }
 
-func printHelp(w io.Writer) {
-	fmt.Fprintf(w, "tollgate %s: the TrendTrack API as budget-capped tools for LLM agents\n\nUsage: tollgate <command> [flags]\n\nCommands:\n", version())
-	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-11s %s\n", cmd.name, cmd.summary)
-	}
-	fmt.Fprintf(w, "\nStart with: tollgate demo\nRun 'tollgate <command> -h' for its flags. The real API reads %s (and %s).\n", envAPIKey, envBaseURL)
-}
+// version is the module version, or "dev" (see internal/buildinfo).
+func version() string { return buildinfo.Version() }
 
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+// selfCommand is how to run this binary again: "tollgate" when that is
+// what PATH finds, "go run ./cmd/tollgate" under go run (whose binary is
+// deleted on exit), else the binary's absolute path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "tollgate"
 	}
-	return "dev"
-}
-
-func runVersion(_ context.Context, c *cli, _ []string) error {
-	fmt.Fprintln(c.stdout, "tollgate", version())
-	return nil
+	if strings.Contains(exe, string(os.PathSeparator)+"go-build") {
+		return "go run ./cmd/tollgate"
+	}
+	if p, err := exec.LookPath("tollgate"); err == nil {
+		if a, err1 := os.Stat(p); err1 == nil {
+			if b, err2 := os.Stat(exe); err2 == nil && os.SameFile(a, b) {
+				return "tollgate"
+			}
+		}
+	}
+	return exe
 }
 
 // newLogger logs to stderr at the given level, as text.

@@ -50,8 +50,8 @@ func TestRunUnknownCommandAndHelp(t *testing.T) {
 	if code := run(context.Background(), c, []string{"bogus"}); code != exitUsage {
 		t.Fatalf("unknown command: exit %d, want %d", code, exitUsage)
 	}
-	if !strings.Contains(errb.String(), `unknown command "bogus"`) || !strings.Contains(errb.String(), "tollgate demo") {
-		t.Fatalf("stderr does not name the command and the way to start:\n%s", errb)
+	if !strings.Contains(errb.String(), `unknown command "bogus"`) || !strings.Contains(errb.String(), "tollgate help") {
+		t.Fatalf("stderr does not name the command and where to look:\n%s", errb)
 	}
 	c, _, _ = testCLI(nil)
 	if code := run(context.Background(), c, []string{"--help"}); code != exitOK {
@@ -171,10 +171,23 @@ func TestDemoReachesTheCapAndPrintsAdvice(t *testing.T) {
 	if code := run(context.Background(), c, []string{"demo", "--retry-after", "0"}); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
-	for _, want := range []string{"progress", "rate_limited", "limit lowered", `"code": "budget_cap_reached"`, `"source": "budget"`, "claude mcp add"} {
-		if !strings.Contains(out.String(), want) {
+	o := out.String()
+	for _, want := range []string{"progress  search_ads: rate_limited (HTTP 429)", "limit lowered", `"code": "budget_cap_reached"`,
+		`"source": "budget"`, "budget: search_ads halted (budget_cap_reached): needs 1 credit but", "claude mcp add",
+		"← 20 rows (rows 1-20 of ", "← 20 rows (rows 21-40 of ", "← 10 rows (rows 41-50 of ", "at most 50 credits (--max-credits)"} {
+		if !strings.Contains(o, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	// The model called search_ads: no operationId, no page renumbering,
+	// and the advice reads error first, as README shows it.
+	for _, bad := range []string{"listAds", "page 5,", "1 credits"} {
+		if strings.Contains(o, bad) {
+			t.Errorf("demo output says %q:\n%s", bad, o)
+		}
+	}
+	if e, b := strings.Index(o, `"error": {`), strings.Index(o, `"budget": {`); e < 0 || b < e {
+		t.Errorf("the halt advice prints budget before error:\n%s", o)
 	}
 }
 
@@ -191,7 +204,10 @@ func TestServeHTTPRequiresTheToken(t *testing.T) {
 			t.Errorf("serve exit %d: %s", code, errb)
 		}
 	}()
-	url := waitFor(t, errb, regexp.MustCompile(`to (http://\S+/mcp)`))[1]
+	url := waitFor(t, errb, regexp.MustCompile(`Streamable HTTP at (http://\S+/mcp)`))[1]
+	if strings.Contains(errb.String(), "s3cret") {
+		t.Fatal("the token was printed")
+	}
 
 	resp, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
 	if err != nil {
@@ -229,6 +245,7 @@ func TestServeRefusesAnExposedAddressWithoutToken(t *testing.T) {
 
 func TestServeStdioBannerGoesToStderr(t *testing.T) {
 	c, out, errb := testCLI(nil)
+	c.stderrIsTerminal = true
 	c.stdin = strings.NewReader("") // the host hangs up at once
 	if code := run(context.Background(), c, []string{"serve", "--sandbox"}); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb)

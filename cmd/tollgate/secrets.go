@@ -15,12 +15,12 @@ import (
 // fileSuffix turns a variable's name into that of its file variant.
 const fileSuffix = "_FILE"
 
-// secretFromEnv returns $name, else the trimmed content of the file
-// named by $name_FILE, else "". It warns when that file is readable by
-// users other than its owner and group. what names the secret in
-// messages (never its value).
+// secretFromEnv returns $name as it is, else the content of the file
+// named by $name_FILE without the whitespace around it (the line break
+// a file ends with), else "". It warns when that file is readable by
+// every user. Messages name the variable and the file, never the value.
 func secretFromEnv(getenv func(string) string, name string, log *slog.Logger) (string, error) {
-	if v := strings.TrimSpace(getenv(name)); v != "" {
+	if v := getenv(name); strings.TrimSpace(v) != "" {
 		return v, nil
 	}
 	path := strings.TrimSpace(getenv(name + fileSuffix))

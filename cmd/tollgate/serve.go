@@ -3,84 +3,60 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
-
-	"github.com/tollgate-mcp/tollgate/gateway"
-	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
 // runServe serves the tools over MCP: stdio by default, Streamable HTTP
 // with --http.
-func runServe(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate serve", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	sf := stackFlags{getenv: c.getenv}
-	sf.register(fs)
-	httpAddr := fs.String("http", "", "serve Streamable HTTP at ADDR/mcp instead of stdio (a port or :port binds 127.0.0.1; 0.0.0.0:PORT needs --http-token)")
-	token := fs.String("http-token", "", "bearer token HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
-	mode := fs.String("mode", string(mcpserver.ModeStatic), "static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
-	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
-	quiet := fs.Bool("quiet", false, "no banner on stderr")
-	gf := gatewayFlags{getenv: c.getenv}
-	gf.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: tollgate serve [--sandbox] [--http ADDR] [flags]\n\nServe the TrendTrack API as MCP tools with a credit budget. Reads %s and %s\nunless --sandbox is given.\n\n", envAPIKey, envBaseURL)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
-	}
-	m := mcpserver.Mode(*mode)
-	if m != mcpserver.ModeStatic && m != mcpserver.ModeDynamic {
-		return usageErrorf("--mode %q: want static or dynamic", *mode)
-	}
-	logger, err := gf.logger(c.stderr, *logLevel)
+func runServe(ctx context.Context, c *cli, o *serveOptions) error {
+	logger, err := o.gateway.logger(c.stderr, o.logLevel)
 	if err != nil {
 		return err
 	}
-	if *token == "" {
-		if *token, err = secretFromEnv(c.getenv, envHTTPToken, logger); err != nil {
-			return err
-		}
+	token, err := o.tokenFile(c.getenv, logger)
+	if err != nil {
+		return err
 	}
-	if *httpAddr != "" {
-		addr, err := gateway.ListenAddr(*httpAddr)
+	httpAddr := o.http
+	if httpAddr != "" {
+		addr, err := listenAddr(httpAddr)
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		*httpAddr = addr
-		if err := gateway.CheckHTTPExposure(*httpAddr, *token != "" || gf.clientsPath() != ""); err != nil {
+		httpAddr = addr
+		if err := checkHTTPExposure(httpAddr, token != "" || o.gateway.clientsPath() != ""); err != nil {
 			return usageErrorf("%v", err)
 		}
 	}
-	st, err := sf.build(ctx, logger, "tollgate/"+version())
+	st, err := o.stack.build(ctx, logger, "tollgate/"+version())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	mcpOpts := mcpserver.Options{Version: version(), Mode: m, Logger: logger}
+	m := mcpMode(o.mode)
+	srv := newMCPServer(st.Box, m, logger)
+	// The banner is for a person at a terminal; an MCP host that
+	// captures stderr into its log gets nothing but real log lines.
+	showBanner := !o.quiet && c.stderrIsTerminal
 
-	if *httpAddr == "" {
-		if !*quiet {
+	if httpAddr == "" {
+		if showBanner {
 			transport := "stdio (MCP on stdin/stdout)"
 			if c.stdinIsTerminal {
 				transport = "stdio: waiting for an MCP host on stdin/stdout; this terminal is not one (attach a host as below; Ctrl-C quits)"
 			}
-			banner(c.stderr, st, &sf, m, transport, "")
+			banner(c, st, o, transport, attachStdio(c, &o.stack))
 		}
-		stdio := server.NewStdioServer(mcpserver.New(st.Box, mcpOpts))
+		stdio := server.NewStdioServer(srv)
 		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
 		err := stdio.Listen(ctx, c.stdin, c.stdout)
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
@@ -89,27 +65,31 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 
-	gw, err := gf.openGateway(ctx, st, &sf, mcpOpts, *token, logger)
+	gw, err := o.gateway.openGateway(ctx, st, &o.stack, mcpOptions(m, logger), token, logger)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
-	ln, err := net.Listen("tcp", *httpAddr)
+	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
+		return fmt.Errorf("listen on %s: %w", httpAddr, err)
 	}
 	hs := &http.Server{
 		Handler:           gw.gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	url := "http://" + ln.Addr().String() + "/mcp"
-	logger.Info("serving MCP over Streamable HTTP", "url", url)
-	if !*quiet {
-		auth := *token
-		if gf.clientsPath() != "" {
-			auth = "per client"
+	local, remote := advertisedURLs(httpAddr, ln.Addr(), os.Hostname)
+	logger.Info("serving MCP over Streamable HTTP", "url", local)
+	switch {
+	case showBanner:
+		transport := "Streamable HTTP at " + local
+		if remote != "" {
+			transport += " (every interface; from other machines " + remote + ")"
 		}
-		banner(c.stderr, st, &sf, m, "Streamable HTTP at "+url, auth)
+		banner(c, st, o, transport, attachHTTP(local, token != "" || o.gateway.clientsPath() != ""))
+	case !o.quiet:
+		// Without a terminal, one line: where to connect.
+		fmt.Fprintf(c.stderr, "tollgate serve: Streamable HTTP at %s\n", local)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -129,8 +109,57 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
+// advertisedURLs are the URLs to print for a server listening on ln at
+// the address asked for: an address of every interface (0.0.0.0, ::) is
+// no address to connect to, so local is the loopback URL and remote the
+// URL with this machine's host name; otherwise local is the URL of the
+// address asked for and remote is "".
+func advertisedURLs(asked string, ln net.Addr, hostname func() (string, error)) (local, remote string) {
+	host, _, err := net.SplitHostPort(asked)
+	_, port, perr := net.SplitHostPort(ln.String())
+	if err != nil || perr != nil {
+		return "http://" + ln.String() + "/mcp", ""
+	}
+	url := func(h string) string { return "http://" + net.JoinHostPort(h, port) + "/mcp" }
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		local = url("127.0.0.1")
+		if ip != nil && ip.To4() == nil {
+			local = url("::1")
+		}
+		if name, err := hostname(); err == nil && name != "" {
+			remote = url(name)
+		} else {
+			remote = url("<this machine's address>")
+		}
+		return local, remote
+	}
+	return url(host), ""
+}
+
+// attachStdio is the command that attaches Claude Code to this server
+// over stdio.
+func attachStdio(c *cli, sf *stackFlags) string {
+	cmd := "claude mcp add tollgate -- " + c.self + " serve" + sandboxFlag(sf)
+	if strings.HasPrefix(c.self, "go run") {
+		// go run's binary is gone when it exits: a host needs an
+		// installed one.
+		cmd = "go install ./cmd/tollgate, then: claude mcp add tollgate -- tollgate serve" + sandboxFlag(sf)
+	}
+	return cmd
+}
+
+// attachHTTP is the command that attaches Claude Code to url; the token
+// itself is never printed.
+func attachHTTP(url string, token bool) string {
+	if token {
+		return fmt.Sprintf("claude mcp add --transport http tollgate %s --header \"Authorization: Bearer $%s\"", url, envHTTPToken)
+	}
+	return "claude mcp add --transport http tollgate " + url
+}
+
 // banner tells a person in a terminal what is running and how to attach.
-func banner(w io.Writer, st *stack, sf *stackFlags, m mcpserver.Mode, transport, token string) {
+func banner(c *cli, st *stack, o *serveOptions, transport, attach string) {
+	w := c.stderr
 	api := st.BaseURL
 	if st.Sandbox != nil {
 		api = "embedded sandbox at " + st.BaseURL + " (synthetic data, no real credits)"
@@ -139,14 +168,14 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m mcpserver.Mode, transport,
 	b := st.Budget.Status()
 	capText := "no cap"
 	if b.RunCap != nil {
-		capText = fmt.Sprintf("%d credits for this process", *b.RunCap)
-		if sf.sharedName() != "" {
-			capText = fmt.Sprintf("%d credits shared by every process on budget %q", *b.RunCap, sf.sharedName())
+		capText = plural(*b.RunCap, "credit") + " for this process"
+		if o.stack.sharedName() != "" {
+			capText = fmt.Sprintf("%s shared by every process on budget %q", plural(*b.RunCap, "credit"), o.stack.sharedName())
 		}
 	}
 	balance := "unknown until the first paid call"
 	if b.CreditsRemaining != nil {
-		balance = fmt.Sprintf("%d credits", *b.CreditsRemaining)
+		balance = plural(*b.CreditsRemaining, "credit")
 		if b.RefillAt != nil {
 			balance += ", refills " + b.RefillAt.Format("2006-01-02")
 		}
@@ -154,19 +183,13 @@ func banner(w io.Writer, st *stack, sf *stackFlags, m mcpserver.Mode, transport,
 	fmt.Fprintf(w, "tollgate %s: TrendTrack API as MCP tools\n", version())
 	fmt.Fprintf(w, "  transport  %s\n", transport)
 	fmt.Fprintf(w, "  api        %s\n", api)
-	if m == mcpserver.ModeDynamic {
+	if mcpMode(o.mode) == modeDynamic {
 		fmt.Fprintf(w, "  tools      4 (dynamic mode: search, describe and call %d operations; catalogue from %s)\n", cat.Len(), cat.Source)
 	} else {
 		fmt.Fprintf(w, "  tools      %d (toolsets: %s; catalogue from %s)\n", cat.Len(), strings.Join(cat.Toolsets(), ", "), cat.Source)
 	}
 	fmt.Fprintf(w, "  budget     cap %s, floor %d, balance %s\n", capText, b.Reserve, balance)
-	if strings.HasPrefix(transport, "stdio") {
-		fmt.Fprintf(w, "  attach     claude mcp add tollgate -- tollgate serve%s\n", sandboxFlag(sf))
-	} else if token != "" {
-		fmt.Fprintf(w, "  attach     send \"Authorization: Bearer <token>\" to %s\n", strings.TrimPrefix(transport, "Streamable HTTP at "))
-	} else {
-		fmt.Fprintf(w, "  attach     claude mcp add --transport http tollgate %s\n", strings.TrimPrefix(transport, "Streamable HTTP at "))
-	}
+	fmt.Fprintf(w, "  attach     %s\n", attach)
 }
 
 func sandboxFlag(sf *stackFlags) string {

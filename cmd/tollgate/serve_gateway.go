@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
@@ -31,7 +32,7 @@ const (
 // gatewayFlags are serve's flags for the HTTP team service. The logic
 // lives in package gateway; this only parses and wires.
 type gatewayFlags struct {
-	origins    listFlag
+	origins    []string
 	clients    string
 	perSession int64
 	metrics    string
@@ -40,23 +41,26 @@ type gatewayFlags struct {
 	getenv     func(string) string
 }
 
-// listFlag is a flag that may be repeated and holds comma-separated
-// values.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
-	*l = append(*l, splitList(v)...)
-	return nil
+// addFlags registers the team service's flags of serve.
+func (f *gatewayFlags) addFlags(cmd *cobra.Command) {
+	f.logFormat = "text"
+	addGroup(cmd, groupServer, func(fs *pflag.FlagSet) {
+		fs.StringSliceVar(&f.origins, "http-allow-origin", nil, "with --http: a browser `ORIGIN` allowed to call (scheme://host[:port]; repeat or comma-separate); a request with another Origin gets 403")
+		fs.StringVar(&f.clients, "clients", "", "with --http: JSON `FILE` of clients, each with its own token, cap and tools (default $"+envClientsFile+"); SIGHUP reloads it")
+		fs.Int64Var(&f.perSession, "max-credits-per-session", 0, "with --http: the most one MCP session may spend, inside its client's cap (0: no cap; under 2026-07-28, which has no sessions, the most one call may spend)")
+		fs.StringVar(&f.metrics, "metrics", "", "with --http: serve /metrics on this `ADDR` instead of on the MCP listener")
+		fs.StringVar(&f.ledger, "ledger", "", "with --http: append one synced JSON line per paid call to `FILE` (see tollgate ledger)")
+	})
 }
 
-func (f *gatewayFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.origins, "http-allow-origin", "with --http: a browser origin allowed to call (scheme://host[:port]; repeat or comma-separate; default none: a request with another Origin gets 403)")
-	fs.StringVar(&f.clients, "clients", "", "with --http: JSON file of clients, each with its own token, cap and tools (default $"+envClientsFile+"); SIGHUP reloads it")
-	fs.Int64Var(&f.perSession, "max-credits-per-session", 0, "with --http: the most one MCP session may spend (0: no per-session cap; under 2026-07-28, which has no sessions, the most one call may spend)")
-	fs.StringVar(&f.metrics, "metrics", "", "with --http: serve /metrics on this address instead of the MCP listener")
-	fs.StringVar(&f.ledger, "ledger", "", "with --http: append one synced JSON line per paid call to this file (see tollgate ledger)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+// tokenFile is --http-token, else $TOLLGATE_HTTP_TOKEN, else the file
+// $TOLLGATE_HTTP_TOKEN_FILE names.
+func (o *serveOptions) tokenFile(getenv func(string) string, log *slog.Logger) (string, error) {
+	if o.token != "" {
+		return o.token, nil
+	}
+	v, err := secretFromEnv(getenv, envHTTPToken, log)
+	return strings.TrimSpace(v), err
 }
 
 // logger makes serve's logger from --log-level and --log-format.

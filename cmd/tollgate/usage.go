@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -22,29 +21,12 @@ type usageReport struct {
 
 // runUsage prints the balance and refill date of the configured API and
 // what the budget controller would let this process spend.
-func runUsage(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("tollgate usage", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	sf := stackFlags{getenv: c.getenv}
-	sf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	logLevel := fs.String("log-level", "error", "log level on stderr: debug, info, warn, error")
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: tollgate usage [--json] [flags]\n\nPrint the workspace's credit balance and refill date (GET /v1/usage, free) and\nwhat the budget controller would let one process spend with the given flags.\nReads %s and %s, or use --sandbox.\n\n", envAPIKey, envBaseURL)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
-	}
-	log, err := newLogger(c.stderr, *logLevel)
+func runUsage(ctx context.Context, c *cli, o *usageOptions) error {
+	log, err := newLogger(c.stderr, o.logLevel)
 	if err != nil {
 		return err
 	}
-	sf.noTools = true
-	st, err := sf.build(ctx, log, "tollgate/"+version())
+	st, err := o.stack.build(ctx, log, "tollgate/"+version())
 	if err != nil {
 		return err
 	}
@@ -54,12 +36,12 @@ func runUsage(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("GET /v1/usage failed: %s (%s). %s", a.Message, a.Code, a.Action)
 	}
 	rep := usageReport{API: st.Usage, Budget: st.Budget.Status()}
-	if *asJSON {
+	if o.json {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printUsage(c, st.BaseURL, sf.sharedName(), rep, time.Now())
+	printUsage(c, st.BaseURL, o.stack.sharedName(), rep, time.Now())
 	return nil
 }
 
@@ -84,12 +66,16 @@ func printUsage(c *cli, baseURL, shared string, rep usageReport, now time.Time) 
 		fmt.Fprintf(w, "Budget of one tollgate process\t(with these flags)\n")
 	}
 	if b.RunCap != nil {
-		fmt.Fprintf(w, "  run cap\t%d credits (--max-credits)\n", *b.RunCap)
+		fmt.Fprintf(w, "  run cap\t%s (--max-credits)\n", plural(*b.RunCap, "credit"))
 	} else {
-		fmt.Fprintf(w, "  run cap\tnone (--max-credits -1)\n")
+		fmt.Fprintf(w, "  run cap\tnone (--max-credits none)\n")
 	}
-	fmt.Fprintf(w, "  floor\t%d credits never spent (--reserve)\n", b.Reserve)
-	fmt.Fprintf(w, "  may spend now\t%d credits\n", b.Available)
+	fmt.Fprintf(w, "  floor\t%s never spent (--reserve)\n", plural(b.Reserve, "credit"))
+	if b.Available == budget.NoLimit {
+		fmt.Fprintf(w, "  may spend now\tno limit known\n")
+	} else {
+		fmt.Fprintf(w, "  may spend now\t%s\n", plural(b.Available, "credit"))
+	}
 	if b.Exhausted {
 		fmt.Fprintf(w, "  state\texhausted until the refill\n")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,7 +38,8 @@ func usageErrorf(format string, args ...any) error {
 }
 
 // stackFlags are the flags shared by every command that talks to the API:
-// where the API is, and the budget.
+// where the API is, and the budget. flags.go registers them and checks
+// their values as they are parsed.
 type stackFlags struct {
 	sandbox    bool
 	credits    int64
@@ -53,7 +53,7 @@ type stackFlags struct {
 	readOnly   bool
 	maxResult  int
 	// budgetRedis and budgetName share the budget through Redis;
-	// budgetRedisEnv is $TOLLGATE_BUDGET_REDIS, read by register.
+	// budgetRedisEnv is $TOLLGATE_BUDGET_REDIS, read by addStackFlags.
 	budgetRedis    string
 	budgetRedisEnv string
 	budgetName     string
@@ -61,28 +61,10 @@ type stackFlags struct {
 	noTools bool
 	// getenv reads the environment; nil means os.Getenv.
 	getenv func(string) string
-}
-
-func (f *stackFlags) register(fs *flag.FlagSet) {
-	fs.BoolVar(&f.sandbox, "sandbox", false, "use the embedded API simulator instead of the real API (no key needed)")
-	fs.Int64Var(&f.credits, "sandbox-credits", 10000, "with --sandbox: the demo workspace's starting balance")
-	fs.Int64Var(&f.maxCredits, "max-credits", budget.DefaultMaxCredits, "the most credits this process may spend, or with --budget-redis every process sharing the budget together (-1: no cap)")
-	fs.Int64Var(&f.reserve, "reserve", 0, "credits of the workspace never to spend (left for other users)")
-	fs.Int64Var(&f.maxPerCall, "max-per-call", 0, "the most credits one call may reserve (0: no limit)")
-	fs.Float64Var(&f.warnAt, "warn-at", budget.DefaultWarnAt, "fraction of --max-credits after which results carry a warning")
-	fs.Float64Var(&f.rate, "rate", 0, "client-side pacing in requests per second (0: none; the API's own limit still applies)")
-	fs.StringVar(&f.toolsets, "toolsets", "", "comma-separated toolsets to offer (default all)")
-	fs.StringVar(&f.tools, "tools", "", "comma-separated tool names to offer (default all)")
-	fs.BoolVar(&f.readOnly, "read-only", false, "offer only tools that change nothing")
-	fs.IntVar(&f.maxResult, "max-result-bytes", tools.DefaultMaxResultBytes, "cut results larger than this many bytes of JSON")
-	fs.StringVar(&f.budgetRedis, "budget-redis", "", "share the budget (spend, calls in flight, balance) with every tollgate process using this Redis and --budget-name: "+
-		"redis://[user:password@]host[:port][/db], rediss://... or unix:///path (default $"+envBudgetRedis+")")
-	fs.StringVar(&f.budgetName, "budget-name", "default", "with --budget-redis: the shared budget's name; its spend stays in Redis after the run, so use a new name to start a new cap")
-	getenv := f.getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	f.budgetRedisEnv = strings.TrimSpace(getenv(envBudgetRedis))
+	// sandboxRate and sandboxBurst are the embedded sandbox's rate limit
+	// per key; 0 means the sandbox's defaults.
+	sandboxRate  float64
+	sandboxBurst int
 }
 
 // stack is everything a command needs to call tools.
@@ -122,7 +104,8 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	var key string
 	if f.sandbox {
-		sb, err := sandbox.Start("127.0.0.1:0", sandbox.Config{DemoCredits: sandbox.Credits{Recurring: f.credits}})
+		sb, err := sandbox.Start("127.0.0.1:0", sandbox.Config{DemoCredits: sandbox.Credits{Recurring: f.credits},
+			RateLimit: sandbox.RateLimit{PerSecond: f.sandboxRate, Burst: f.sandboxBurst}})
 		if err != nil {
 			return nil, fmt.Errorf("start the embedded sandbox: %w", err)
 		}
@@ -135,8 +118,11 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		if key, err = secretFromEnv(getenv, envAPIKey, log); err != nil {
 			return nil, err
 		}
-		if key == "" {
-			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...) or put it in a file named by %s_FILE, or pass --sandbox to use the embedded simulator", envAPIKey, envAPIKey)
+		if strings.TrimSpace(key) == "" {
+			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...) or name a file holding it in %s_FILE, or pass --sandbox to use the embedded simulator", envAPIKey, envAPIKey)
+		}
+		if err := checkAPIKey(key); err != nil {
+			return nil, err
 		}
 		st.BaseURL = getenv(envBaseURL)
 		if st.BaseURL == "" {
@@ -145,7 +131,7 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	if f.maxCredits == 0 {
 		st.Close()
-		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or -1 for no cap")
+		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or none for no cap")
 	}
 	store, err := f.openStore(ctx, log)
 	if err != nil {
