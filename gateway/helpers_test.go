@@ -81,7 +81,7 @@ func connect(t *testing.T, url, token, version string) *client.Client {
 // rawClient speaks MCP over HTTP by hand, for what no well-behaved client
 // does: forged session ids, another client's session, cancellations.
 type rawClient struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	token   string
 	version string // legacy or modern
@@ -90,7 +90,7 @@ type rawClient struct {
 	ids     atomic.Int64
 }
 
-func newRaw(t *testing.T, url, token, version string) *rawClient {
+func newRaw(t testing.TB, url, token, version string) *rawClient {
 	return &rawClient{t: t, url: url, token: token, version: version}
 }
 
@@ -252,7 +252,7 @@ const (
 )
 
 // twoClients are alice and bob, with the caps given (nil: none).
-func twoClients(t *testing.T, aliceCap, bobCap *int64) *gateway.Clients {
+func twoClients(t testing.TB, aliceCap, bobCap *int64) *gateway.Clients {
 	t.Helper()
 	f := map[string]any{"clients": []map[string]any{
 		{"name": "alice", "token": aliceToken, "maxCredits": aliceCap},

@@ -221,3 +221,20 @@ func TestAClientsCapHoldsAcrossInstancesAndRestarts(t *testing.T) {
 		t.Errorf("bob on the restarted instance: %s", testenv.MustJSON(sc))
 	}
 }
+
+// Helpers for the benchmark, which has no *testing.T.
+func redisURLOrSkip(b *testing.B) string { return redistest.URL(b) }
+
+func redisClientB(b *testing.B, url string) *redis.Client {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc := redis.NewClient(opts)
+	b.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+func redisstoreSessions(rc *redis.Client) gateway.SessionStore {
+	return redisstore.NewSessions(rc, "tg:bench:")
+}
