@@ -62,9 +62,9 @@ func runLedger(c *cli, path string, asJSON bool) error {
 		return enc.Encode(s)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "day\tclient\ttool\tcalls\tfailed\treserved\tcharged\t")
+	fmt.Fprintln(tw, "day\tclient\ttool\tcalls\tfailed\treserved\tcharged")
 	row := func(r gateway.LedgerRow) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t\n", r.Day, r.Client, r.Tool, r.Calls, r.Failed,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Day, r.Client, r.Tool, r.Calls, r.Failed,
 			strconv.FormatInt(r.Reserved, 10), strconv.FormatInt(r.Charged, 10))
 	}
 	for _, r := range s.Rows {
