@@ -209,6 +209,10 @@ func New(cfg Config) (*Gateway, error) {
 
 	opts := cfg.Server
 	opts.ToolboxFor = g.boxFor
+	if opts.StateKey == nil {
+		// The spend questions' state must open on every instance.
+		opts.StateKey = g.seals.derive("mcpserver request state")
+	}
 	if opts.Logger == nil {
 		opts.Logger = cfg.Logger
 	}

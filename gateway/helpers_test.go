@@ -87,6 +87,7 @@ type rawClient struct {
 	version string // legacy or modern
 	session string // Mcp-Session-Id, legacy only
 	origin  string
+	caps    map[string]any // client capabilities of a modern request; nil: none
 	ids     atomic.Int64
 }
 
@@ -183,7 +184,11 @@ func (c *rawClient) rpc(ctx context.Context, id int64, method string, params map
 			meta = map[string]any{}
 		}
 		meta[mcp.MetaKeyProtocolVersion] = modern
-		meta[mcp.MetaKeyClientCapabilities] = map[string]any{}
+		caps := c.caps
+		if caps == nil {
+			caps = map[string]any{}
+		}
+		meta[mcp.MetaKeyClientCapabilities] = caps
 		params["_meta"] = meta
 		hdr[mcp.HeaderMethod] = method
 		if name, ok := params["name"].(string); ok {

@@ -67,6 +67,13 @@ func (s *sealer) mac(c *Client, tool string, exp uint64, state string) []byte {
 	return m.Sum(nil)
 }
 
+// derive is a key of its own for purpose, from the shared secret.
+func (s *sealer) derive(purpose string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
 // seal binds state to the caller and the tool.
 func (s *sealer) seal(c *Client, tool, state string) string {
 	exp := uint64(s.now().Add(roundTripTTL).Unix())

@@ -121,3 +121,47 @@ func TestRoundTripUnderTheSessionRevision(t *testing.T) {
 		t.Fatalf("confirm_test under %s: %s", legacy, testenv.MustJSON(res))
 	}
 }
+
+// TestSpendApprovalIsTheCallersOwn runs the MCP face's spend approval
+// (--confirm-above) under 2026-07-28 through two instances: alice is
+// asked on one and answers on the other; bob, retrying alice's call with
+// her state and a yes, is refused and spends nothing.
+func TestSpendApprovalIsTheCallersOwn(t *testing.T) {
+	t.Parallel()
+	rc := redisClient(t)
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	clients := twoClients(t, nil, nil)
+	cfg := gateway.Config{Clients: clients}
+	cfg.Server.ConfirmAbove = 5
+	_, urlA := serve(t, e, sharedConfig(t, rc, "tg:approve:", cfg))
+	_, urlB := serve(t, e, sharedConfig(t, rc, "tg:approve:", cfg))
+	ctx := context.Background()
+	form := map[string]any{"elicitation": map[string]any{"form": map[string]any{}}}
+	alice, aliceB, bob := newRaw(t, urlA, aliceToken, modern), newRaw(t, urlB, aliceToken, modern), newRaw(t, urlB, bobToken, modern)
+	alice.caps, aliceB.caps, bob.caps = form, form, form
+	args := map[string]any{"search": "coffee", "limit": 10}
+
+	first := alice.call(ctx, 1, "search_ads", args).result(t)
+	state, _ := first["requestState"].(string)
+	if first["resultType"] != string(mcp.ResultTypeInputRequired) || !strings.HasPrefix(state, "tg1.") {
+		t.Fatalf("a 10-credit call above 5: want the question, got %s", testenv.MustJSON(first))
+	}
+	yes := func(c *rawClient) map[string]any {
+		return c.rpc(ctx, c.nextID(), "tools/call", map[string]any{"name": "search_ads", "arguments": args,
+			"inputResponses": map[string]any{"tollgate_spend_approval": map[string]any{"action": "accept", "content": map[string]any{"choice": "once"}}},
+			"requestState":   state}).result(t)
+	}
+	if res := yes(bob); res["isError"] != true || !strings.Contains(testenv.MustJSON(res), gateway.CodeRoundTripRefused) {
+		t.Errorf("bob answered alice's question: %s", testenv.MustJSON(res))
+	}
+	if spent := e.SB.Spent(e.Key); spent != 0 {
+		t.Fatalf("bob's answer spent %d credits", spent)
+	}
+	res := yes(aliceB)
+	if res["isError"] == true || res["resultType"] == string(mcp.ResultTypeInputRequired) {
+		t.Fatalf("alice's yes on the other instance: %s", testenv.MustJSON(res))
+	}
+	if spent := e.SB.Spent(e.Key); spent != 10 {
+		t.Errorf("alice's approved call spent %d, want 10", spent)
+	}
+}

@@ -228,12 +228,3 @@ func TestMCPDetailAndWriteTools(t *testing.T) {
 	res, sc = e.Call(t, "get_brandtracker", map[string]any{"brandtrackerId": id})
 	testenv.WantAdvice(t, res, sc, "not_found", "api")
 }
-
-func TestMCPUnknownToolIsAnErrorResult(t *testing.T) {
-	t.Parallel()
-	e := testenv.New(t, testenv.Config{})
-	r := e.Box.Call(context.Background(), "no_such_tool", nil)
-	if !r.IsError || r.Advice == nil || r.Advice.Code != tools.CodeUnknownTool || r.Advice.Source != tools.SourceTool {
-		t.Fatalf("Call of an unknown tool = %s, want unknown_tool advice", r.JSON())
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
@@ -159,14 +160,50 @@ func TestGetBudgetReportsTheRunAndTheBalance(t *testing.T) {
 			t.Errorf("budget.%s = %d, want %d", k, got, want)
 		}
 	}
+	// The refill date was not known yet: this once, get_budget asked.
 	if b["balanceSource"] != budget.SourceUsage {
-		t.Errorf("budget.balanceSource = %v, want %s (get_budget refreshes)", b["balanceSource"], budget.SourceUsage)
+		t.Errorf("budget.balanceSource = %v, want %s (the first get_budget learns the refill date)", b["balanceSource"], budget.SourceUsage)
 	}
 	if b["refillAt"] == nil {
 		t.Errorf("budget.refillAt is missing")
 	}
 	if got := testenv.Num(t, testenv.Obj(t, sc, "usage", "credits"), "totalRemaining"); got != 9993 {
 		t.Errorf("usage.credits.totalRemaining = %d, want 9993", got)
+	}
+}
+
+// TestGetBudgetAsksTheAPIOnlyWhenTheBalanceIsStale checks that get_budget
+// is served from the controller: a paid call's headers keep the balance
+// fresh, and GET /v1/usage is called again only once it is stale.
+func TestGetBudgetAsksTheAPIOnlyWhenTheBalanceIsStale(t *testing.T) {
+	t.Parallel()
+	clock := testenv.NewFakeClock()
+	e := testenv.New(t, testenv.Config{Clock: clock, Budget: &budget.Config{MaxCredits: 500, Now: clock.Now}})
+	if _, err := e.Ctrl.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5})
+	before := e.SB.Requests()
+	for range 3 {
+		_, sc := e.Call(t, tools.ToolGetBudget, nil)
+		if got := testenv.Num(t, testenv.Obj(t, sc, "budget"), "creditsRemaining"); got != 9995 {
+			t.Errorf("budget.creditsRemaining = %d, want 9995", got)
+		}
+		if _, ok := sc["usage"]; ok {
+			t.Errorf("get_budget called /v1/usage for a fresh balance: %s", testenv.MustJSON(sc))
+		}
+	}
+	if n := e.SB.Requests() - before; n != 0 {
+		t.Errorf("three get_budget calls with a fresh balance made %d API requests, want 0", n)
+	}
+	clock.Advance(budget.DefaultStaleAfter + time.Minute)
+	_, sc := e.Call(t, tools.ToolGetBudget, nil)
+	if n := e.SB.Requests() - before; n != 1 {
+		t.Errorf("get_budget with a stale balance made %d API requests, want 1 (GET /v1/usage)", n)
+	}
+	b := testenv.Obj(t, sc, "budget")
+	if b["stale"] != false || b["balanceSource"] != budget.SourceUsage {
+		t.Errorf("after the refresh budget = %s, want a fresh balance from usage", testenv.MustJSON(b))
 	}
 }
 

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -18,8 +19,9 @@ const (
 func ownTools() []*Tool {
 	specs := []LocalSpec{
 		{Name: ToolGetBudget, Title: "Budget and balance", Toolset: ToolsetBudget, ReadOnly: true,
-			Description: "What this session may still spend and what the workspace has: the run's cap, credits spent so far, the floor kept for others, in-flight reservations, the balance the API reports (fetched now from /v1/usage), and the refill date. Call it before planning a long series of paid calls.\nCost: free.",
+			Description: "What this session may still spend and what the workspace has: the run's cap, credits spent so far, the floor kept for others, in-flight reservations, the balance (from the API's latest answer; asked anew from /v1/usage only when older than a few minutes), and the refill date. Call it before planning a long series of paid calls.\nCost: free.",
 			Schema:      map[string]any{"type": "object", "properties": map[string]any{}, "additionalProperties": false},
+			Output:      budgetViewSchema(),
 			Handler: func(ctx context.Context, b *Toolbox, _ map[string]any) *Result {
 				return &Result{Structured: b.budgetView(ctx)}
 			}},
@@ -30,6 +32,7 @@ func ownTools() []*Tool {
 					"tool":      map[string]any{"type": "string", "description": "Name of the tool you plan to call, e.g. search_ads."},
 					"arguments": map[string]any{"type": "object", "description": "The arguments you plan to pass it."},
 				}},
+			Output:  estimateSchema(),
 			Handler: func(_ context.Context, b *Toolbox, args map[string]any) *Result { return b.estimate(args) }},
 	}
 	out := make([]*Tool, 0, len(specs))
@@ -64,28 +67,79 @@ type BudgetView struct {
 	Note       string          `json:"note,omitempty"`
 }
 
+// budgetRefreshTimeout bounds the GET /v1/usage get_budget makes for a
+// stale balance, so a rate-limited key answers with the last known
+// figure rather than waiting out the limit.
+const budgetRefreshTimeout = 5 * time.Second
+
+// BudgetSnapshot is get_budget's answer from what the controller knows,
+// without calling the API (the MCP server's tollgate://budget resource).
+func (b *Toolbox) BudgetSnapshot() *BudgetView {
+	if b.budget == nil {
+		return &BudgetView{Note: "No budget controller is configured: tollgate does not cap this session's spending."}
+	}
+	st := b.budget.Status()
+	return &BudgetView{Budget: &st}
+}
+
+// budgetView answers get_budget: the controller's view, refreshed from GET
+// /v1/usage only when the balance is unknown or stale (every paid call's
+// X-Credits-Remaining keeps it fresh) or the refill date was never learnt,
+// so planning calls do not spend the key's rate allowance. Without a
+// controller it asks the API each time.
 func (b *Toolbox) budgetView(ctx context.Context) *BudgetView {
-	v := &BudgetView{}
+	v := b.BudgetSnapshot()
+	if st := v.Budget; st != nil && st.CreditsRemaining != nil && !st.Stale &&
+		(st.RefillAt != nil || st.BalanceSource == budget.SourceUsage) {
+		return v
+	}
+	ctx, cancel := context.WithTimeout(ctx, budgetRefreshTimeout)
+	defer cancel()
 	var err error
 	if b.budget != nil && b.budget.Config().Usage != nil {
 		v.Usage, err = b.budget.Refresh(ctx)
-		st := b.budget.Status()
-		v.Budget = &st
-	} else if b.budget != nil {
-		// The controller has no usage source: ask the API directly; the
-		// controller still learns the balance from the response headers.
-		v.Usage, err = b.client.Usage(ctx)
-		st := b.budget.Status()
-		v.Budget = &st
 	} else {
+		// No usage source: ask the API directly; a controller still
+		// learns the balance from the response headers.
 		v.Usage, err = b.client.Usage(ctx)
-		v.Note = "No budget controller is configured: tollgate does not cap this session's spending."
+	}
+	if b.budget != nil {
+		st := b.budget.Status()
+		v.Budget = &st
 	}
 	if err != nil {
 		a := runtime.Advise(err)
 		v.UsageError = &a
 	}
 	return v
+}
+
+func budgetViewSchema() map[string]any {
+	return map[string]any{"type": "object", "properties": map[string]any{
+		"budget": BudgetStatusSchema(),
+		"usage": map[string]any{"type": "object",
+			"description": "GET /v1/usage as the API answered it, when get_budget asked it for this answer.",
+			"properties": map[string]any{"credits": map[string]any{"type": "object", "properties": map[string]any{
+				"totalRemaining": integer(),
+			}}}},
+		"usageError": AdviceSchema(),
+		"note":       str(),
+	}}
+}
+
+func estimateSchema() map[string]any {
+	return map[string]any{"type": "object", "required": []string{"tool", "cost", "costRule", "worstCase", "allowed"},
+		"properties": map[string]any{
+			"tool":        str(),
+			"cost":        map[string]any{"type": "string", "enum": []any{string(CostFree), string(CostPerItem), string(CostPerRow)}},
+			"costRule":    str(),
+			"worstCase":   integer(),
+			"allowed":     boolean(),
+			"runsWith":    map[string]any{"type": "object", "description": "The arguments the call would run with, when fitted."},
+			"note":        str(),
+			"wouldHaltAs": AdviceSchema(),
+			"budget":      BudgetStatusSchema(),
+		}}
 }
 
 func (b *Toolbox) estimate(args map[string]any) *Result {

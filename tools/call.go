@@ -247,10 +247,13 @@ func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, 
 
 func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *Charge) *Result {
 	sent := cloneArgs(args)
-	var notes []string
+	notes, err := fitToApproval(ctx, t, sent)
+	if err != nil {
+		return b.Fail(err)
+	}
 	var res *budget.Reservation
 	if b.budget != nil {
-		ask := t.Ask(args)
+		ask := t.Ask(sent)
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		rctx, r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
@@ -267,6 +270,9 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *
 		if r.Warning != "" {
 			notes = append(notes, r.Warning)
 		}
+	}
+	if err := b.approve(ctx, t, sent, res); err != nil {
+		return b.Fail(err)
 	}
 	req, err := t.Request(sent)
 	if err != nil {

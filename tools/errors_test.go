@@ -10,6 +10,7 @@ import (
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
+	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // TestEveryErrorReachesTheModelAsAdvice drives each failure of the public
@@ -170,5 +171,17 @@ func TestEveryErrorReachesTheModelAsAdvice(t *testing.T) {
 				t.Errorf("after a real 402 the budget is not marked exhausted: %s", testenv.MustJSON(b))
 			}
 		})
+	}
+}
+
+// TestCallOfAnUnknownToolIsAdvice: outside MCP (go-openai, batch) a tool
+// name the catalogue does not hold is answered with unknown_tool advice.
+// Over MCP it is a JSON-RPC error (mcpserver tests).
+func TestCallOfAnUnknownToolIsAdvice(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	r := e.Box.Call(context.Background(), "no_such_tool", nil)
+	if !r.IsError || r.Advice == nil || r.Advice.Code != tools.CodeUnknownTool || r.Advice.Source != tools.SourceTool {
+		t.Fatalf("Call of an unknown tool = %s, want unknown_tool advice", r.JSON())
 	}
 }

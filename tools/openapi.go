@@ -175,7 +175,7 @@ func Parse(doc []byte, source string) (*Catalogue, error) {
 		}
 		return out[i].Name < out[j].Name
 	})
-	return newCatalogue(out, source)
+	return newCatalogue(out, source, slices.Clone(doc))
 }
 
 var toolsetOrder = []string{ToolsetLookup, ToolsetAds, ToolsetAdvertisers, ToolsetShops, ToolsetBrandtrackers,
@@ -334,6 +334,7 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 	if t.schema, err = compileSchema(t.Name, raw); err != nil {
 		return nil, err
 	}
+	t.OutputSchema = apiOutputSchema(op)
 	t.Description = describe(t, ov, op)
 	if t.Title == "" {
 		t.Title = op.Summary

@@ -13,9 +13,11 @@
 // the page fits), calls the API through runtime, and shapes the answer
 // into a [Result]: the data with pagination, the arguments of the next
 // page and the call's metering on success, or the advice object on
-// failure. The MCP server ([NewMCPServer]) and the go-openai adapter
+// failure. The MCP server (package mcpserver) and the go-openai adapter
 // ([Toolbox.OpenAITools], [Toolbox.DispatchOpenAI]) only translate that
 // Result to their protocol, so a model sees the same JSON through both.
+// Every tool also carries the JSON Schema of what it returns
+// ([Tool.OutputSchema]), built from the document's response schemas.
 package tools
 
 import (
@@ -34,7 +36,7 @@ import (
 const Instructions = `Tools for the TrendTrack API (ads, advertisers, shops, brandtrackers, TikTok and Google ads). Most calls cost credits: one per returned row or item.
 - Call lookup first when the user names a brand, domain or handle: it is free and gives the ids other tools need.
 - Ask for the rows you need (limit); follow nextPage only when you need more.
-- Every failure is a JSON object {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}}. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report.
+- A call that fails returns {"error": {code, retryable, retryAfterSeconds, action, source}, "budget": {...}} instead of data. Follow error.action. source "budget" means tollgate stopped the call before the API would have refused it: do not retry, narrow or stop and report. (A tool name that is not in your list is refused outright, with no advice.)
 - Call get_budget to plan a long series of calls.`
 
 // Toolsets tollgate groups its tools into.
@@ -119,6 +121,9 @@ type Tool struct {
 
 	// InputSchema is the JSON Schema of the arguments (an object).
 	InputSchema json.RawMessage
+	// OutputSchema is the JSON Schema of a call's structured result: a
+	// success or the advice object of a failure (see APIResultSchema).
+	OutputSchema json.RawMessage
 
 	// Handler answers a local tool; nil for API operations.
 	Handler Handler
@@ -141,6 +146,9 @@ type LocalSpec struct {
 	Toolset     string
 	// Schema is the JSON Schema of the arguments, an object.
 	Schema map[string]any
+	// Output is the JSON Schema of a successful answer, an object; nil
+	// means any object. The tool's OutputSchema adds the failure.
+	Output map[string]any
 	// ReadOnly marks a tool that changes nothing (it is then also
 	// idempotent).
 	ReadOnly bool
@@ -165,6 +173,10 @@ func NewLocal(s LocalSpec) (*Tool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: schema of %s: %w", s.Name, err)
 	}
+	out := s.Output
+	if out == nil {
+		out = map[string]any{"type": "object"}
+	}
 	props := map[string]map[string]any{}
 	if ps, ok := s.Schema["properties"].(map[string]any); ok {
 		for k, v := range ps {
@@ -176,7 +188,8 @@ func NewLocal(s LocalSpec) (*Tool, error) {
 	return &Tool{
 		Name: s.Name, Title: s.Title, Description: s.Description, Toolset: s.Toolset, Cost: CostFree,
 		Annotations: Annotations{ReadOnly: s.ReadOnly, Idempotent: s.ReadOnly},
-		Idempotent:  s.ReadOnly, InputSchema: raw, Handler: s.Handler, schema: sch, props: props,
+		Idempotent:  s.ReadOnly, InputSchema: raw, OutputSchema: mustJSON(withFailure(out)),
+		Handler: s.Handler, schema: sch, props: props,
 	}, nil
 }
 
@@ -196,10 +209,11 @@ type Catalogue struct {
 	// Source says where the OpenAPI document came from ("api",
 	// "cache", "built-in").
 	Source string
+	doc    []byte
 }
 
-func newCatalogue(tools []*Tool, source string) (*Catalogue, error) {
-	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source}
+func newCatalogue(tools []*Tool, source string, doc []byte) (*Catalogue, error) {
+	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source, doc: doc}
 	for _, t := range tools {
 		if err := checkName(t.Name); err != nil {
 			return nil, err
@@ -226,6 +240,10 @@ func checkName(n string) error {
 	}
 	return nil
 }
+
+// Document returns the OpenAPI document the catalogue was built from (see
+// Source), as JSON; nil for a catalogue not built by Parse.
+func (c *Catalogue) Document() []byte { return slices.Clone(c.doc) }
 
 // Tools returns the tools in catalogue order.
 func (c *Catalogue) Tools() []*Tool { return slices.Clone(c.tools) }
@@ -289,7 +307,7 @@ func (c *Catalogue) Select(f Filter) (*Catalogue, error) {
 	if len(keep) == 0 {
 		return nil, fmt.Errorf("the filter leaves no tools")
 	}
-	return newCatalogue(keep, c.Source)
+	return newCatalogue(keep, c.Source, c.doc)
 }
 
 func (c *Catalogue) names() []string {

@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, c *cli, o *demoOptions) error {
 	d.say("Everything runs in this process: the API simulator (%s), the MCP server, and an MCP client.", st.BaseURL)
 	d.say("This run may spend at most %s (--max-credits).", plural(o.maxCredits, "credit"))
 
-	srv := newMCPServer(st.Box, modeStatic, quiet)
+	srv := newMCPServer(st.Box, modeStatic, 0, quiet)
 	mc, err := client.NewInProcessClient(srv)
 	if err != nil {
 		return err

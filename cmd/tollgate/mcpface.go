@@ -21,15 +21,16 @@ const (
 	modeDynamic = mcpserver.ModeDynamic
 )
 
-// newMCPServer builds the MCP server over box.
-func newMCPServer(box *tools.Toolbox, m mcpMode, log *slog.Logger) *server.MCPServer {
-	return mcpserver.New(box, mcpOptions(m, log))
+// newMCPServer builds the MCP server over box; calls whose worst case
+// exceeds confirmAbove credits ask the user first (0: never ask).
+func newMCPServer(box *tools.Toolbox, m mcpMode, confirmAbove int64, log *slog.Logger) *server.MCPServer {
+	return mcpserver.New(box, mcpOptions(m, confirmAbove, log))
 }
 
 // mcpOptions are the MCP server's options; the gateway builds its own
 // server from them.
-func mcpOptions(m mcpMode, log *slog.Logger) mcpserver.Options {
-	return mcpserver.Options{Version: version(), Mode: m, Logger: log}
+func mcpOptions(m mcpMode, confirmAbove int64, log *slog.Logger) mcpserver.Options {
+	return mcpserver.Options{Version: version(), Mode: m, ConfirmAbove: confirmAbove, Logger: log}
 }
 
 // listenAddr completes an --http address (a bare port binds loopback).

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/server"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
 // runServe serves the tools over MCP: stdio by default, Streamable HTTP
@@ -43,7 +42,7 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	}
 	defer st.Close()
 	m := mcpMode(o.mode)
-	srv := newMCPServer(st.Box, m, logger)
+	srv := newMCPServer(st.Box, m, o.confirmAbove, logger)
 	// The banner is for a person at a terminal; an MCP host that
 	// captures stderr into its log gets nothing but real log lines.
 	showBanner := !o.quiet && c.stderrIsTerminal
@@ -56,16 +55,15 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 			}
 			banner(c, st, o, transport, attachStdio(c, &o.stack))
 		}
-		stdio := server.NewStdioServer(srv)
-		stdio.SetErrorLogger(log.New(c.stderr, "mcp: ", 0))
-		err := stdio.Listen(ctx, c.stdin, c.stdout)
+		// At the end of stdin the calls in flight finish and are answered.
+		err := mcpserver.ServeStdio(ctx, srv, c.stdin, c.stdout)
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
 			return nil
 		}
 		return err
 	}
 
-	gw, err := o.gateway.openGateway(ctx, st, &o.stack, mcpOptions(m, logger), token, logger)
+	gw, err := o.gateway.openGateway(ctx, st, &o.stack, mcpOptions(m, o.confirmAbove, logger), token, logger)
 	if err != nil {
 		return err
 	}

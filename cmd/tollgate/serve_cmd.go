@@ -14,6 +14,9 @@ type serveOptions struct {
 	quiet    bool
 	logLevel string
 	gateway  gatewayFlags
+	// confirmAbove asks the user before a call whose worst case exceeds
+	// it (0: never ask).
+	confirmAbove int64
 }
 
 func newServeCmd(c *cli) *cobra.Command {
@@ -63,6 +66,8 @@ is the MCP channel.`,
 		fs.StringVar(&o.token, "http-token", "", "bearer `TOKEN` HTTP clients must send (default $"+envHTTPToken+"); required on non-loopback addresses")
 		fs.Var(&choiceValue{p: &o.mode, choices: []string{string(modeStatic), string(modeDynamic)}}, "mode",
 			"static: one MCP tool per operation; dynamic: search/describe/call tools for hosts that cap the tool count")
+		fs.Var(&intValue[int64]{p: &o.confirmAbove, min: 0, want: "a number of credits, 0 (never ask) or more", typ: "N"},
+			"confirm-above", "ask the user (MCP elicitation) before a call that may spend more than N credits; hosts that cannot ask get such calls fitted to N (0: never ask)")
 	})
 	_ = cmd.RegisterFlagCompletionFunc("mode", completeList([]string{string(modeStatic), string(modeDynamic)}))
 	o.gateway.addFlags(cmd)

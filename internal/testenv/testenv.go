@@ -47,8 +47,8 @@ func (u *lazyUsage) Usage(ctx context.Context) (*runtime.Usage, error) { return 
 
 // Config says how to wire one test environment. The zero value is a fresh
 // sandbox workspace with 10000 credits, a controller with a 1000-credit
-// cap that reads /v1/usage, and a static MCP server with an in-process
-// mcp-go client.
+// cap that reads /v1/usage, and a static MCP server (checking its
+// results against their output schemas) with an in-process mcp-go client.
 type Config struct {
 	Key      string           // API key; "" means a new workspace's key
 	NoKey    bool             // send no API key at all
@@ -154,6 +154,9 @@ func New(t testing.TB, cfg Config) *Env {
 		t.Fatalf("NewToolbox: %v", err)
 	}
 	e.Box = box
+	// mcp-go checks every success against its tool's outputSchema, in
+	// every test: a mismatch turns the result into an error.
+	cfg.Server.ValidateOutput = true
 	e.Srv = mcpserver.New(box, cfg.Server)
 	if !cfg.NoClient {
 		e.MCP = StartInProcess(t, e.Srv)
