@@ -3,10 +3,12 @@ package budget
 import (
 	"context"
 	"errors"
-	"log/slog"
 )
 
 // Budgets inside budgets.
+//
+// This file uses only Reserve, Finish, Status and Preview of both
+// budgets, so that it follows their settlement rules whatever they are.
 //
 // A Controller made with Config.Within lives inside another: a client's
 // cap inside a deployment's budget, a session's inside its client's. A
@@ -48,39 +50,27 @@ func (c *Controller) reserveWithin(ctx context.Context, a Ask) (context.Context,
 		}
 		return ctx, nil, err
 	}
-	own.outer = outer
 	if outer.Credits < own.Credits {
-		own.shrink(ctx, outer.Credits)
+		// The outer budget fitted the call further: hold no more here
+		// than it granted (rare; it costs a release and a reservation).
+		_ = own.Finish(ictx, nil)
+		na := a
+		na.Rows, na.NoFit = outer.Rows, true
+		if ictx, own, err = c.reserveOwn(ctx, na); err != nil {
+			_ = outer.Finish(ctx, nil)
+			if h, ok := AsHalt(err); ok {
+				h.Status = c.Status()
+			}
+			return ctx, nil, err
+		}
 	}
+	own.outer = outer
 	own.Rows, own.Credits = outer.Rows, outer.Credits
 	own.Fitted = own.Rows < a.Rows
 	if own.Warning == "" {
 		own.Warning = outer.Warning
 	}
 	return ictx, own, nil
-}
-
-// shrink gives back what r holds beyond credits (the outer budget
-// fitted the call further).
-func (r *Reservation) shrink(ctx context.Context, credits int64) {
-	for {
-		h := r.held.Load()
-		if h <= credits {
-			return
-		}
-		if r.held.CompareAndSwap(h, credits) {
-			diff := h - credits
-			_, err := r.c.store.Update(context.WithoutCancel(ctx), func(l *Ledger) error {
-				l.InFlight = max(0, l.InFlight-diff)
-				return nil
-			})
-			if err != nil {
-				r.c.logger.LogAttrs(ctx, slog.LevelInfo, "budget: cannot release what the outer budget did not grant",
-					slog.String("op", r.Operation), slog.Int64("credits", diff), slog.String("err", err.Error()))
-			}
-			return
-		}
-	}
 }
 
 // within merges the outer budget's view into s, this budget's own.
