@@ -169,6 +169,11 @@ type Config struct {
 	// halts and anomalies, and Warn logs for charges a store kept for
 	// later; nil discards them.
 	Logger *slog.Logger
+	// Within, when set, is the budget this one lives inside: a call must
+	// fit both (see within.go). This budget then keeps no floor or
+	// balance of its own; Reserve and the workspace facts are the outer
+	// one's.
+	Within *Controller
 }
 
 // A UsageSource answers GET /v1/usage. *runtime.Client is one.
@@ -217,6 +222,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("budget: invalid config: %w", errors.Join(errs...))
+	}
+	if cfg.Within != nil && cfg.Store != nil && cfg.Store == cfg.Within.store {
+		return nil, fmt.Errorf("budget: invalid config: %w", errWithinSelf)
 	}
 	switch {
 	case cfg.MaxCredits == 0:
@@ -341,6 +349,9 @@ func (c *Controller) Status(ctx context.Context) (Status, error) {
 	l, err := c.load(ctx)
 	if err != nil {
 		return c.configStatus(), storeError(ctx, "reading the ledger", err)
+	}
+	if c.cfg.Within != nil {
+		return c.within(ctx, c.status(l, c.now()))
 	}
 	return c.status(l, c.now()), nil
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// MaxResultBytes bounds a result's JSON; 0 means DefaultMaxResultBytes.
 	MaxResultBytes int
 	Logger         *slog.Logger
+	// Account, when set, is told of every call of an API operation
+	// before Call returns it (see AccountFunc).
+	Account AccountFunc
 }
 
 // A Toolbox runs tool calls: the one entry point of every face.
@@ -50,6 +53,8 @@ type Toolbox struct {
 	max    int
 	log    *slog.Logger
 	learnt learnt // what this run learnt of real costs (cost.go)
+	acct   AccountFunc
+	cfg    Config
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -69,8 +74,14 @@ func NewToolbox(cfg Config) (*Toolbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger}, nil
+	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger, acct: cfg.Account, cfg: cfg}, nil
 }
+
+// Config returns the configuration the Toolbox was made with, defaults
+// applied: change a field and pass it to NewToolbox for a toolbox that
+// shares this one's API client (a face serving several callers gives
+// each its own catalogue and budget so).
+func (b *Toolbox) Config() Config { return b.cfg }
 
 // Catalogue is the set of tools the Toolbox offers.
 func (b *Toolbox) Catalogue() *Catalogue { return b.cat }
@@ -88,6 +99,9 @@ type Result struct {
 	Structured any
 	// Advice is set when IsError.
 	Advice *runtime.Advice
+	// Charge is set on the result of an API operation's call: what it
+	// reserved and was charged.
+	Charge *Charge
 }
 
 // JSON is the result as JSON text.
@@ -188,7 +202,16 @@ func (b *Toolbox) run(ctx context.Context, t *Tool, args map[string]any) *Result
 	if t.Operation == "" {
 		return b.Fail(ctx, &ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 	}
-	return b.callAPI(ctx, t, args)
+	c := &Charge{Operation: t.Operation}
+	r := b.callAPI(ctx, t, args, c)
+	if r.Advice != nil {
+		c.Outcome, c.Source = r.Advice.Code, r.Advice.Source
+	}
+	r.Charge = c
+	if b.acct != nil {
+		b.acct(ctx, t, args, r)
+	}
+	return r
 }
 
 // Validate checks args against the named tool's input schema without
@@ -223,7 +246,7 @@ type exactKey struct{}
 // as written.
 func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, exactKey{}, true) }
 
-func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
+func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *Charge) *Result {
 	sent := cloneArgs(args)
 	notes, err := fitToApproval(ctx, t, sent)
 	if err != nil {
@@ -238,6 +261,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 			return b.Fail(ctx, err)
 		}
 		res = r
+		c.Reserved = r.Credits
 		// Finish settles once: this one releases the credits on the
 		// paths that end before Do (and if something below panics).
 		defer func() { _ = r.Finish(ctx, nil, nil) }()
@@ -259,6 +283,7 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Re
 		return b.failAfter(ctx, res, res.Finish(ctx, nil, err))
 	}
 	resp, err := b.client.Do(ctx, req)
+	c.settle(resp, err)
 	err = res.Finish(ctx, resp, err)
 	if err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", err)

@@ -282,7 +282,7 @@ func TestMistypesGetSuggestions(t *testing.T) {
 		{[]string{"serv"}, `tollgate: unknown command "serv"; did you mean serve?`},
 		{[]string{"sandbx", "--addr", ":0"}, `tollgate: unknown command "sandbx"; did you mean sandbox?`},
 		{[]string{"help", "bach"}, `tollgate help: no help for "bach": it is not a command; did you mean batch?`},
-		{[]string{"serve", "--max-credit", "5"}, "tollgate serve: unknown flag --max-credit; did you mean --max-credits?"},
+		{[]string{"serve", "--max-credit", "5"}, "tollgate serve: unknown flag --max-credit; did you mean --max-credits or --max-credits-per-session?"},
 		{[]string{"batch", "--concurency", "2"}, "tollgate batch: unknown flag --concurency; did you mean --concurrency?"},
 		{[]string{"serve", "-maxcredits", "5"}, "tollgate serve: unknown flag -maxcredits; did you mean --max-credits?"},
 		{[]string{"usage", "--toolsets", "ads"}, "tollgate usage: unknown flag --toolsets; it is a flag of tollgate batch or tollgate serve, not of tollgate usage"},
@@ -372,7 +372,7 @@ func TestBinaryUnknownFlagIsOneLinePlusAHint(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
 		t.Fatalf("err = %v, want exit 2", err)
 	}
-	want := "tollgate serve: unknown flag --max-credit; did you mean --max-credits?\nRun 'tollgate serve --help' for its flags and examples.\n"
+	want := "tollgate serve: unknown flag --max-credit; did you mean --max-credits or --max-credits-per-session?\nRun 'tollgate serve --help' for its flags and examples.\n"
 	if stderr.String() != want || stdout.Len() != 0 {
 		t.Fatalf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
 	}

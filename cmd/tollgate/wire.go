@@ -130,9 +130,12 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		}
 		st.Sandbox, st.BaseURL, key = sb, sb.URL, sandbox.DemoKey
 	} else {
-		key = getenv(envAPIKey)
+		var err error
+		if key, err = secretFromEnv(getenv, envAPIKey, log); err != nil {
+			return nil, err
+		}
 		if strings.TrimSpace(key) == "" {
-			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...), or pass --sandbox to use the embedded simulator", envAPIKey)
+			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...) or name a file holding it in %s_FILE, or pass --sandbox to use the embedded simulator", envAPIKey, envAPIKey)
 		}
 		if err := checkAPIKey(key); err != nil {
 			return nil, err
