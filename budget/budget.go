@@ -145,6 +145,9 @@ type Config struct {
 	// Store, the group of processes using it) may spend. 0 means
 	// DefaultMaxCredits; a negative value (Unlimited) means no cap.
 	MaxCredits int64
+	// FreeCallsOnly makes the run cap 0 (MaxCredits is then ignored):
+	// free calls run, every paid call halts with budget_cap_reached.
+	FreeCallsOnly bool
 	// Reserve is the floor: credits of the workspace never to touch.
 	// Default 0; negative is an error.
 	Reserve int64
@@ -227,6 +230,8 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("budget: invalid config: %w", errWithinSelf)
 	}
 	switch {
+	case cfg.FreeCallsOnly:
+		cfg.MaxCredits = 0
 	case cfg.MaxCredits == 0:
 		cfg.MaxCredits = DefaultMaxCredits
 	case cfg.MaxCredits < 0:

@@ -186,8 +186,7 @@ func TestEveryNumericFlagIsValidated(t *testing.T) {
 		{[]string{"serve", "--max-credits", "-500"}, "--max-credits -500: a cap cannot be negative"},
 		{[]string{"serve", "--max-credits", "-1"}, "--max-credits -1: a cap cannot be negative (-1 no longer means no cap)"},
 		{[]string{"usage", "--max-credits", "-5"}, "--max-credits -5: a cap cannot be negative"},
-		{[]string{"batch", "--max-credits", "0"}, "--max-credits 0: 0 would forbid every paid call"},
-		{[]string{"serve", "--max-credits", "lots"}, "--max-credits lots: want a number of credits, 1 or more, or none"},
+		{[]string{"serve", "--max-credits", "lots"}, "--max-credits lots: want a number of credits, 0 or more, or none"},
 		{[]string{"serve", "--max-credits", "1.5"}, "--max-credits 1.5: want a number of credits"},
 		{[]string{"serve", "--reserve", "-1"}, "--reserve -1: want a number of credits, 0 or more"},
 		{[]string{"usage", "--reserve", "ten"}, "--reserve ten: want a number of credits, 0 or more"},
@@ -243,11 +242,11 @@ func TestEveryNumericFlagIsValidated(t *testing.T) {
 }
 
 func TestGoodFlagValuesAreAccepted(t *testing.T) {
-	// none means no cap; 1 is the smallest cap.
+	// none means no cap; 0 allows free calls only.
 	for _, tc := range []struct {
 		value string
 		cap   *int64
-	}{{"none", nil}, {"NONE", nil}, {"1", ptr(int64(1))}, {"250", ptr(int64(250))}} {
+	}{{"none", nil}, {"NONE", nil}, {"0", ptr(int64(0))}, {"1", ptr(int64(1))}, {"250", ptr(int64(250))}} {
 		code, out, errb := runCLI(t, nil, "usage", "--sandbox", "--json", "--max-credits", tc.value, "--reserve", "0")
 		if code != exitOK {
 			t.Fatalf("--max-credits %s: exit %d: %s", tc.value, code, errb)

@@ -145,10 +145,6 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 			st.BaseURL = runtime.DefaultBaseURL
 		}
 	}
-	if f.maxCredits == 0 {
-		st.Close()
-		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or none for no cap")
-	}
 	store, err := f.openStore(log)
 	if err != nil {
 		st.Close()
@@ -156,7 +152,7 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	cfg := tollgate.Config{
 		APIKey: key, BaseURL: st.BaseURL, UserAgent: userAgent,
-		MaxCredits: f.maxCredits, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt,
+		MaxCredits: f.maxCredits, FreeCallsOnly: f.maxCredits == 0, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt,
 		Filter:         tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly},
 		MaxResultBytes: f.maxResult, Logger: log,
 	}
