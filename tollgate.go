@@ -64,6 +64,9 @@ type Config struct {
 	Reserve    int64
 	MaxPerCall int64
 	WarnAt     float64
+	// FreeCallsOnly makes the cap 0: free calls run, paid calls halt
+	// (budget.Config.FreeCallsOnly).
+	FreeCallsOnly bool
 	// Store holds the budget's ledger; nil keeps it in this process. A
 	// *redisstore.Budget shares it with every process using the same
 	// Redis and name; closing it is the caller's.
@@ -148,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Kit, error) {
 		return nil, &ConfigError{fmt.Errorf("BaseURL: %w", err)}
 	}
 	ctrl, err := budget.New(budget.Config{
-		MaxCredits: cfg.MaxCredits, Reserve: cfg.Reserve, MaxPerCall: cfg.MaxPerCall, WarnAt: cfg.WarnAt,
+		MaxCredits: cfg.MaxCredits, FreeCallsOnly: cfg.FreeCallsOnly, Reserve: cfg.Reserve, MaxPerCall: cfg.MaxPerCall, WarnAt: cfg.WarnAt,
 		Store: cfg.Store, Usage: client, Logger: cfg.Logger,
 	})
 	if err != nil {

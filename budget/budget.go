@@ -145,6 +145,9 @@ type Config struct {
 	// Store, the group of processes using it) may spend. 0 means
 	// DefaultMaxCredits; a negative value (Unlimited) means no cap.
 	MaxCredits int64
+	// FreeCallsOnly makes the run cap 0 (MaxCredits is then ignored):
+	// free calls run, every paid call halts with budget_cap_reached.
+	FreeCallsOnly bool
 	// Reserve is the floor: credits of the workspace never to touch.
 	// Default 0; negative is an error.
 	Reserve int64
@@ -169,6 +172,11 @@ type Config struct {
 	// halts and anomalies, and Warn logs for charges a store kept for
 	// later; nil discards them.
 	Logger *slog.Logger
+	// Within, when set, is the budget this one lives inside: a call must
+	// fit both (see within.go). This budget then keeps no floor or
+	// balance of its own; Reserve and the workspace facts are the outer
+	// one's.
+	Within *Controller
 }
 
 // A UsageSource answers GET /v1/usage. *runtime.Client is one.
@@ -218,7 +226,12 @@ func New(cfg Config) (*Controller, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("budget: invalid config: %w", errors.Join(errs...))
 	}
+	if cfg.Within != nil && cfg.Store != nil && cfg.Store == cfg.Within.store {
+		return nil, fmt.Errorf("budget: invalid config: %w", errWithinSelf)
+	}
 	switch {
+	case cfg.FreeCallsOnly:
+		cfg.MaxCredits = 0
 	case cfg.MaxCredits == 0:
 		cfg.MaxCredits = DefaultMaxCredits
 	case cfg.MaxCredits < 0:
@@ -341,6 +354,9 @@ func (c *Controller) Status(ctx context.Context) (Status, error) {
 	l, err := c.load(ctx)
 	if err != nil {
 		return c.configStatus(), storeError(ctx, "reading the ledger", err)
+	}
+	if c.cfg.Within != nil {
+		return c.within(ctx, c.status(l, c.now()))
 	}
 	return c.status(l, c.now()), nil
 }

@@ -564,3 +564,25 @@ func TestRealPaymentRequiredWithoutUsageSource(t *testing.T) {
 		t.Fatalf("Finish(404) = %v", got)
 	}
 }
+
+func TestFreeCallsOnlyIsACapOfZero(t *testing.T) {
+	c, err := budget.New(budget.Config{FreeCallsOnly: true, MaxCredits: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	free, err := c.Reserve(ctx, budget.Ask{Operation: "lookup"})
+	if err != nil {
+		t.Fatalf("a free call halted: %v", err)
+	}
+	_ = free.Finish(ctx, nil, nil)
+	_, err = c.Reserve(ctx, budget.Ask{Operation: "search_ads", Rows: 1})
+	h, ok := budget.AsHalt(err)
+	if !ok || h.Code != budget.CodeCapReached {
+		t.Fatalf("a paid call under a cap of 0: %v, want %s", err, budget.CodeCapReached)
+	}
+	st, err := c.Status(ctx)
+	if err != nil || st.RunCap == nil || *st.RunCap != 0 {
+		t.Errorf("status runCap = %v (%v), want 0", st.RunCap, err)
+	}
+}

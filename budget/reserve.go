@@ -96,6 +96,8 @@ type Reservation struct {
 	mu      sync.Mutex
 	halt    *HaltError // Finish's answer to a 402, reused by later calls
 	settled *Ledger    // the ledger as the settlement left it
+
+	outer *Reservation // the hold in Config.Within's budget, if any
 }
 
 // limits are the Config's bounds on a reservation.
@@ -129,6 +131,9 @@ func (c *Controller) Preview(ctx context.Context, a Ask) (Grant, error) {
 		return Grant{}, h
 	}
 	g.Warning = c.warning(l.Spent + l.InFlight + g.Credits)
+	if c.cfg.Within != nil {
+		return c.previewWithin(ctx, a, g)
+	}
 	return g, nil
 }
 
@@ -143,6 +148,17 @@ func (c *Controller) Preview(ctx context.Context, a Ask) (Grant, error) {
 // known, nothing is spent. Other errors (an invalid ask, an ended ctx)
 // are returned as they are.
 func (c *Controller) Reserve(ctx context.Context, a Ask) (*Reservation, error) {
+	if c.cfg.Within != nil && a.Worst() > 0 {
+		if err := a.validate(); err != nil {
+			return nil, err
+		}
+		return c.reserveWithin(ctx, a)
+	}
+	return c.reserveOwn(ctx, a)
+}
+
+// reserveOwn holds the call in this budget alone.
+func (c *Controller) reserveOwn(ctx context.Context, a Ask) (*Reservation, error) {
 	if err := a.validate(); err != nil {
 		return nil, err
 	}
@@ -239,6 +255,10 @@ func (r *Reservation) Finish(ctx context.Context, resp *runtime.Response, err er
 	}
 	if r.finished.CompareAndSwap(false, true) {
 		r.settle(context.WithoutCancel(ctx), resp, err)
+	}
+	if r.outer != nil {
+		// The outer budget answers a 402 for the workspace.
+		return r.finishWithin(ctx, resp, err)
 	}
 	if err == nil {
 		return nil
@@ -344,7 +364,11 @@ func (r *Reservation) Status(ctx context.Context) (Status, error) {
 	l := r.settled
 	r.mu.Unlock()
 	if l != nil {
-		return r.c.status(*l, r.c.now()), nil
+		st := r.c.status(*l, r.c.now())
+		if r.c.cfg.Within != nil {
+			return r.c.within(ctx, st)
+		}
+		return st, nil
 	}
 	return r.c.Status(ctx)
 }

@@ -1,12 +1,35 @@
-// Package gateway serves tollgate's MCP server over Streamable HTTP: the
-// HTTP face, for hosts that connect by URL and for a team that runs one
-// shared deployment. It owns the listener policy (loopback by default, a
-// token required on other addresses), bearer-token checks and request
-// bounds; the MCP server itself comes from package mcpserver.
+// Package gateway serves tollgate's MCP server over Streamable HTTP as a
+// service for a team: one TrendTrack key behind one deployment of one or
+// more instances, each caller known by its own bearer token.
+//
+// A request to /mcp goes through, in order:
+//
+//   - the Origin check: a browser origin not allowed gets 403 (the
+//     MCP transport's rule against DNS rebinding and cross-site calls);
+//   - the token: with a clients file every client has its own, with
+//     --http-token there is one; an unknown or revoked one gets 401;
+//   - the session (2025-11-25 and earlier): only ids this deployment
+//     issued, to the same token, are served; anything else gets 404;
+//     under 2026-07-28, which has no sessions, each request stands on
+//     its token alone;
+//   - cancellations, which the gateway answers itself so that they
+//     reach only the calls of the session (or caller) that sent them, on
+//     whichever instance runs them;
+//   - the MCP server (package mcpserver), which runs the call on the
+//     caller's toolbox: its tools, its cap inside the deployment's
+//     budget.
+//
+// Around that sit /metrics (Prometheus), /healthz and /readyz, and the
+// audit ledger (one synced JSONL line per paid call). Sessions, the
+// per-client budgets and cancellations are shared by instances through
+// the stores and Peers they are given (package redisstore); without them
+// an instance stands alone.
 package gateway
 
 import (
-	"crypto/subtle"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,95 +37,299 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
+	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/mcpserver"
+	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// Options configure [Handler].
-type Options struct {
-	// Token, when set, must be sent as "Authorization: Bearer <Token>".
+// Defaults of Config.
+const (
+	// DefaultMaxBodyBytes bounds a request body.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultSessionTTL is how long an idle session lives.
+	DefaultSessionTTL = 24 * time.Hour
+)
+
+// Config configures a Gateway. Zero values mean the documented defaults.
+type Config struct {
+	// Toolbox is the deployment's: its catalogue, its API client and its
+	// budget (--max-credits, --reserve). Required.
+	Toolbox *tools.Toolbox
+	// Server configures the MCP server (name, version, mode, ...).
+	Server mcpserver.Options
+	// Token, when set, is the one bearer token every caller sends
+	// (--http-token); the caller is then ClientDefault. It excludes
+	// Clients.
 	Token string
-	// MaxBodyBytes bounds a request body; 0 means 1 MiB.
+	// Clients, when set, are the callers and their tokens (--clients).
+	// Without Token or Clients the gateway is open (loopback only, see
+	// CheckHTTPExposure) and its caller is ClientAnonymous.
+	Clients *Clients
+	// AllowOrigins are the browser origins allowed to call
+	// (--http-allow-origin); none by default. See OriginPolicy.
+	AllowOrigins []string
+	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// Sessions holds the sessions; nil means in memory (one instance).
+	Sessions SessionStore
+	// SessionTTL is how long an idle session lives; 0 means
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Peers connects the instances (cancellations, ended sessions); nil
+	// means this instance alone.
+	Peers Peers
+	// Secret keys the seals of requestState (see roundtrip.go); every
+	// instance of a deployment needs the same one. nil means a random
+	// key of this process.
+	Secret []byte
+	// Ledger, when set, receives one synced line per paid call.
+	Ledger *Ledger
+	// NoMetricsRoute leaves /metrics off Handler (serve MetricsHandler
+	// on another listener instead, --metrics ADDR).
+	NoMetricsRoute bool
+	// MaxCreditsPerSession caps what one session may spend
+	// (--max-credits-per-session), inside the caller's cap; 0 means no
+	// cap per session. Under 2026-07-28, which has no sessions, every
+	// request is its own session: it caps each call.
+	MaxCreditsPerSession int64
+	// ClientStore opens the store of a client's budget (the spend against
+	// its maxCredits) by the client's name; nil means in memory. Give
+	// every instance the same Redis-backed stores for a client's cap to
+	// hold across instances and restarts. Stores that are io.Closers are
+	// closed by Close.
+	ClientStore func(client string) (budget.Store, error)
+	// SessionBudgetStore returns the store of a session's budget (with
+	// MaxCreditsPerSession), by SessionKey; nil means in memory.
+	SessionBudgetStore func(sessionKey string) budget.Store
+	// Checks are extra readiness checks for /readyz (the budget store,
+	// say).
+	Checks []Check
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// Handler serves srv over MCP Streamable HTTP at /mcp, with request
-// bodies bounded and, when o.Token is set, a bearer token required (an
-// absent or wrong token gets 401 and no MCP processing). mcp-go checks
-// the Host header of requests to a loopback listener; the Origin header
-// is not checked yet.
-func Handler(srv *server.MCPServer, o Options) http.Handler {
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = 1 << 20
+// Gateway is the HTTP team service. Create it with New, serve Handler,
+// and Close it when done.
+type Gateway struct {
+	cfg      Config
+	box      *tools.Toolbox
+	srv      *server.MCPServer
+	stream   *server.StreamableHTTPServer
+	origins  OriginPolicy
+	sessions SessionStore
+	seals    *sealer
+	calls    *inflight
+	metrics  *metrics
+	log      *slog.Logger
+	now      func() time.Time
+	id       string // this instance, in peer events
+
+	single *Client // the caller of Token, or of an open gateway
+
+	refreshMu   sync.Mutex
+	refreshedAt time.Time
+
+	budgets budgets
+
+	stop    context.CancelFunc
+	stopped chan struct{} // closed when background work has ended
+	once    sync.Once
+}
+
+// New checks cfg and returns a Gateway. With cfg.Peers it subscribes to
+// the other instances' events before it returns.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Toolbox == nil {
+		return nil, errors.New("gateway: Config.Toolbox is nil")
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Token != "" && cfg.Clients != nil {
+		return nil, errors.New("gateway: give a clients file or one token (--http-token), not both")
 	}
-	stream := server.NewStreamableHTTPServer(srv,
+	origins, err := NewOriginPolicy(cfg.AllowOrigins)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = NewMemorySessions(cfg.Now)
+	}
+	if cfg.MaxCreditsPerSession < 0 {
+		return nil, fmt.Errorf("gateway: MaxCreditsPerSession %d: want 0 (none) or more", cfg.MaxCreditsPerSession)
+	}
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	g := &Gateway{
+		cfg: cfg, box: cfg.Toolbox, origins: origins, sessions: cfg.Sessions,
+		seals: newSealer(cfg.Secret, cfg.Now), calls: newInflight(),
+		log: cfg.Logger, now: cfg.Now, id: hex.EncodeToString(idb[:]),
+		stopped: make(chan struct{}),
+		budgets: budgets{clients: map[string]*clientState{}, stores: map[string]budget.Store{}, sessions: map[string]*sessionState{}},
+	}
+	switch {
+	case cfg.Token != "":
+		g.single = &Client{Name: ClientDefault, digest: tokenDigest(cfg.Token)}
+	case cfg.Clients == nil:
+		g.single = &Client{Name: ClientAnonymous, digest: tokenDigest("")}
+	}
+	g.metrics = newMetrics(g)
+	base := cfg.Toolbox.Config()
+	base.Account = g.account
+	if g.box, err = tools.NewToolbox(base); err != nil {
+		return nil, err
+	}
+	if cfg.Clients != nil {
+		if err := g.checkClients(cfg.Clients.List()); err != nil {
+			return nil, fmt.Errorf("--clients: %w", err)
+		}
+		cfg.Clients.setCheck(g.checkClients)
+	}
+
+	opts := cfg.Server
+	opts.ToolboxFor = g.boxFor
+	if opts.StateKey == nil {
+		// The spend questions' state must open on every instance.
+		opts.StateKey = g.seals.derive("mcpserver request state")
+	}
+	if opts.Logger == nil {
+		opts.Logger = cfg.Logger
+	}
+	g.srv = mcpserver.New(g.box, opts)
+	g.srv.Use(g.measure, g.bindRoundTrips)
+	server.WithToolFilter(g.filterTools)(g.srv)
+	g.stream = server.NewStreamableHTTPServer(g.srv,
 		server.WithEndpointPath("/mcp"),
-		server.WithStreamableHTTPLogger(o.Logger))
+		server.WithStreamableHTTPLogger(cfg.Logger),
+		server.WithSessionIdManagerResolver(sessionIDs{}),
+		server.WithSessionIdleTTL(cfg.SessionTTL),
+	)
+
+	ctx, stop := context.WithCancel(context.Background())
+	g.stop = stop
+	if cfg.Peers != nil {
+		done, err := cfg.Peers.Subscribe(ctx, g.onPeerEvent)
+		if err != nil {
+			stop()
+			_ = g.stream.Shutdown(context.Background())
+			return nil, fmt.Errorf("gateway: subscribing to the other instances: %w", err)
+		}
+		go func() { <-done; close(g.stopped) }()
+	} else {
+		close(g.stopped)
+	}
+	return g, nil
+}
+
+// Close stops listening to the other instances and mcp-go's session
+// sweeper. It does not close the stores, the ledger or the toolbox.
+func (g *Gateway) Close() error {
+	g.once.Do(func() {
+		g.stop()
+		<-g.stopped
+		_ = g.stream.Shutdown(context.Background())
+		g.closeStores()
+	})
+	return nil
+}
+
+// MCPServer is the MCP server the gateway serves.
+func (g *Gateway) MCPServer() *server.MCPServer { return g.srv }
+
+// Handler serves /mcp, /healthz, /readyz and (unless
+// Config.NoMetricsRoute) /metrics. Every path is Origin-checked; only
+// /mcp asks for a token.
+func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o.Token != "" && !bearerOK(r.Header.Get("Authorization"), o.Token) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": "missing or wrong bearer token: send Authorization: Bearer <token> (the value of --http-token or TOLLGATE_HTTP_TOKEN)"})
+	mux.HandleFunc("/mcp", g.serveMCP)
+	mux.HandleFunc("/healthz", g.serveHealth)
+	mux.HandleFunc("/readyz", g.serveReady)
+	if !g.cfg.NoMetricsRoute {
+		mux.Handle("/metrics", g.metrics.handler())
+	}
+	return g.checkOrigin(mux)
+}
+
+// MetricsHandler serves the Prometheus metrics alone, for --metrics ADDR.
+func (g *Gateway) MetricsHandler() http.Handler { return g.checkOrigin(g.metrics.handler()) }
+
+// checkOrigin refuses what a browser may send on a page's behalf: a
+// request that reached a loopback listener under a foreign Host name
+// (DNS rebinding), and one whose Origin is not allowed.
+func (g *Gateway) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && local != nil {
+			if host, _, err := net.SplitHostPort(local.String()); err == nil && IsLoopback(host) && !loopbackHost(r.Host) {
+				g.metrics.refused.WithLabelValues("host").Inc()
+				writeError(w, http.StatusForbidden, "Host "+strconv.Quote(r.Host)+" is not this loopback server's name (DNS rebinding protection)")
+				return
+			}
+		}
+		if o := r.Header.Get("Origin"); !g.origins.Allows(o) {
+			g.metrics.refused.WithLabelValues("origin").Inc()
+			g.log.LogAttrs(r.Context(), slog.LevelWarn, "refused a request from a browser origin that is not allowed",
+				slog.String("origin", o), slog.String("path", r.URL.Path))
+			writeError(w, http.StatusForbidden, "origin "+strconv.Quote(o)+" is not allowed to call this server; its operator can allow it with --http-allow-origin")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
-		stream.ServeHTTP(w, r)
-	}))
-	return mux
+		next.ServeHTTP(w, r)
+	})
 }
 
-func bearerOK(header, token string) bool {
-	// The scheme name is case-insensitive (RFC 9110 §11.1).
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+// writeError answers with status and a JSON {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
-// ListenAddr completes an --http address: a bare port ("8080") or an
-// empty host (":8080") means the loopback interface, so the server is
-// only reachable from other machines when the address says so (for
-// example 0.0.0.0:8080).
-func ListenAddr(addr string) (string, error) {
-	if _, err := strconv.Atoi(addr); err == nil {
-		return net.JoinHostPort("127.0.0.1", addr), nil
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("--http %q: want host:port or a port, e.g. 127.0.0.1:8080", addr)
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port), nil
+// The caller and the session travel in the request's context.
+type (
+	callerKey  struct{}
+	sessionKey struct{}
+)
+
+func withCaller(ctx context.Context, c *Client) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
 }
 
-// CheckHTTPExposure refuses to serve a non-loopback address without a
-// token: anyone who can reach it could spend the workspace's credits.
-func CheckHTTPExposure(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--http %q: want host:port, e.g. 127.0.0.1:8080", addr)
+// callerFrom is the caller of the request ctx belongs to; an anonymous
+// one outside a request.
+func callerFrom(ctx context.Context) *Client {
+	if c, ok := ctx.Value(callerKey{}).(*Client); ok {
+		return c
 	}
-	if IsLoopback(host) || token != "" {
-		return nil
-	}
-	return errors.New("--http " + addr + " is reachable from other machines: set --http-token (or TOLLGATE_HTTP_TOKEN) so only your MCP host can spend credits, or bind 127.0.0.1")
+	return anonymous
 }
 
-// IsLoopback reports whether host names the loopback interface.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+var anonymous = &Client{Name: ClientAnonymous, digest: tokenDigest("")}
+
+func withSession(ctx context.Context, s Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
 }
+
+// sessionFrom is the session of the request ctx belongs to, if any.
+func sessionFrom(ctx context.Context) (Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(Session)
+	return s, ok
+}
+
+const slogWarn = slog.LevelWarn
+
+func clientAttr(c *Client) slog.Attr { return slog.String("client", c.Name) }
+func toolAttr(name string) slog.Attr { return slog.String("tool", name) }

@@ -32,7 +32,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{})
-	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Config{Token: httpToken})
 	ctx := context.Background()
 
 	c := sdk.NewClient(&sdk.Implementation{Name: "go-sdk-test", Version: "1"}, nil)
@@ -122,9 +122,14 @@ const httpToken = "s3cret"
 
 // serveHTTP serves e's MCP server over Streamable HTTP and returns the
 // URL of its /mcp endpoint.
-func serveHTTP(t *testing.T, e *testenv.Env, o gateway.Options) string {
+func serveHTTP(t *testing.T, e *testenv.Env, cfg gateway.Config) string {
 	t.Helper()
-	hs := httptest.NewServer(gateway.Handler(e.Srv, o))
-	t.Cleanup(hs.Close)
+	cfg.Toolbox = e.Box
+	g, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	hs := httptest.NewServer(g.Handler())
+	t.Cleanup(func() { hs.Close(); _ = g.Close() })
 	return hs.URL + "/mcp"
 }

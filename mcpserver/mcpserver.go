@@ -117,6 +117,10 @@ type Options struct {
 	// Now is the clock for throttling and question expiry; nil means
 	// time.Now.
 	Now func() time.Time
+	// ToolboxFor, when set, picks the toolbox a call runs on from its
+	// context (package gateway: the caller's, with the caller's budget
+	// and tools); a nil answer means the box given to New.
+	ToolboxFor func(ctx context.Context) *tools.Toolbox
 }
 
 func (o *Options) defaults() {
@@ -251,7 +255,7 @@ func (f *face) handler(t *tools.Tool) server.ToolHandlerFunc {
 			a, q = f.approvals.forCall(ctx, req)
 			ctx = tools.WithApproval(ctx, a)
 		}
-		r := f.box.CallTool(ctx, t, args)
+		r := f.boxFor(ctx).CallTool(ctx, t, args)
 		if q != nil && q.pending != nil {
 			// A 2026-07-28 client: ask through the result, and run the
 			// call when it comes back with the answer.
@@ -276,6 +280,16 @@ func calledTool(t *tools.Tool, args map[string]any) string {
 	return t.Name
 }
 
+// boxFor is the toolbox of the call ctx belongs to.
+func (f *face) boxFor(ctx context.Context) *tools.Toolbox {
+	if f.o.ToolboxFor != nil {
+		if b := f.o.ToolboxFor(ctx); b != nil {
+			return b
+		}
+	}
+	return f.box
+}
+
 // toMCP renders a Result: structuredContent plus the same JSON as text.
 func toMCP(r *tools.Result) *mcp.CallToolResult {
 	text := string(r.JSON())
@@ -292,7 +306,7 @@ func (f *face) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerFunc
 		defer func() {
 			if p := recover(); p != nil {
 				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
-				res = toMCP(f.box.Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
+				res = toMCP(f.boxFor(ctx).Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
 					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
 					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
 				err = nil

@@ -84,7 +84,7 @@ func (f *face) prompt(render plan, subjectArg string) server.PromptHandlerFunc {
 // what the budget allows now.
 func (f *face) promptCredits(ctx context.Context, asked int64) (int64, string) {
 	avail := int64(-1)
-	if st := f.box.BudgetSnapshot(ctx).Budget; st != nil && st.Available != budget.NoLimit {
+	if st := f.boxFor(ctx).BudgetSnapshot(ctx).Budget; st != nil && st.Available != budget.NoLimit {
 		avail = st.Available
 	}
 	switch {

@@ -33,7 +33,7 @@ func (f *face) addResources(srv *server.MCPServer) {
 	srv.AddResource(mcp.Resource{URI: BudgetURI, Name: "budget", Title: "Credit budget", MIMEType: "application/json",
 		Description: "What this session may still spend and what the workspace has, as get_budget answers it, from what tollgate already knows (reading it calls no API). Subscribe to be told when a call changes it."},
 		func(ctx context.Context, _ mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-			b, err := json.Marshal(f.box.BudgetSnapshot(ctx))
+			b, err := json.Marshal(f.boxFor(ctx).BudgetSnapshot(ctx))
 			if err != nil {
 				return nil, err
 			}

@@ -111,22 +111,24 @@ func (b *Toolbox) shares(t *Tool) bool {
 	return t.Annotations.ReadOnly && t.Cost != CostFree && t.Operation != "" && (s.cache != nil || s.dedupe)
 }
 
-// callShared runs a paid read through the flight and the cache.
-func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) *Result {
+// callShared runs a paid read through the flight and the cache; c
+// records what this caller reserved and was charged (nothing, for an
+// answer it did not pay for).
+func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any, c *Charge) *Result {
 	s := b.share
 	fresh, _ := args[ArgFresh].(bool)
 	exact, _ := ctx.Value(exactKey{}).(bool)
 	key, err := cache.Key(t.Method, t.Path, t.normalArgs(args))
 	if err != nil {
-		return b.shape(ctx, t, b.fetch(ctx, t, args), nil)
+		return b.shape(ctx, t, b.fetch(ctx, t, args, c), nil)
 	}
 	if !s.dedupe {
-		_, r := b.answer(ctx, t, args, key, fresh)
+		_, r := b.answer(ctx, t, args, key, fresh, c)
 		return r
 	}
 	var mine *Result
 	f, shared, err := s.flight.Do(ctx, fmt.Sprintf("%s|exact=%t|fresh=%t", key, exact, fresh), func(ctx context.Context) (*fetched, error) {
-		f, r := b.answer(ctx, t, args, key, fresh)
+		f, r := b.answer(ctx, t, args, key, fresh, c)
 		mine = r
 		// The error tells the flight when the leader's own cancellation
 		// ended the call: the others then make it again.
@@ -143,13 +145,24 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any) 
 	if from == nil {
 		from = &servedFrom{shared: true}
 	}
+	c.free(f, from.cached)
 	return b.shape(ctx, t, f.forCaller(args), from)
+}
+
+// free records in c an answer this caller did not pay for: from the
+// cache, or shared with the identical call that paid.
+func (c *Charge) free(f *fetched, cached bool) {
+	if c == nil || f.err != nil || f.resp == nil {
+		return
+	}
+	c.Status, c.RequestID, c.Outcome = f.resp.Status, f.resp.RequestID, OutcomeOK
+	c.Cached, c.Shared = cached, !cached
 }
 
 // answer is one run of a shared call: the cache's answer, or the API's,
 // stored when complete. It returns the outcome (for callers that share
-// it) and this caller's result.
-func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key string, fresh bool) (*fetched, *Result) {
+// it) and this caller's result; ch records what the call cost.
+func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key string, fresh bool, ch *Charge) (*fetched, *Result) {
 	c := b.share.cache
 	var group string
 	var ticket cache.Ticket
@@ -166,6 +179,7 @@ func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key 
 				e, ticket, found, err = c.Lookup(ctx, group, key)
 				if found {
 					if f, derr := decodeAnswer(e, args); derr == nil {
+						ch.free(f, true)
 						return f, b.shape(ctx, t, f, f.from)
 					}
 				}
@@ -176,7 +190,7 @@ func (b *Toolbox) answer(ctx context.Context, t *Tool, args map[string]any, key 
 			canStore = err == nil
 		}
 	}
-	f := b.fetch(ctx, t, args)
+	f := b.fetch(ctx, t, args, ch)
 	r := b.shape(ctx, t, f, nil)
 	if canStore && f.storable() && !truncated(r) {
 		raw, cost := encodeAnswer(f)

@@ -51,6 +51,9 @@ type Config struct {
 	// Workspace is the id of the API key's workspace, which scopes cached
 	// answers; "" means ask GET /v1/workspace (free) once when needed.
 	Workspace string
+	// Account, when set, is told of every call of an API operation
+	// before Call returns it (see AccountFunc).
+	Account AccountFunc
 }
 
 // A Toolbox runs tool calls: the one entry point of every face.
@@ -60,8 +63,10 @@ type Toolbox struct {
 	budget *budget.Controller
 	max    int
 	log    *slog.Logger
-	share  *sharing // the cache and in-flight dedupe (cached.go)
 	learnt learnt   // what this run learnt of real costs (cost.go)
+	share  *sharing // the cache and in-flight dedupe (cached.go)
+	acct   AccountFunc
+	cfg    Config
 }
 
 // NewToolbox checks cfg and returns a Toolbox.
@@ -81,9 +86,15 @@ func NewToolbox(cfg Config) (*Toolbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger,
+	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger, acct: cfg.Account, cfg: cfg,
 		share: newSharing(cfg)}, nil
 }
+
+// Config returns the configuration the Toolbox was made with, defaults
+// applied: change a field and pass it to NewToolbox for a toolbox that
+// shares this one's API client (a face serving several callers gives
+// each its own catalogue and budget so).
+func (b *Toolbox) Config() Config { return b.cfg }
 
 // Catalogue is the set of tools the Toolbox offers.
 func (b *Toolbox) Catalogue() *Catalogue { return b.cat }
@@ -101,6 +112,9 @@ type Result struct {
 	Structured any
 	// Advice is set when IsError.
 	Advice *runtime.Advice
+	// Charge is set on the result of an API operation's call: what it
+	// reserved and was charged.
+	Charge *Charge
 }
 
 // JSON is the result as JSON text.
@@ -208,7 +222,16 @@ func (b *Toolbox) run(ctx context.Context, t *Tool, args map[string]any) *Result
 	if t.Operation == "" {
 		return b.Fail(ctx, &ToolError{Code: CodeUnknownTool, Message: "tool " + t.Name + " has no handler", Action: "Report this to the tollgate maintainers."})
 	}
-	return b.callAPI(ctx, t, args)
+	c := &Charge{Operation: t.Operation}
+	r := b.callAPI(ctx, t, args, c)
+	if r.Advice != nil {
+		c.Outcome, c.Source = r.Advice.Code, r.Advice.Source
+	}
+	r.Charge = c
+	if b.acct != nil {
+		b.acct(ctx, t, args, r)
+	}
+	return r
 }
 
 // Validate checks args against the named tool's input schema without
@@ -243,18 +266,19 @@ type exactKey struct{}
 // as written.
 func Exact(ctx context.Context) context.Context { return context.WithValue(ctx, exactKey{}, true) }
 
-func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any) *Result {
+func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *Charge) *Result {
 	if b.shares(t) {
-		return b.callShared(ctx, t, args) // the cache and in-flight dedupe (cached.go)
+		return b.callShared(ctx, t, args, c) // the cache and in-flight dedupe (cached.go)
 	}
-	r := b.shape(ctx, t, b.fetch(ctx, t, args), nil)
+	r := b.shape(ctx, t, b.fetch(ctx, t, args, c), nil)
 	b.invalidateAfter(ctx, t, r)
 	return r
 }
 
 // fetch makes the API call of t with args under the budget: reserve,
-// call, settle. Its outcome is shaped for each caller by shape.
-func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetched {
+// call, settle; c records what it reserved and was charged. Its outcome
+// is shaped for each caller by shape.
+func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any, c *Charge) *fetched {
 	f := &fetched{sent: cloneArgs(args)}
 	notes, err := fitToApproval(ctx, t, f.sent)
 	if err != nil {
@@ -274,6 +298,7 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 			return f
 		}
 		res, f.res = r, r
+		c.Reserved = r.Credits
 		// Finish settles once: this one releases the credits on the
 		// paths that end before Do (and if something below panics).
 		defer func() { _ = r.Finish(ctx, nil, nil) }()
@@ -298,6 +323,7 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any) *fetc
 		return f
 	}
 	resp, err := b.client.Do(ctx, req)
+	c.settle(resp, err)
 	if f.err = res.Finish(ctx, resp, err); f.err != nil {
 		b.log.Debug("tool call failed", "tool", t.Name, "err", f.err)
 		return f

@@ -617,3 +617,29 @@ func TestBatchExampleRunsAgainstTheSandbox(t *testing.T) {
 		}
 	}
 }
+
+// A cap of 0 runs the free calls of a batch and stops at its first paid
+// one, spending nothing.
+func TestBatchWithACapOfZeroRunsOnlyFreeCalls(t *testing.T) {
+	api := startBatchAPI(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	calls := `{"id":"free","tool":"lookup","args":{"q":"coffee"}}
+{"id":"paid","tool":"search_ads","args":{"search":"coffee","limit":5}}
+`
+	if err := os.WriteFile(in, []byte(calls), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	c, _, stderr := batchCLI(api, "")
+	if code := run(context.Background(), c, []string{"batch", "--in", in, "--out", out, "--max-credits", "0", "--concurrency", "1", "--progress-every", "0"}); code != exitCap {
+		t.Fatalf("exit %d, want 3; stderr:\n%s", code, stderr)
+	}
+	if s := stderr.String(); !strings.Contains(s, "budget_cap_reached") || !strings.Contains(s, "0 spent by this run (cap 0)") {
+		t.Errorf("summary:\n%s", s)
+	}
+	checkOnce(t, readOut(t, out, false), []string{`"free"`})
+	if n := api.s402.Load(); n != 0 {
+		t.Errorf("the API answered 402 %d times", n)
+	}
+}

@@ -186,8 +186,7 @@ func TestEveryNumericFlagIsValidated(t *testing.T) {
 		{[]string{"serve", "--max-credits", "-500"}, "--max-credits -500: a cap cannot be negative"},
 		{[]string{"serve", "--max-credits", "-1"}, "--max-credits -1: a cap cannot be negative (-1 no longer means no cap)"},
 		{[]string{"usage", "--max-credits", "-5"}, "--max-credits -5: a cap cannot be negative"},
-		{[]string{"batch", "--max-credits", "0"}, "--max-credits 0: 0 would forbid every paid call"},
-		{[]string{"serve", "--max-credits", "lots"}, "--max-credits lots: want a number of credits, 1 or more, or none"},
+		{[]string{"serve", "--max-credits", "lots"}, "--max-credits lots: want a number of credits, 0 or more, or none"},
 		{[]string{"serve", "--max-credits", "1.5"}, "--max-credits 1.5: want a number of credits"},
 		{[]string{"serve", "--reserve", "-1"}, "--reserve -1: want a number of credits, 0 or more"},
 		{[]string{"usage", "--reserve", "ten"}, "--reserve ten: want a number of credits, 0 or more"},
@@ -243,11 +242,11 @@ func TestEveryNumericFlagIsValidated(t *testing.T) {
 }
 
 func TestGoodFlagValuesAreAccepted(t *testing.T) {
-	// none means no cap; 1 is the smallest cap.
+	// none means no cap; 0 allows free calls only.
 	for _, tc := range []struct {
 		value string
 		cap   *int64
-	}{{"none", nil}, {"NONE", nil}, {"1", ptr(int64(1))}, {"250", ptr(int64(250))}} {
+	}{{"none", nil}, {"NONE", nil}, {"0", ptr(int64(0))}, {"1", ptr(int64(1))}, {"250", ptr(int64(250))}} {
 		code, out, errb := runCLI(t, nil, "usage", "--sandbox", "--json", "--max-credits", tc.value, "--reserve", "0")
 		if code != exitOK {
 			t.Fatalf("--max-credits %s: exit %d: %s", tc.value, code, errb)
@@ -282,7 +281,7 @@ func TestMistypesGetSuggestions(t *testing.T) {
 		{[]string{"serv"}, `tollgate: unknown command "serv"; did you mean serve?`},
 		{[]string{"sandbx", "--addr", ":0"}, `tollgate: unknown command "sandbx"; did you mean sandbox?`},
 		{[]string{"help", "bach"}, `tollgate help: no help for "bach": it is not a command; did you mean batch?`},
-		{[]string{"serve", "--max-credit", "5"}, "tollgate serve: unknown flag --max-credit; did you mean --max-credits?"},
+		{[]string{"serve", "--max-credit", "5"}, "tollgate serve: unknown flag --max-credit; did you mean --max-credits or --max-credits-per-session?"},
 		{[]string{"batch", "--concurency", "2"}, "tollgate batch: unknown flag --concurency; did you mean --concurrency?"},
 		{[]string{"serve", "-maxcredits", "5"}, "tollgate serve: unknown flag -maxcredits; did you mean --max-credits?"},
 		{[]string{"usage", "--toolsets", "ads"}, "tollgate usage: unknown flag --toolsets; it is a flag of tollgate batch or tollgate serve, not of tollgate usage"},
@@ -372,7 +371,7 @@ func TestBinaryUnknownFlagIsOneLinePlusAHint(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
 		t.Fatalf("err = %v, want exit 2", err)
 	}
-	want := "tollgate serve: unknown flag --max-credit; did you mean --max-credits?\nRun 'tollgate serve --help' for its flags and examples.\n"
+	want := "tollgate serve: unknown flag --max-credit; did you mean --max-credits or --max-credits-per-session?\nRun 'tollgate serve --help' for its flags and examples.\n"
 	if stderr.String() != want || stdout.Len() != 0 {
 		t.Fatalf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
 	}

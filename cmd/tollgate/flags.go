@@ -68,9 +68,9 @@ func (f *stackFlags) addStackFlags(cmd *cobra.Command, parts stackParts) {
 		}
 	})
 	addGroup(cmd, groupBudget, func(fs *pflag.FlagSet) {
-		fs.Var(&intValue[int64]{p: &f.maxCredits, min: 1, word: "none", wordVal: budget.Unlimited,
-			want: "a number of credits, 1 or more, or none for no cap", typ: "N|none", why: maxCreditsWhy},
-			"max-credits", "the most credits this process may spend, or with --budget-redis every process sharing the budget together; none: no cap")
+		fs.Var(&intValue[int64]{p: &f.maxCredits, min: 0, word: "none", wordVal: budget.Unlimited,
+			want: "a number of credits, 0 or more, or none for no cap", typ: "N|none", why: maxCreditsWhy},
+			"max-credits", "the most credits this process may spend, or with --budget-redis every process sharing the budget together; 0: free calls only; none: no cap")
 		fs.Var(&intValue[int64]{p: &f.reserve, min: 0, want: "a number of credits, 0 or more", typ: "N"},
 			"reserve", "credits of the workspace never to spend (left for other users)")
 		if parts.perCall {
@@ -117,14 +117,11 @@ func (f *stackFlags) addSandboxRateFlags(cmd *cobra.Command) {
 	})
 }
 
-// maxCreditsWhy explains the --max-credits values that look like a
-// way to say "no cap" but are not.
+// maxCreditsWhy explains why a negative --max-credits, which older
+// versions read as "no cap", is refused.
 func maxCreditsWhy(n int64) string {
-	switch {
-	case n == 0:
-		return "0 would forbid every paid call; give a cap of 1 credit or more, or none for no cap"
-	case n < 0:
-		return "a cap cannot be negative (-1 no longer means no cap); give a number of credits, 1 or more, or none for no cap"
+	if n < 0 {
+		return "a cap cannot be negative (-1 no longer means no cap); give a number of credits, 0 (free calls only) or more, or none for no cap"
 	}
 	return ""
 }

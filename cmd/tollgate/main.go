@@ -8,6 +8,8 @@
 //	tollgate batch --in F --out F       run JSONL tool calls under a credit cap
 //	tollgate usage [--json]             balance, refill date and the budget's view
 //	tollgate sandbox [--addr ADDR]      run the API simulator alone
+//	tollgate ledger [--json] FILE       sum an audit ledger by day, client and tool
+//	tollgate healthcheck [URL]          exit 0 when a running serve is alive
 //	tollgate version                    the module version and VCS revision (also --version)
 //	tollgate help [command]             a command's flags and examples
 //	tollgate completion bash|zsh|fish   a shell completion script

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -25,17 +24,19 @@ const (
 // newMCPServer builds the MCP server over box; calls whose worst case
 // exceeds confirmAbove credits ask the user first (0: never ask).
 func newMCPServer(box *tools.Toolbox, m mcpMode, confirmAbove int64, log *slog.Logger) *server.MCPServer {
-	return mcpserver.New(box, mcpserver.Options{Version: version(), Mode: m, ConfirmAbove: confirmAbove, Logger: log})
+	return mcpserver.New(box, mcpOptions(m, confirmAbove, log))
 }
 
-// mcpHTTPHandler serves srv as Streamable HTTP at /mcp, with token
-// checked when set.
-func mcpHTTPHandler(srv *server.MCPServer, token string, log *slog.Logger) http.Handler {
-	return gateway.Handler(srv, gateway.Options{Token: token, Logger: log})
+// mcpOptions are the MCP server's options; the gateway builds its own
+// server from them.
+func mcpOptions(m mcpMode, confirmAbove int64, log *slog.Logger) mcpserver.Options {
+	return mcpserver.Options{Version: version(), Mode: m, ConfirmAbove: confirmAbove, Logger: log}
 }
 
 // listenAddr completes an --http address (a bare port binds loopback).
 func listenAddr(addr string) (string, error) { return gateway.ListenAddr(addr) }
 
-// checkHTTPExposure refuses a non-loopback address without a token.
-func checkHTTPExposure(addr, token string) error { return gateway.CheckHTTPExposure(addr, token) }
+// checkHTTPExposure refuses a non-loopback address without tokens.
+func checkHTTPExposure(addr string, authenticated bool) error {
+	return gateway.CheckHTTPExposure(addr, authenticated)
+}

@@ -17,7 +17,14 @@ import (
 // runServe serves the tools over MCP: stdio by default, Streamable HTTP
 // with --http.
 func runServe(ctx context.Context, c *cli, o *serveOptions) error {
-	token := o.tokenFrom(c.getenv)
+	logger, err := o.gateway.logger(c.stderr, o.logLevel)
+	if err != nil {
+		return err
+	}
+	token, err := o.tokenFile(c.getenv, logger)
+	if err != nil {
+		return err
+	}
 	httpAddr := o.http
 	if httpAddr != "" {
 		addr, err := listenAddr(httpAddr)
@@ -25,13 +32,9 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 			return usageErrorf("%v", err)
 		}
 		httpAddr = addr
-		if err := checkHTTPExposure(httpAddr, token); err != nil {
+		if err := checkHTTPExposure(httpAddr, token != "" || o.gateway.clientsPath() != ""); err != nil {
 			return usageErrorf("%v", err)
 		}
-	}
-	logger, err := newLogger(c.stderr, o.logLevel)
-	if err != nil {
-		return err
 	}
 	o.stack.allTools = mcpMode(o.mode) == modeDynamic // dynamic mode reaches every operation
 	st, err := o.stack.build(ctx, logger, "tollgate/"+version())
@@ -61,22 +64,28 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 		return err
 	}
 
+	gw, err := o.gateway.openGateway(ctx, st, &o.stack, mcpOptions(m, o.confirmAbove, logger), token, logger)
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", httpAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           mcpHTTPHandler(srv, token, logger),
+		Handler:           gw.gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	local, remote := advertisedURLs(httpAddr, ln.Addr(), os.Hostname)
+	logger.Info("serving MCP over Streamable HTTP", "url", local)
 	switch {
 	case showBanner:
 		transport := "Streamable HTTP at " + local
 		if remote != "" {
 			transport += " (every interface; from other machines " + remote + ")"
 		}
-		banner(c, st, o, transport, attachHTTP(local, token != ""))
+		banner(c, st, o, transport, attachHTTP(local, token != "" || o.gateway.clientsPath() != ""))
 	case !o.quiet:
 		// Without a terminal, one line: where to connect.
 		fmt.Fprintf(c.stderr, "tollgate serve: Streamable HTTP at %s\n", local)

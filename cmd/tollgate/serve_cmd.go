@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -15,13 +13,14 @@ type serveOptions struct {
 	mode     string
 	quiet    bool
 	logLevel string
+	gateway  gatewayFlags
 	// confirmAbove asks the user before a call whose worst case exceeds
 	// it (0: never ask).
 	confirmAbove int64
 }
 
 func newServeCmd(c *cli) *cobra.Command {
-	o := &serveOptions{stack: stackFlags{getenv: c.getenv}, mode: string(modeStatic)}
+	o := &serveOptions{stack: stackFlags{getenv: c.getenv}, mode: string(modeStatic), gateway: gatewayFlags{getenv: c.getenv}}
 	cmd := &cobra.Command{
 		Use:     "serve",
 		GroupID: cmdGroupRun,
@@ -48,6 +47,10 @@ is the MCP channel.`,
   # Every interface needs a token; clients send "Authorization: Bearer <token>"
   TOLLGATE_HTTP_TOKEN=$(openssl rand -hex 16) tollgate serve --http 0.0.0.0:8080
 
+  # A team service: a token, a cap and tools per client, metrics, an audit ledger
+  tollgate serve --http 0.0.0.0:8080 --clients clients.json --budget-redis redis://redis:6379/0 \
+    --max-credits 5000 --max-credits-per-session 500 --ledger ledger.jsonl --log-format json
+
   # Four tools (search, describe, call, budget) for hosts that cap the tool count
   tollgate serve --sandbox --mode dynamic --toolsets ads,lookup`,
 		Args: noArgs,
@@ -67,18 +70,12 @@ is the MCP channel.`,
 			"confirm-above", "ask the user (MCP elicitation) before a call that may spend more than N credits; hosts that cannot ask get such calls fitted to N (0: never ask)")
 	})
 	_ = cmd.RegisterFlagCompletionFunc("mode", completeList([]string{string(modeStatic), string(modeDynamic)}))
+	o.gateway.addFlags(cmd)
 	o.stack.addStackFlags(cmd, stackParts{sandboxRate: true, perCall: true, pacing: true, tools: true})
 	addLogLevel(cmd, &o.logLevel)
 	addGroup(cmd, groupOutput, func(fs *pflag.FlagSet) {
 		fs.BoolVar(&o.quiet, "quiet", false, "no banner on stderr, even on a terminal")
+		fs.Var(&choiceValue{p: &o.gateway.logFormat, choices: []string{"text", "json"}}, "log-format", "log lines on stderr as text or as JSON (one object a line)")
 	})
 	return cmd
-}
-
-// tokenFrom is --http-token, else $TOLLGATE_HTTP_TOKEN.
-func (o *serveOptions) tokenFrom(getenv func(string) string) string {
-	if o.token != "" {
-		return o.token
-	}
-	return strings.TrimSpace(getenv(envHTTPToken))
 }

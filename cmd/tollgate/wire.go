@@ -142,9 +142,12 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 		}
 		st.Sandbox, st.BaseURL, key = sb, sb.URL, sandbox.DemoKey
 	} else {
-		key = getenv(envAPIKey)
+		var err error
+		if key, err = secretFromEnv(getenv, envAPIKey, log); err != nil {
+			return nil, err
+		}
 		if strings.TrimSpace(key) == "" {
-			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...), or pass --sandbox to use the embedded simulator", envAPIKey)
+			return nil, usageErrorf("%s is not set: export your TrendTrack API key (tt_live_...) or name a file holding it in %s_FILE, or pass --sandbox to use the embedded simulator", envAPIKey, envAPIKey)
 		}
 		if err := checkAPIKey(key); err != nil {
 			return nil, err
@@ -154,10 +157,6 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 			st.BaseURL = runtime.DefaultBaseURL
 		}
 	}
-	if f.maxCredits == 0 {
-		st.Close()
-		return nil, usageErrorf("--max-credits 0 would forbid every paid call; pass a positive cap, or none for no cap")
-	}
 	store, err := f.openStore(log)
 	if err != nil {
 		st.Close()
@@ -165,7 +164,7 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	}
 	cfg := tollgate.Config{
 		APIKey: key, BaseURL: st.BaseURL, UserAgent: userAgent,
-		MaxCredits: f.maxCredits, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt,
+		MaxCredits: f.maxCredits, FreeCallsOnly: f.maxCredits == 0, Reserve: f.reserve, MaxPerCall: f.maxPerCall, WarnAt: f.warnAt,
 		Filter:         tools.Filter{Toolsets: splitList(f.toolsets), Tools: splitList(f.tools), ReadOnly: f.readOnly},
 		MaxResultBytes: f.maxResult, Logger: log,
 	}

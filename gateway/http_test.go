@@ -1,11 +1,10 @@
-package tools_test
+package gateway_test
 
 import (
 	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -19,13 +18,12 @@ import (
 
 const httpToken = "s3cret"
 
-// serveHTTP serves e's MCP server over Streamable HTTP and returns the
-// URL of its /mcp endpoint.
-func serveHTTP(t *testing.T, e *testenv.Env, o gateway.Options) string {
+// serveHTTP serves e's toolbox through a gateway and returns the URL of
+// its /mcp endpoint.
+func serveHTTP(t *testing.T, e *testenv.Env, cfg gateway.Config) string {
 	t.Helper()
-	hs := httptest.NewServer(gateway.Handler(e.Srv, o))
-	t.Cleanup(hs.Close)
-	return hs.URL + "/mcp"
+	_, url := serve(t, e, cfg)
+	return url
 }
 
 func httpClient(t *testing.T, url string, headers map[string]string) *client.Client {
@@ -51,7 +49,7 @@ func initialize(ctx context.Context, cl *client.Client) error {
 func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{Load: true})
-	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Config{Token: httpToken})
 	ctx := context.Background()
 
 	cl := httpClient(t, url, map[string]string{"Authorization": "Bearer " + httpToken})
@@ -77,7 +75,7 @@ func TestHTTPServesMCPWithABearerToken(t *testing.T) {
 func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{})
-	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Config{Token: httpToken})
 	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 
 	cases := []struct {
@@ -141,7 +139,7 @@ func TestHTTPRefusesAMissingOrWrongToken(t *testing.T) {
 func TestHTTPWithoutATokenIsOpen(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{})
-	cl := httpClient(t, serveHTTP(t, e, gateway.Options{}), nil)
+	cl := httpClient(t, serveHTTP(t, e, gateway.Config{}), nil)
 	if err := initialize(context.Background(), cl); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
@@ -153,7 +151,7 @@ func TestHTTPWithoutATokenIsOpen(t *testing.T) {
 func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{})
-	url := serveHTTP(t, e, gateway.Options{Token: httpToken, MaxBodyBytes: 2048})
+	url := serveHTTP(t, e, gateway.Config{Token: httpToken, MaxBodyBytes: 2048})
 	post := func(body []byte) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -187,7 +185,7 @@ func TestHTTPRejectsABodyOverMaxBodyBytes(t *testing.T) {
 func TestHTTPKeepsDNSRebindingProtection(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Config{})
-	url := serveHTTP(t, e, gateway.Options{Token: httpToken})
+	url := serveHTTP(t, e, gateway.Config{Token: httpToken})
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
 	req.Host = "attacker.example"
 	req.Header.Set("Content-Type", "application/json")
@@ -220,7 +218,7 @@ func TestCheckHTTPExposure(t *testing.T) {
 		{"127.0.0.1", "", false}, // no port
 	}
 	for _, tc := range cases {
-		err := gateway.CheckHTTPExposure(tc.addr, tc.token)
+		err := gateway.CheckHTTPExposure(tc.addr, tc.token != "")
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckHTTPExposure(%q, %q) = %v, want ok=%v", tc.addr, tc.token, err, tc.ok)
 		}
