@@ -47,8 +47,17 @@ type sharing struct {
 	shared atomic.Int64 // answers handed to callers of a call in flight
 }
 
-func newSharing(cfg Config) *sharing {
+// sharingFor returns the in-flight state of a new Toolbox: the one of
+// the Toolbox whose Config cfg came from, when it calls the same API with
+// the same cache and dedupe (a face's per-client toolboxes then share
+// identical calls made at the same time, and the workspace id), else a
+// new one.
+func sharingFor(cfg Config) *sharing {
 	base, _ := cache.Key(cfg.Client.BaseURL())
+	if s := cfg.share; s != nil && s.cache == cfg.Cache && s.dedupe == !cfg.NoDedupe && s.base == base[:8] &&
+		(cfg.Workspace == "" || cfg.Workspace == s.ws) {
+		return s
+	}
 	return &sharing{cache: cfg.Cache, dedupe: !cfg.NoDedupe, base: base[:8], ws: cfg.Workspace}
 }
 

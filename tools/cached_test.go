@@ -488,3 +488,37 @@ func TestCachedAnswersLastUntilTheSandboxRefreshesItsData(t *testing.T) {
 		t.Errorf("data version %q", v.DataVersion)
 	}
 }
+
+// TestToolboxesMadeFromOneConfigShareCallsInFlight: a face's per-client
+// toolboxes (NewToolbox of a Toolbox's Config, with a budget of their
+// own) make one API request for identical calls made at the same time.
+func TestToolboxesMadeFromOneConfigShareCallsInFlight(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	g, ts := newGate(t, sb, "/v1/ads")
+	cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sb.NewWorkspace(sandbox.Credits{})))
+	first, err := tools.NewToolbox(tools.Config{Catalogue: testenv.BuiltIn(), Client: cl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := first.Config()
+	cfg.Budget, _ = budget.New(budget.Config{MaxCredits: 50})
+	second, err := tools.NewToolbox(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"search": "coffee", "limit": 3}
+	out := make(chan *tools.Result, 2)
+	go func() { out <- first.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the first call at the API", func() bool { return g.arrived.Load() == 1 })
+	go func() { out <- second.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the second toolbox's caller to wait", func() bool { return first.CacheView(context.Background()).Waiting == 1 })
+	g.release()
+	for range 2 {
+		if r := <-out; r.IsError || countData(r) != 3 {
+			t.Fatalf("a caller got %s", r.JSON())
+		}
+	}
+	if g.arrived.Load() != 1 {
+		t.Errorf("%d API requests for two identical calls at once", g.arrived.Load())
+	}
+}

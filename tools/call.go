@@ -51,6 +51,9 @@ type Config struct {
 	// Workspace is the id of the API key's workspace, which scopes cached
 	// answers; "" means ask GET /v1/workspace (free) once when needed.
 	Workspace string
+	// share is the in-flight state of the Toolbox whose Config this is,
+	// so that toolboxes made from it share identical calls (cached.go).
+	share *sharing
 	// Account, when set, is told of every call of an API operation
 	// before Call returns it (see AccountFunc).
 	Account AccountFunc
@@ -86,8 +89,9 @@ func NewToolbox(cfg Config) (*Toolbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.share = sharingFor(cfg)
 	return &Toolbox{cat: cfg.Catalogue, client: cfg.Client, budget: cfg.Budget, max: cfg.MaxResultBytes, log: cfg.Logger, acct: cfg.Account, cfg: cfg,
-		share: newSharing(cfg)}, nil
+		share: cfg.share}, nil
 }
 
 // Config returns the configuration the Toolbox was made with, defaults
