@@ -71,6 +71,7 @@ func commands() []command {
 		{"usage", "print the balance, the refill date and the budget's view", runUsage},
 		{"sandbox", "serve the API simulator alone", runSandbox},
 		{"version", "print the version", runVersion},
+		{"bench", "measure tollgate against its baselines (in a checkout)", runBench},
 	}
 }
 
