@@ -111,7 +111,9 @@ var scanSeeds = []string{
 	`{"data":1,"data":[1,2,3],"extra":{"x":[1,[2]]},"meta":null}`, `{"requestId":"req_x"}`, `{"requestId":5,"data":1}`,
 	`{"data":1,"pagination":"x"}`, `{"data":1,"pagination":{"PAGE":2,"limit":1.5}}`, `{"data":1,"pagination":null}`,
 	`{"data":1,"\u00e9":2,"` + "\xff" + `":3}`, `[[[[]]]]`, `[{"a":[1,2]},{"b":{}}]`, `{"a":"` + strings.Repeat("x", 40) + `\"` + strings.Repeat("y", 13) + `"}`,
-	`"` + strings.Repeat("\\u0041", 9) + `"`, "{\"data\":[\"a\u2028b\"]}",
+	`"` + strings.Repeat("\\u0041", 9) + `"`, "{\"data\":[\"a\u2028b\"]}", "{\"data\":[\"a\u2029b\u2027\"]}",
+	`{"data":["a&b"]}`, `{"data":{"<k>":1}}`, `{"data": [1]}`, `{"data":[1, 2]}`, `{"data":[1],"x":" & "}`, `{"a&":1, "data":{"b" :2}}`,
+	`[1, 2]`, `["<"]`, `"&"`, `{"x": 1}`, `{"x":{"y":"<"}}`, `{"data":"` + strings.Repeat("abcdefg&", 5) + `"}`,
 	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	`{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
@@ -148,8 +150,8 @@ func FuzzScanMatchesValid(f *testing.F) {
 		elems := map[string]int{}
 		for i := range sc.members {
 			mb := &sc.members[i]
-			got[mb.name(b)] = mb.value(b)
-			elems[mb.name(b)] = mb.elems
+			got[string(mb.name(b))] = mb.value(b)
+			elems[string(mb.name(b))] = mb.elems
 		}
 		if !reflect.DeepEqual(got, probe) && !(len(got) == 0 && len(probe) == 0) {
 			t.Fatalf("members of %q = %q; the map decode says %q", b, got, probe)
@@ -184,6 +186,13 @@ func checkSameDecode(t *testing.T, status int, body []byte) {
 		}
 		if got.Rows != countElems(got.Data) {
 			t.Errorf("body %q: Rows %d; Data has %d elements", body, got.Rows, countElems(got.Data))
+		}
+		enc, err := json.Marshal(got.Data)
+		if err != nil {
+			t.Fatalf("body %q: Data %q does not encode: %v", body, got.Data, err)
+		}
+		if verbatim := bytes.Equal(enc, got.Data); got.DataVerbatim != verbatim {
+			t.Errorf("body %q: DataVerbatim %v, but json.Marshal writes Data %q as %q", body, got.DataVerbatim, got.Data, enc)
 		}
 	}
 	if got.Enveloped != want.Enveloped || got.RequestID != want.RequestID || !reflect.DeepEqual(got.Pagination, want.Pagination) {
@@ -245,8 +254,8 @@ func TestDecodeASandboxPageAsBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Rows != 20 || !got.Enveloped || got.Pagination == nil {
-		t.Fatalf("page: %d rows, enveloped %v, pagination %+v", got.Rows, got.Enveloped, got.Pagination)
+	if got.Rows != 20 || !got.Enveloped || got.Pagination == nil || !got.DataVerbatim {
+		t.Fatalf("page: %d rows, enveloped %v, pagination %+v, verbatim %v", got.Rows, got.Enveloped, got.Pagination, got.DataVerbatim)
 	}
 	// Appending to a member's bytes must not write over the body.
 	before := bytes.Clone(page)

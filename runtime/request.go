@@ -48,9 +48,14 @@ type Response struct {
 	Extra map[string]json.RawMessage
 	// Rows is how many elements Data holds when it is a JSON array (0
 	// otherwise), counted in the same pass that validates the body.
-	Rows     int
-	Metering Metering
-	Attempts int
+	Rows int
+	// DataVerbatim reports that Data is byte for byte what json.Marshal
+	// writes for it (no whitespace between tokens; no <, >, &, U+2028 or
+	// U+2029, which it escapes), so that a face may copy Data into JSON
+	// of its own without encoding it again and still send the same bytes.
+	DataVerbatim bool
+	Metering     Metering
+	Attempts     int
 }
 
 // Pagination is the envelope's pagination object: page-based
@@ -249,8 +254,8 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 	if err != nil {
 		return nil, err
 	}
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
