@@ -16,10 +16,14 @@
 //     loopback, in this process and with its rate limit off, so its CPU
 //     is in both sides of each ratio, as it is in `serve --sandbox`.
 //   - MCP tools/call over Streamable HTTP: calls per second, p50 and p99
-//     latency and CPU per call at 1, 4, 16 and 64 sessions (one mcp-go
-//     client each, looping), tollgate's server (mcpserver behind gateway,
-//     as `serve --http` wires it) against package bare's server, whose one
-//     tool GETs the same sandbox URL and returns the body as it came.
+//     latency and CPU per call at 1, 4, 16 and 64 sessions, tollgate's
+//     server (mcpserver behind gateway, as `serve --http` wires it)
+//     against package bare's server, whose one tool GETs the same sandbox
+//     URL and returns the body as it came. Each session (initialize, then
+//     tools/call in a loop) is driven with bare JSON-RPC posts whose
+//     answers are read whole but not decoded, so that the load
+//     generator's CPU (3 % of the run) does not hide the servers'; an
+//     mcp-go client decoding every 80 KB answer took 58 % of it.
 //   - Start to the first tools/list answer over stdio, `tollgate serve
 //     --sandbox` against the bare server's binary, both spawned.
 //   - Idle RSS (VmRSS) of `serve --sandbox` over stdio and over HTTP,

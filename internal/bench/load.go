@@ -1,19 +1,21 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	goruntime "runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
@@ -52,43 +54,107 @@ type loadResult struct {
 
 func (l loadResult) rate() float64 { return float64(l.calls) / l.elapsed.Seconds() }
 
-// load opens sessions MCP sessions on url (one mcp-go Streamable HTTP
-// client each), then has each call search_ads in a loop for d, and
-// reports the calls made, their latencies and the process CPU they took.
-// Opening and closing the sessions is not measured.
-func load(ctx context.Context, hc *http.Client, url string, sessions int, d time.Duration) (loadResult, error) {
-	clients := make([]*client.Client, 0, sessions)
-	defer func() {
-		for _, c := range clients {
-			_ = c.Close()
-		}
-	}()
-	req := mcp.CallToolRequest{}
-	req.Params.Name = bare.ToolName
-	req.Params.Arguments = callArgs
-	call := func(ctx context.Context, c *client.Client) error {
-		res, err := c.CallTool(ctx, req)
-		if err == nil && res.IsError {
-			err = errors.New("the tool answered isError")
-		}
+// session is one MCP session over Streamable HTTP, driven with bare
+// JSON-RPC posts: the harness reads each answer whole but decodes
+// nothing, so that its own CPU stays small next to the servers'.
+type session struct {
+	hc  *http.Client
+	url string
+	id  string
+	n   int
+	buf bytes.Buffer
+}
+
+// openSession initializes a session on url.
+func openSession(ctx context.Context, hc *http.Client, url string) (*session, error) {
+	s := &session{hc: hc, url: url}
+	resp, err := s.post(ctx, initializeMsg)
+	if err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if s.id = resp.Header.Get("Mcp-Session-Id"); s.id == "" {
+		return nil, errors.New("initialize: no Mcp-Session-Id in the answer")
+	}
+	if _, err := s.post(ctx, initializedMsg); err != nil {
+		return nil, fmt.Errorf("notifications/initialized: %w", err)
+	}
+	return s, nil
+}
+
+// post sends one JSON-RPC message and reads the answer into s.buf.
+func (s *session) post(ctx context.Context, msg string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(msg))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if s.id != "" {
+		req.Header.Set("Mcp-Session-Id", s.id)
+		req.Header.Set("MCP-Protocol-Version", mcp.LATEST_LEGACY_PROTOCOL_VERSION)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	s.buf.Reset()
+	if _, err := s.buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
+		return nil, fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, s.buf.Bytes())
+	}
+	return resp, nil
+}
+
+// call makes one tools/call of the page and checks that its answer is a
+// result that is not an error and holds the page.
+func (s *session) call(ctx context.Context) error {
+	s.n++
+	msg := `{"jsonrpc":"2.0","id":` + strconv.Itoa(s.n) + `,"method":"tools/call","params":{"name":"` + bare.ToolName +
+		`","arguments":{"search":"coffee","limit":20}}}`
+	if _, err := s.post(ctx, msg); err != nil {
 		return err
 	}
+	b := s.buf.Bytes()
+	if !bytes.Contains(b, []byte(`"result"`)) || bytes.Contains(b, []byte(`"isError":true`)) || len(b) < 20<<10 {
+		return fmt.Errorf("not a successful page: %.300s", b)
+	}
+	return nil
+}
+
+// close ends the session.
+func (s *session) close() {
+	req, err := http.NewRequest(http.MethodDelete, s.url, nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Mcp-Session-Id", s.id)
+	if resp, err := s.hc.Do(req); err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// load opens sessions MCP sessions on url, then has each call search_ads
+// in a loop for d, and reports the calls made, their latencies and the
+// process CPU they took. Opening and closing the sessions is not
+// measured.
+func load(ctx context.Context, hc *http.Client, url string, sessions int, d time.Duration) (loadResult, error) {
+	ss := make([]*session, 0, sessions)
+	defer func() {
+		for _, s := range ss {
+			s.close()
+		}
+	}()
 	for range sessions {
-		c, err := client.NewStreamableHttpClient(url, transport.WithHTTPBasicClient(hc))
+		s, err := openSession(ctx, hc, url)
 		if err != nil {
 			return loadResult{}, err
 		}
-		clients = append(clients, c)
-		if err := c.Start(ctx); err != nil {
-			return loadResult{}, err
-		}
-		init := mcp.InitializeRequest{}
-		init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
-		init.Params.ClientInfo = mcp.Implementation{Name: "tollgate-bench", Version: "1"}
-		if _, err := c.Initialize(ctx, init); err != nil {
-			return loadResult{}, fmt.Errorf("initialize: %w", err)
-		}
-		if err := call(ctx, c); err != nil { // warm-up, and a check
+		ss = append(ss, s)
+		if err := s.call(ctx); err != nil { // warm-up, and a check
 			return loadResult{}, err
 		}
 	}
@@ -99,7 +165,7 @@ func load(ctx context.Context, hc *http.Client, url string, sessions int, d time
 	cpu0, start := cpuTime(), time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
-	for _, c := range clients {
+	for _, s := range ss {
 		wg.Add(1)
 		go pprof.Do(ctx, pprof.Labels(labelSide, sideLoad), func(ctx context.Context) {
 			defer wg.Done()
@@ -110,7 +176,7 @@ func load(ctx context.Context, hc *http.Client, url string, sessions int, d time
 				if !t.Before(deadline) || ctx.Err() != nil {
 					break
 				}
-				if err := call(ctx, c); err != nil {
+				if err := s.call(ctx); err != nil {
 					failed++
 					continue
 				}
