@@ -70,7 +70,8 @@ type Config struct {
 	// Only limits the run to these sections (default all).
 	Only []string
 	// Rounds is how many interleaved rounds each comparison runs
-	// (default 9; the load runs use LoadRounds).
+	// (default 9; the start runs twice as many, the idle RSS a third, the
+	// load runs LoadRounds).
 	Rounds int
 	// Calls is how many calls each side makes per round in the CPU
 	// comparisons (default 200).
@@ -78,8 +79,9 @@ type Config struct {
 	// Sessions are the session counts of the load runs (default 1, 4,
 	// 16, 64); the table's calls/s rows quote 1 and 16 when present.
 	Sessions []int
-	// LoadRounds is how many rounds each session count runs (default 3),
-	// each LoadDuration long per server (default 2 s).
+	// LoadRounds is how many rounds each session count runs (default 5),
+	// each LoadDuration long per server (default 1 s): short rounds
+	// interleave the servers more finely on a shared machine.
 	LoadRounds   int
 	LoadDuration time.Duration
 	// BatchLines are the input sizes of the batch runs (default 1000,
@@ -111,10 +113,10 @@ func (c *Config) defaults() {
 		c.Sessions = []int{1, 4, 16, 64}
 	}
 	if c.LoadRounds <= 0 {
-		c.LoadRounds = 3
+		c.LoadRounds = 5
 	}
 	if c.LoadDuration <= 0 {
-		c.LoadDuration = 2 * time.Second
+		c.LoadDuration = time.Second
 	}
 	if len(c.BatchLines) == 0 {
 		c.BatchLines = []int{1000, 10000, 100000}

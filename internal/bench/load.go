@@ -237,7 +237,7 @@ func runLoad(ctx context.Context, cfg *Config, st *stack, r *Report) error {
 		r.Rows = append(r.Rows, Row{
 			What:   fmt.Sprintf("MCP `tools/call` over Streamable HTTP vs a bare mcp-go server with one tool returning the same body, calls/s, %d session(s)", s.Sessions),
 			Figure: ratioText(s.Ratio),
-			Detail: fmt.Sprintf("%.0f vs %.0f calls/s", s.Rate[0], s.Rate[1]),
+			Detail: fmt.Sprintf("%.0f vs %.0f calls/s; CPU per call %s", s.Rate[0], s.Rate[1], ratioText(s.CPURatio)),
 			Goal:   "≥ 0.9×",
 		})
 	}
