@@ -2,8 +2,10 @@ package runtime_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -47,4 +49,43 @@ func BenchmarkDoSandbox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPage is one 20-row page (about 34 KB) over real HTTP from the
+// sandbox: through Client.Do, and as a raw GET of the same URL (the
+// baseline of tollgate bench's first row). The sandbox's own work is in
+// both; the difference is the client's.
+func BenchmarkPage(b *testing.B) {
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	ts := httptest.NewServer(sb)
+	defer ts.Close()
+	key := sb.NewWorkspace(sandbox.Credits{Recurring: 1 << 40})
+	query := url.Values{"search": {"coffee"}, "limit": {"20"}}
+	b.Run("do", func(b *testing.B) {
+		c, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(key))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := &runtime.Request{Path: "/v1/ads", Query: query, Operation: "listAds"}
+		for b.Loop() {
+			if _, err := c.Do(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		u := ts.URL + "/v1/ads?" + query.Encode()
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodGet, u, nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := ts.Client().Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadAll(resp.Body); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	})
 }

@@ -92,13 +92,13 @@ func (l RateLimit) PolicyRate() float64 {
 // more than 48 hours ahead are ignored. Limit and Remaining take the first
 // integer of the field, so `RateLimit-Limit: 10, 10;w=1` reads as 10.
 func ParseRateLimit(h http.Header, now time.Time) RateLimit {
-	policies, _ := parsePolicies(h.Values(HeaderRateLimitPolicy))
-	if v := h.Values(HeaderRateLimit); len(v) > 0 {
+	policies, _ := parsePolicies(h[keyRateLimitPolicy])
+	if v := h[keyRateLimit]; len(v) > 0 {
 		if l, ok := parseIETF(strings.Join(v, ","), policies, now); ok {
 			return l
 		}
 	}
-	if l, ok := parseTrio(h, now, HeaderRateLimitLimit, HeaderRateLimitRemaining, HeaderRateLimitReset); ok {
+	if l, ok := parseTrio(h, now, keysIETFOld); ok {
 		l.Spelling = SpellingIETFOld
 		if p, ok := tightestPolicy(policies); ok {
 			l.Window = p.window
@@ -108,8 +108,8 @@ func ParseRateLimit(h http.Header, now time.Time) RateLimit {
 		}
 		return l
 	}
-	for _, prefix := range []string{"X-RateLimit-", "X-Rate-Limit-"} {
-		if l, ok := parseTrio(h, now, prefix+"Limit", prefix+"Remaining", prefix+"Reset"); ok {
+	for _, keys := range keysX {
+		if l, ok := parseTrio(h, now, keys); ok {
 			l.Spelling = SpellingX
 			return l
 		}
@@ -120,13 +120,40 @@ func ParseRateLimit(h http.Header, now time.Time) RateLimit {
 	return RateLimit{}
 }
 
-// parseTrio reads three plain headers; ok when any of them is readable.
-func parseTrio(h http.Header, now time.Time, limit, remaining, reset string) (RateLimit, bool) {
-	l := RateLimit{
-		Limit:     parseLeadingCount(h.Get(limit)),
-		Remaining: parseLeadingCount(h.Get(remaining)),
+// The rate-limit header names in their canonical form, which the keys of
+// an http.Header have. Header.Get canonicalises the name it is given on
+// every call, and names such as "X-RateLimit-Limit" (canonically
+// "X-Ratelimit-Limit") are not canonical as spelt, so every lookup of
+// every response allocated; looking the canonical names up directly is
+// the same lookup without that.
+var (
+	keyRateLimit       = http.CanonicalHeaderKey(HeaderRateLimit)
+	keyRateLimitPolicy = http.CanonicalHeaderKey(HeaderRateLimitPolicy)
+	keysIETFOld        = canonicalTrio("RateLimit-")
+	keysX              = [...][3]string{canonicalTrio("X-RateLimit-"), canonicalTrio("X-Rate-Limit-")}
+)
+
+// canonicalTrio is the Limit, Remaining and Reset headers of a prefix.
+func canonicalTrio(prefix string) [3]string {
+	return [3]string{http.CanonicalHeaderKey(prefix + "Limit"), http.CanonicalHeaderKey(prefix + "Remaining"), http.CanonicalHeaderKey(prefix + "Reset")}
+}
+
+// first is h.Get(key) for a key already canonical.
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
 	}
-	if t, ok := ParseRateLimitReset(h.Get(reset), now); ok {
+	return ""
+}
+
+// parseTrio reads three plain headers (limit, remaining, reset; keys in
+// canonical form); ok when any of them is readable.
+func parseTrio(h http.Header, now time.Time, keys [3]string) (RateLimit, bool) {
+	l := RateLimit{
+		Limit:     parseLeadingCount(first(h, keys[0])),
+		Remaining: parseLeadingCount(first(h, keys[1])),
+	}
+	if t, ok := ParseRateLimitReset(first(h, keys[2]), now); ok {
 		l.ResetAt = t
 	}
 	return l, l.Limit.Present || l.Remaining.Present || !l.ResetAt.IsZero()

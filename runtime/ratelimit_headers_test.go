@@ -158,3 +158,13 @@ func FuzzParseRateLimit(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRateLimitAllocatesNothingWithoutHeaders: most responses carry
+// no rate-limit header at all, and reading that costs no allocation.
+func TestParseRateLimitAllocatesNothingWithoutHeaders(t *testing.T) {
+	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req_1"}}
+	now := time.Unix(1_800_000_000, 0)
+	if n := testing.AllocsPerRun(100, func() { _ = runtime.ParseRateLimit(h, now) }); n != 0 {
+		t.Fatalf("ParseRateLimit of a response without rate-limit headers: %v allocations", n)
+	}
+}

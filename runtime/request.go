@@ -45,9 +45,17 @@ type Response struct {
 	Meta       json.RawMessage
 	// Extra holds the envelope's other top-level fields (for example
 	// created on POST /v1/brandtrackers).
-	Extra    map[string]json.RawMessage
-	Metering Metering
-	Attempts int
+	Extra map[string]json.RawMessage
+	// Rows is how many elements Data holds when it is a JSON array (0
+	// otherwise), counted in the same pass that validates the body.
+	Rows int
+	// DataVerbatim reports that Data is byte for byte what json.Marshal
+	// writes for it (no whitespace between tokens; no <, >, &, U+2028 or
+	// U+2029, which it escapes), so that a face may copy Data into JSON
+	// of its own without encoding it again and still send the same bytes.
+	DataVerbatim bool
+	Metering     Metering
+	Attempts     int
 }
 
 // Pagination is the envelope's pagination object: page-based
@@ -246,8 +254,8 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 	if err != nil {
 		return nil, err
 	}
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -272,75 +280,4 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 		raw.body = nil
 	}
 	return raw, nil
-}
-
-func decodeSuccess(raw *rawResponse, m Metering, attempts int) (*Response, error) {
-	resp := &Response{
-		Status:    raw.status,
-		Header:    raw.header,
-		Body:      raw.body,
-		Metering:  m,
-		RequestID: m.RequestID,
-		Attempts:  attempts,
-	}
-	malformed := func(why string) (*Response, error) {
-		return nil, &APIError{
-			Status: raw.status, Code: CodeMalformedResponse, Message: why,
-			RequestID: m.RequestID, Metering: m, Attempts: attempts,
-		}
-	}
-	if raw.status == http.StatusNoContent {
-		return resp, nil
-	}
-	trimmed := bytes.TrimSpace(raw.body)
-	if len(trimmed) == 0 {
-		return malformed(fmt.Sprintf("HTTP %d with an empty or cut-off body", raw.status))
-	}
-	if !json.Valid(trimmed) {
-		return malformed(fmt.Sprintf("HTTP %d with a body that is not valid JSON (%d bytes, possibly truncated)", raw.status, len(trimmed)))
-	}
-	resp.Data = trimmed
-	if trimmed[0] != '{' {
-		return resp, nil
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &probe); err != nil {
-		return malformed("HTTP body is not a JSON object")
-	}
-	if _, ok := probe["data"]; !ok {
-		if id, ok := probe["requestId"]; ok {
-			var s string
-			if json.Unmarshal(id, &s) == nil && sanitizeID(s) != "" {
-				resp.RequestID = sanitizeID(s)
-			}
-		}
-		return resp, nil
-	}
-	// The body was parsed once, into probe; decode the envelope's small
-	// fields from there rather than scanning the whole body again.
-	var requestID string
-	for name, dst := range map[string]any{"requestId": &requestID, "pagination": &resp.Pagination} {
-		if raw, ok := probe[name]; ok {
-			if err := json.Unmarshal(raw, dst); err != nil {
-				return malformed("the envelope's pagination or requestId has the wrong type: " + err.Error())
-			}
-		}
-	}
-	resp.Enveloped = true
-	resp.Data = probe["data"]
-	resp.Meta = probe["meta"]
-	for k, v := range probe {
-		switch k {
-		case "data", "requestId", "pagination", "meta":
-		default:
-			if resp.Extra == nil {
-				resp.Extra = map[string]json.RawMessage{}
-			}
-			resp.Extra[k] = v
-		}
-	}
-	if id := sanitizeID(requestID); id != "" {
-		resp.RequestID = id
-	}
-	return resp, nil
 }

@@ -53,6 +53,7 @@ const DefaultBaseURL = "https://api.trendtrack.io"
 type Client struct {
 	baseURL   string
 	apiKey    string
+	auth      string // "Bearer " + apiKey, or "" without a key
 	http      *http.Client
 	policy    RetryPolicy
 	limiter   *rate.Limiter
@@ -153,6 +154,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.apiKey != "" {
+		c.auth = "Bearer " + c.apiKey
 	}
 	c.pacer = &pacer{state: c.pacing, local: NewMemoryPacing(), limiter: c.limiter}
 	if c.limiter != nil {
