@@ -112,7 +112,7 @@ func (s *session) post(ctx context.Context, msg string) (*http.Response, error) 
 func (s *session) call(ctx context.Context) error {
 	s.n++
 	msg := `{"jsonrpc":"2.0","id":` + strconv.Itoa(s.n) + `,"method":"tools/call","params":{"name":"` + bare.ToolName +
-		`","arguments":{"search":"coffee","limit":20}}}`
+		`","arguments":{"search":"coffee","limit":20,"fields":["*"]}}}`
 	if _, err := s.post(ctx, msg); err != nil {
 		return err
 	}

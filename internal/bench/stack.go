@@ -18,9 +18,10 @@ import (
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// The call every comparison makes: one 20-row search_ads page.
+// The call every comparison makes: one 20-row search_ads page, every
+// field of it (fields ["*"]), as the baselines return the body whole.
 var (
-	callArgs  = map[string]any{"search": "coffee", "limit": 20}
+	callArgs  = map[string]any{"search": "coffee", "limit": 20, "fields": []any{"*"}}
 	callQuery = url.Values{"search": {"coffee"}, "limit": {"20"}}
 )
 
@@ -90,7 +91,9 @@ func newStack(ctx context.Context) (*stack, error) {
 		st.Close()
 		return nil, fmt.Errorf("bench: the catalogue came from %s, not from the sandbox", cat.Source)
 	}
-	if st.box, err = tools.NewToolbox(tools.Config{Catalogue: cat, Client: c, Budget: ctrl}); err != nil {
+	// NoDedupe: the load's sessions make the same call at once, which the
+	// toolbox would otherwise share; the bare server makes every request.
+	if st.box, err = tools.NewToolbox(tools.Config{Catalogue: cat, Client: c, Budget: ctrl, NoDedupe: true}); err != nil {
 		st.Close()
 		return nil, err
 	}
