@@ -2,10 +2,11 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -149,7 +150,7 @@ func SharedSecret(ctx context.Context, client redis.UniversalClient, prefix stri
 	}
 	key := prefix + "secret"
 	b := make([]byte, 32)
-	_, _ = rand.Read(b)
+	_, _ = crand.Read(b)
 	if err := client.SetNX(ctx, key, b, 0).Err(); err != nil {
 		return nil, fmt.Errorf("redisstore: creating the gateway's shared secret: %w", err)
 	}
@@ -231,7 +232,14 @@ func (s *ledgerKey) Record(ctx context.Context, f budget.Fact) (budget.Ledger, e
 // update applies fn to the ledger in an optimistic transaction.
 func (s *ledgerKey) update(ctx context.Context, fn func(*budget.Ledger)) (budget.Ledger, error) {
 	var out budget.Ledger
-	for range maxTxAttempts {
+	for attempt := range maxTxAttempts {
+		if attempt > 0 {
+			// Contenders spread out: up to 1 ms doubling to 32 ms.
+			d := time.Millisecond << min(attempt-1, 5)
+			if err := sleepCtx(ctx, d/2+rand.N(d/2+1)); err != nil {
+				return out, fmt.Errorf("redisstore: a session's budget: %w", err)
+			}
+		}
 		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
 			l, err := s.get(ctx, tx)
 			if err != nil {
