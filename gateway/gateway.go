@@ -14,7 +14,8 @@
 //     its token alone;
 //   - cancellations, which the gateway answers itself so that they
 //     reach only the calls of the session (or caller) that sent them, on
-//     whichever instance runs them;
+//     whichever instance runs them, and so that a cancelled call gets no
+//     response (see exchange.go);
 //   - the MCP server (package mcpserver), which runs the call on the
 //     caller's toolbox: its tools, its cap inside the deployment's
 //     budget.
