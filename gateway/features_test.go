@@ -291,3 +291,66 @@ func TestLoggingOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestCancellingAQuestionOverHTTPReleasesItsCredits cancels a
+// 2025-11-25 call while its spend question is open on the call's
+// stream (the credits held meanwhile): the official SDK's client sends
+// notifications/cancelled, mcp-go's ends the call's request. Either way
+// the call ends, nothing is spent and nothing stays held. (Under
+// 2026-07-28 nothing is held while the client asks.)
+//
+// mcp-go does not withdraw its elicitation/create (no
+// notifications/cancelled for it), so a client keeps showing the
+// question until its user answers; the answer then finds no call and
+// spends nothing. The test's user answers when the test ends.
+func TestCancellingAQuestionOverHTTPReleasesItsCredits(t *testing.T) {
+	forEachPeer(t, func(t *testing.T, k peerKind) {
+		if k.modern() {
+			t.Skip("nothing is held while a 2026-07-28 client asks")
+		}
+		e, cfg := approvalConfig(t)
+		_, url := serve(t, e, cfg)
+		open, answer := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		p := dial(t, url, aliceToken, k, func(ctx context.Context, _ string) (string, map[string]any, error) {
+			once.Do(func() { close(open) })
+			select {
+			case <-ctx.Done():
+				return "", nil, ctx.Err()
+			case <-answer:
+				return "decline", nil, nil
+			}
+		})
+		t.Cleanup(func() { close(answer) }) // before the client closes
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.callErr(ctx, "search_ads", map[string]any{"search": "coffee", "limit": 50})
+			done <- err
+		}()
+		select {
+		case <-open:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the question was never asked")
+		}
+		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 50 {
+			t.Errorf("while asking, the deployment holds %d credits, want 50", st.InFlight)
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the cancelled call did not end")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for testenv.StatusOf(t, e.Ctrl).InFlight != 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
+			t.Errorf("after the cancellation the deployment holds %d and spent %d; want 0, 0", st.InFlight, st.RunSpent)
+		}
+		if spent := e.SB.Spent(e.Key); spent != 0 {
+			t.Errorf("the sandbox charged %d credits without a yes", spent)
+		}
+	})
+}
