@@ -105,30 +105,30 @@ func twoBatches(t *testing.T, api *ratedAPI, calls int, extra ...string) (reques
 // unshared mirrors at every answer: two unshared jobs are then refused
 // only a few times in 50, and sharing gains less.)
 //
-// Measured here: sharing, 0 to 2 refusals in about 35 requests, the ones
-// there are at start, where each job's first requests (the balance, the
-// OpenAPI document) go before the shared mirror has its first answer;
-// alone 5 to 13; sharing without the pacing wired in (cmd's
-// runtime.WithPacing), 5 to 10. So the test asks for at most 3 sharing,
-// and more alone.
+// Measured here (20 calls a job, under -race): sharing, 1 to 3 refusals
+// in about 46 requests, all at start, where each job's first requests
+// (the balance, the OpenAPI document) go before the shared mirror has
+// its first answer; alone 10 to 16 of about 57; sharing without the
+// pacing wired in (cmd's runtime.WithPacing), 9 to 16. So the test asks
+// for at most 4 sharing, and at least 4 more alone.
 func TestTwoProcessesSharingRedisPaceTogether(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paces real requests for seconds")
 	}
 	url, name := testRedis(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	const calls = 15
+	const calls = 20
 	api := startRatedAPI(t, 10, 10)
 
 	sharedReq, shared429 := twoBatches(t, api, calls, "--budget-redis", url, "--budget-name", name)
 	aloneReq, alone429 := twoBatches(t, api, calls)
 	t.Logf("sharing Redis: %d requests, %d answered 429; each alone: %d requests, %d answered 429",
 		sharedReq, shared429, aloneReq, alone429)
-	if shared429 > 3 {
-		t.Errorf("sharing the pace, %d of %d requests were answered 429; want at most 3", shared429, sharedReq)
+	if shared429 > 4 {
+		t.Errorf("sharing the pace, %d of %d requests were answered 429; want at most 4", shared429, sharedReq)
 	}
-	if alone429 <= shared429 {
-		t.Errorf("pacing alone, %d of %d requests were answered 429, no more than the %d sharing: the test shows nothing",
+	if alone429 < shared429+4 {
+		t.Errorf("pacing alone, %d of %d requests were answered 429, hardly more than the %d sharing: the test shows nothing",
 			alone429, aloneReq, shared429)
 	}
 }
