@@ -14,7 +14,8 @@
 //     its token alone;
 //   - cancellations, which the gateway answers itself so that they
 //     reach only the calls of the session (or caller) that sent them, on
-//     whichever instance runs them;
+//     whichever instance runs them, and so that a cancelled call gets no
+//     response (see exchange.go);
 //   - the MCP server (package mcpserver), which runs the call on the
 //     caller's toolbox: its tools, its cap inside the deployment's
 //     budget.
@@ -143,7 +144,8 @@ type Gateway struct {
 }
 
 // New checks cfg and returns a Gateway. With cfg.Peers it subscribes to
-// the other instances' events before it returns.
+// the other instances' events before it returns, or, when Peers does not
+// answer (Redis down at start), every second after it until it does.
 func New(cfg Config) (*Gateway, error) {
 	if cfg.Toolbox == nil {
 		return nil, errors.New("gateway: Config.Toolbox is nil")
@@ -225,15 +227,44 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Peers != nil {
 		done, err := cfg.Peers.Subscribe(ctx, g.onPeerEvent)
 		if err != nil {
-			stop()
-			_ = g.stream.Shutdown(context.Background())
-			return nil, fmt.Errorf("gateway: subscribing to the other instances: %w", err)
+			// Serve all the same (a Redis down at start halts paid calls,
+			// not the server) and subscribe once it answers.
+			g.log.LogAttrs(ctx, slog.LevelWarn, "cannot subscribe to the other instances' events; retrying every second, and until then their cancellations and ended sessions do not reach this instance",
+				slog.String("err", err.Error()))
+			go g.subscribeLater(ctx)
+		} else {
+			go func() { <-done; close(g.stopped) }()
 		}
-		go func() { <-done; close(g.stopped) }()
 	} else {
 		close(g.stopped)
 	}
 	return g, nil
+}
+
+// peersRetry is how often a gateway whose Peers did not answer at start
+// tries to subscribe again.
+const peersRetry = time.Second
+
+// subscribeLater subscribes to the other instances' events once Peers
+// answers, and closes g.stopped when delivery has stopped (ctx ended).
+func (g *Gateway) subscribeLater(ctx context.Context) {
+	defer close(g.stopped)
+	t := time.NewTicker(peersRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		done, err := g.cfg.Peers.Subscribe(ctx, g.onPeerEvent)
+		if err != nil {
+			continue
+		}
+		g.log.LogAttrs(ctx, slog.LevelInfo, "subscribed to the other instances' events")
+		<-done
+		return
+	}
 }
 
 // Close stops listening to the other instances and mcp-go's session

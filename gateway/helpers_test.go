@@ -121,6 +121,22 @@ func (r reply) result(t *testing.T) map[string]any {
 // send makes one HTTP request to the MCP endpoint.
 func (c *rawClient) send(ctx context.Context, method string, body []byte, hdr map[string]string) reply {
 	c.t.Helper()
+	resp, err := http.DefaultClient.Do(c.request(ctx, method, body, hdr))
+	if err != nil {
+		if ctx.Err() != nil {
+			return reply{}
+		}
+		c.t.Fatalf("%s %s: %v", method, c.url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return parseReply(resp, b)
+}
+
+// request is an HTTP request to the MCP endpoint with the client's
+// headers.
+func (c *rawClient) request(ctx context.Context, method string, body []byte, hdr map[string]string) *http.Request {
+	c.t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, c.url, bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
@@ -140,15 +156,11 @@ func (c *rawClient) send(ctx context.Context, method string, body []byte, hdr ma
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return reply{}
-		}
-		c.t.Fatalf("%s %s: %v", method, c.url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	return req
+}
+
+// parseReply reads the JSON-RPC messages of an answer's body b.
+func parseReply(resp *http.Response, b []byte) reply {
 	r := reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		sc := bufio.NewScanner(bytes.NewReader(b))
@@ -174,6 +186,13 @@ func (c *rawClient) send(ctx context.Context, method string, body []byte, hdr ma
 // modern message carries its version, capabilities and headers.
 func (c *rawClient) rpc(ctx context.Context, id int64, method string, params map[string]any) reply {
 	c.t.Helper()
+	b, hdr := c.message(id, method, params)
+	return c.send(ctx, http.MethodPost, b, hdr)
+}
+
+// message is the body and headers of a JSON-RPC request (id > 0) or
+// notification (id == 0).
+func (c *rawClient) message(id int64, method string, params map[string]any) ([]byte, map[string]string) {
 	if params == nil {
 		params = map[string]any{}
 	}
@@ -193,6 +212,8 @@ func (c *rawClient) rpc(ctx context.Context, id int64, method string, params map
 		hdr[mcp.HeaderMethod] = method
 		if name, ok := params["name"].(string); ok {
 			hdr[mcp.HeaderName] = name
+		} else if uri, ok := params["uri"].(string); ok {
+			hdr[mcp.HeaderName] = uri
 		}
 	}
 	msg := map[string]any{"jsonrpc": "2.0", "method": method, "params": params}
@@ -200,7 +221,7 @@ func (c *rawClient) rpc(ctx context.Context, id int64, method string, params map
 		msg["id"] = id
 	}
 	b, _ := json.Marshal(msg)
-	return c.send(ctx, http.MethodPost, b, hdr)
+	return b, hdr
 }
 
 // nextID is a fresh JSON-RPC id.

@@ -20,7 +20,9 @@ import (
 // cancellation cancels only the calls of the same scope. With Peers the
 // cancellation is also published, so the instance that runs the call
 // cancels it wherever the notification landed. Ending a session (DELETE)
-// cancels its calls and closes its streams the same way.
+// cancels its calls and closes its streams the same way. A cancelled
+// call's exchange is dropped first, so that no response of it is written
+// (see exchange.go).
 
 // A scope is whose calls a cancellation may reach.
 type scope string
@@ -61,13 +63,25 @@ type inflight struct {
 	calls map[scope]map[string]map[*call]struct{}
 }
 
-type call struct{ cancel context.CancelFunc }
+type call struct {
+	cancel context.CancelFunc
+	x      *exchange // the call's HTTP answer; nil for a GET stream
+}
+
+// stop drops the call's answer and cancels it.
+func (c *call) stop() {
+	if c.x != nil {
+		c.x.drop()
+	}
+	c.cancel()
+}
 
 func newInflight() *inflight { return &inflight{calls: map[scope]map[string]map[*call]struct{}{}} }
 
-// add files cancel under s and key; remove takes it out again.
-func (f *inflight) add(s scope, key string, cancel context.CancelFunc) (remove func()) {
-	c := &call{cancel: cancel}
+// add files cancel and the call's exchange x (nil for none) under s and
+// key; remove takes them out again.
+func (f *inflight) add(s scope, key string, cancel context.CancelFunc, x *exchange) (remove func()) {
+	c := &call{cancel: cancel, x: x}
 	f.mu.Lock()
 	byKey := f.calls[s]
 	if byKey == nil {
@@ -103,7 +117,7 @@ func (f *inflight) cancel(s scope, key string) int {
 	}
 	f.mu.Unlock()
 	for _, c := range found {
-		c.cancel()
+		c.stop()
 	}
 	return len(found)
 }
@@ -119,7 +133,7 @@ func (f *inflight) end(s scope) int {
 	}
 	f.mu.Unlock()
 	for _, c := range found {
-		c.cancel()
+		c.stop()
 	}
 	return len(found)
 }

@@ -88,18 +88,31 @@ func (g *Gateway) serveMCP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	// Requests are filed for cancellation; a POST with an id and no
+	// method is the client's answer to a question of the server, not a
+	// request of its own.
 	key, isCall := requestKey(msg.ID)
-	if r.Method == http.MethodGet {
-		key, isCall = streamKey, true
-	}
-	if isCall && msg.Method != string(mcp.MethodInitialize) {
+	isCall = isCall && msg.Method != "" && msg.Method != string(mcp.MethodInitialize)
+	var x *exchange
+	switch {
+	case r.Method == http.MethodGet:
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		defer g.calls.add(sc, key, cancel)()
+		defer g.calls.add(sc, streamKey, cancel, nil)()
+	case r.Method == http.MethodPost && isCall:
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		x = newExchange(w)
+		w = x
+		defer g.calls.add(sc, key, cancel, x)()
 	}
 	ctx = runtime.WithCallObserver(ctx, g.metrics)
 	g.stream.ServeHTTP(w, r.WithContext(ctx))
+	if x != nil {
+		x.finish()
+	}
 }
 
 // authenticate finds the caller of r.

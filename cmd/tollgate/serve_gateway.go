@@ -162,7 +162,13 @@ func (f *gatewayFlags) openGateway(ctx context.Context, st *stack, sf *stackFlag
 		}
 		r.closers = append(r.closers, func() { _ = rc.Close() })
 		prefix := redisstore.DefaultGatewayPrefix + "{" + sf.budgetName + "}:"
-		if cfg.Secret, err = redisstore.SharedSecret(ctx, rc, prefix); err != nil {
+		if err := rc.Ping(ctx).Err(); err != nil {
+			// Serve anyway, as with a shared budget whose Redis is down:
+			// paid calls halt until it answers, free calls work. Round
+			// trips are sealed with a key of this process meanwhile.
+			log.Warn("Redis does not answer: this instance seals round-trip state with a key of its own until it restarts, so a 2026-07-28 spend question asked here must be answered here",
+				"err", err)
+		} else if cfg.Secret, err = redisstore.SharedSecret(ctx, rc, prefix); err != nil {
 			return nil, fmt.Errorf("--budget-redis: %w", err)
 		}
 		cfg.Sessions = redisstore.NewSessions(rc, prefix)
@@ -170,8 +176,12 @@ func (f *gatewayFlags) openGateway(ctx context.Context, st *stack, sf *stackFlag
 		// A client's spend, and a session's, hold across instances and
 		// restarts: budgets of their own in the same Redis.
 		name := sf.budgetName
+		opts, err := sf.budgetOptions(log)
+		if err != nil {
+			return nil, err
+		}
 		cfg.ClientStore = func(client string) (budget.Store, error) {
-			return redisstore.NewBudget(rc, name+":client:"+client, redisstore.BudgetOptions{Logger: log})
+			return redisstore.NewBudget(rc, name+":client:"+client, opts)
 		}
 		cfg.SessionBudgetStore = redisstore.SessionBudgets(rc, prefix, gateway.DefaultSessionTTL)
 		log.Info("sessions shared through Redis", "prefix", prefix)

@@ -31,6 +31,12 @@ const (
 	// environment rather than shown as a flag default: the URL may carry
 	// a password.
 	envBudgetRedis = "TOLLGATE_BUDGET_REDIS"
+	// envBudgetLease overrides how long a process's holds on a shared
+	// budget outlive its last word (a Go duration; default
+	// redisstore.DefaultLeaseTTL). Hidden, for tests that kill
+	// processes: with the default they would wait 30 s for a dead
+	// process's holds to count as spent.
+	envBudgetLease = "TOLLGATE_BUDGET_LEASE_TTL"
 )
 
 // errUsage marks a command-line or configuration mistake (exit code 2).
@@ -240,7 +246,11 @@ func (f *stackFlags) openStore(log *slog.Logger) (*redisstore.Budget, error) {
 	// go-redis logs dial failures itself; send them through our logger
 	// (stderr, leveled) instead of its own.
 	redis.SetLogger(redisLogger{log})
-	store, err := redisstore.OpenBudget(rawURL, f.budgetName, redisstore.BudgetOptions{Logger: log})
+	opts, err := f.budgetOptions(log)
+	if err != nil {
+		return nil, err
+	}
+	store, err := redisstore.OpenBudget(rawURL, f.budgetName, opts)
 	switch {
 	case errors.Is(err, redisstore.ErrInvalidName):
 		return nil, usageErrorf("--budget-name: %v", err)
@@ -249,6 +259,24 @@ func (f *stackFlags) openStore(log *slog.Logger) (*redisstore.Budget, error) {
 	}
 	log.Info("budget shared through Redis", "name", f.budgetName, "redis", redisstore.Redact(rawURL), "key", store.Key(), "process", store.ID())
 	return store, nil
+}
+
+// budgetOptions are the options of every shared budget this process
+// opens: its logger, and the lease of $TOLLGATE_BUDGET_LEASE_TTL.
+func (f *stackFlags) budgetOptions(log *slog.Logger) (redisstore.BudgetOptions, error) {
+	opts := redisstore.BudgetOptions{Logger: log}
+	getenv := f.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := strings.TrimSpace(getenv(envBudgetLease)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 30*time.Millisecond {
+			return opts, usageErrorf("%s=%q: want a duration of 30ms or more, such as 2s", envBudgetLease, v)
+		}
+		opts.LeaseTTL = d
+	}
+	return opts, nil
 }
 
 func splitList(s string) []string {
