@@ -77,7 +77,8 @@ func twoBatches(t *testing.T, api *ratedAPI, calls int, extra ...string) (reques
 		env := map[string]string{envAPIKey: key, envBaseURL: api.url, envBudgetLease: testLease}
 		c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }}
 		args := append([]string{"batch", "--in", in, "--out", out, "--max-credits", "none", "--concurrency", "4",
-			"--progress-every", "0", "--log-level", "error"}, extra...)
+			"--progress-every", "0", "--log-level", "error",
+			"--no-cache"}, extra...) // both jobs make every call: a shared cache would answer the second's
 		wg.Go(func() {
 			if code := run(context.Background(), c, args); code != exitOK {
 				t.Errorf("batch %d: exit %d; stderr:\n%s", i, code, stderr)

@@ -117,7 +117,9 @@ func TestAProcessKilledHoldingSharedCreditsLiftsNoCap(t *testing.T) {
 	api := startBatchAPI(t, 0)
 	held := startHeldAPI(t, api)
 	dir := t.TempDir()
-	shared := []string{"--max-credits", "100", "--progress-every", "0", "--budget-redis", url, "--budget-name", name}
+	// No cache: the same calls of processes B and C must reach the API,
+	// not the answers A's calls left in the shared cache.
+	shared := []string{"--max-credits", "100", "--progress-every", "0", "--budget-redis", url, "--budget-name", name, "--no-cache"}
 
 	aDir := filepath.Join(dir, "a")
 	if err := os.Mkdir(aDir, 0o755); err != nil {
