@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
@@ -292,4 +293,44 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// BenchmarkCatalogue compares what a start pays for its catalogue,
+// interleaved: the built-in document's compiled catalogue (compiled-ms),
+// a document's compiled catalogue read from the cache directory
+// (cached-ms), and Parse of the document (parse-ms).
+func BenchmarkCatalogue(b *testing.B) {
+	doc := apispec.Document()
+	path := b.TempDir() + "/catalogue-bench.json"
+	api, problems, err := convert(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := writeCompiled(path, compile(Digest(doc), api, problems)); err != nil {
+		b.Fatal(err)
+	}
+	var compiled, cached, parsed time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := builtInCompiled.catalogue(SourceBuiltIn, nil); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		cc := readCompiled(path, Digest(doc))
+		if cc == nil {
+			b.Fatal("the compiled catalogue does not read back")
+		}
+		if _, err := cc.catalogue(SourceCache, nil); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if _, err := Parse(doc, SourceBuiltIn); err != nil {
+			b.Fatal(err)
+		}
+		compiled, cached, parsed = compiled+t1.Sub(t0), cached+t2.Sub(t1), parsed+time.Since(t2)
+	}
+	n := float64(b.N) * 1e6
+	b.ReportMetric(float64(compiled)/n, "compiled-ms")
+	b.ReportMetric(float64(cached)/n, "cached-ms")
+	b.ReportMetric(float64(parsed)/n, "parse-ms")
 }
