@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -29,35 +30,51 @@ const (
 )
 
 // planned is the plan of a run over a source: each job's role by its place
-// in the source (its ordinal), a short hash of each job's id to check that
-// the source reads the same each time, and which job each follower
-// follows. It holds 5 bytes a job, 8 more a follower, and the id of each
-// leader.
+// in the source (its ordinal) and a short hash of each job's id, to check
+// that the source reads the same each time (5 bytes a job), and for each
+// set of identical calls, the job the others follow and its id.
 type planned struct {
 	n       int
 	role    []uint8
 	idCheck []uint32
 	skipped int
-	// follows pairs each job written from another's line with that
-	// other (its leader), in input order.
-	follows []follow
-	// leaderIDs are the ids of the leaders of follows.
-	leaderIDs map[int32]json.RawMessage
+	// leaders are the jobs that others follow, by call key; a follower
+	// finds its leader by its own call key again when it is written.
+	leaders map[callKey]leader
+	box     *tools.Toolbox
 }
 
-// follow is a job written from the line of the job at leader.
-type follow struct {
-	ord, leader int32
+// callKey is a Toolbox.CallKey, decoded.
+type callKey [16]byte
+
+// keyOf is the call key of j; ok is false for a job without one (an
+// unknown tool).
+func keyOf(box *tools.Toolbox, j *Job) (k callKey, ok bool) {
+	ck, ok := box.CallKey(j.Tool, j.Args)
+	if !ok || hex.DecodedLen(len(ck)) != len(k) {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(ck))
+	return k, err == nil
 }
+
+// leader is the job of a set of identical calls that the others follow.
+type leader struct {
+	ord int32
+	id  json.RawMessage
+}
+
+// hasFollowers reports identical calls in the batch.
+func (p *planned) hasFollowers() bool { return len(p.leaders) > 0 }
 
 // plan reads src (checked by checkSource) and plans the run: which jobs
 // make calls, which out holds already, and which follow an identical call
 // (the same Toolbox.CallKey) made by this run or done by an earlier one.
 // It reads src once, twice when the batch holds identical calls.
 func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
-	p := &planned{}
-	var keys [][16]byte // the call key of each job
-	var keyed []int32   // the jobs with a call key
+	p := &planned{box: box}
+	var keys []callKey // the call key of each job
+	var keyed []int32  // the jobs with a call key
 	for j, err := range src.All() {
 		if err != nil {
 			return nil, err
@@ -75,11 +92,9 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 			p.skipped++
 		}
 		p.role = append(p.role, role)
-		var k [16]byte
-		if ck, ok := box.CallKey(j.Tool, j.Args); ok && hex.DecodedLen(len(ck)) == len(k) {
-			if _, err := hex.Decode(k[:], []byte(ck)); err == nil {
-				keyed = append(keyed, ord)
-			}
+		k, ok := keyOf(box, &j)
+		if ok {
+			keyed = append(keyed, ord)
 		}
 		keys = append(keys, k)
 	}
@@ -98,37 +113,42 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 		}
 		// The first done job is the one the others follow; without one,
 		// the first job left makes the call for the others.
-		leader, done := int32(-1), false
+		lead, done := int32(-1), false
 		for _, o := range group {
 			if p.role[o] == roleDone {
-				leader, done = o, true
+				lead, done = o, true
 				break
 			}
 		}
+		followed := false
 		for _, o := range group {
 			switch {
 			case p.role[o] == roleDone:
-			case leader < 0:
-				leader = o
+			case lead < 0:
+				lead = o
 			case done:
-				p.role[o] = roleFromDone
-				p.follows = append(p.follows, follow{o, leader})
+				p.role[o], followed = roleFromDone, true
 			default:
-				p.role[o] = roleFollower
-				p.follows = append(p.follows, follow{o, leader})
+				p.role[o], followed = roleFollower, true
 			}
 		}
+		if followed {
+			if p.leaders == nil {
+				p.leaders = map[callKey]leader{}
+			}
+			p.leaders[keys[lead]] = leader{ord: lead}
+		}
 	}
-	if len(p.follows) == 0 {
+	if !p.hasFollowers() {
 		return p, nil
 	}
-	slices.SortFunc(p.follows, func(a, b follow) int { return int(a.ord - b.ord) })
-	p.leaderIDs = map[int32]json.RawMessage{}
-	for _, f := range p.follows {
-		p.leaderIDs[f.leader] = nil
+	byOrd := make(map[int32]callKey, len(p.leaders))
+	for k, l := range p.leaders {
+		byOrd[l.ord] = k
 	}
+	keys, keyed = nil, nil
 	ord := int32(-1)
-	for j, err := range src.All() {
+	for j, err := range idsAndTools(src) {
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +156,8 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 		if err := p.same(ord, j); err != nil {
 			return nil, err
 		}
-		if _, ok := p.leaderIDs[ord]; ok {
-			p.leaderIDs[ord] = slices.Clone(j.ID)
+		if k, ok := byOrd[ord]; ok {
+			p.leaders[k] = leader{ord: ord, id: slices.Clone(j.ID)}
 		}
 	}
 	return p, nil
@@ -147,7 +167,6 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 // jobs of role whose leader is done (by an earlier run for roleFromDone,
 // by this one for roleFollower).
 func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
-	next := 0 // the next of p.follows
 	ord := int32(-1)
 	var cache sameCache
 	for j, err := range src.All() {
@@ -158,17 +177,18 @@ func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
 		if err := p.same(ord, j); err != nil {
 			return err
 		}
-		for next < len(p.follows) && p.follows[next].ord < ord {
-			next++
-		}
-		if next == len(p.follows) {
-			return nil
-		}
-		f := p.follows[next]
-		if f.ord != ord || p.role[ord] != role || !r.isDone(f.leader) {
+		if p.role[ord] != role {
 			continue
 		}
-		if err := r.writeSame(&cache, member{ord: ord, id: j.ID, tool: j.Tool}, p.leaderIDs[f.leader]); err != nil {
+		k, ok := keyOf(p.box, &j)
+		l, found := p.leaders[k]
+		if !ok || !found {
+			return errors.New("batch: the input changed while the batch ran (a job no longer makes the call it made)")
+		}
+		if !r.isDone(l.ord) {
+			continue
+		}
+		if err := r.writeSame(&cache, member{ord: ord, id: j.ID, tool: j.Tool}, l.id); err != nil {
 			return err
 		}
 	}

@@ -9,11 +9,11 @@ import (
 
 // A batch of a million lines must not hold a million ids: the sets of ids
 // it keeps (the ids of the input while it is checked, the ids of the
-// output file) hold a 64-bit hash of each id's key (idKey) and where to
-// read the id again. A hash found in a set is confirmed by reading that
-// id back and comparing keys, so two ids whose hashes collide (a matter
-// of luck with a 64-bit hash: about 1 in 10^8 for a million ids) are
-// still told apart, and the set is exact.
+// output file) hold a hash of each id's key (idKey), and for the output
+// where to read the id again. A hash found in a set is confirmed by
+// reading that id back and comparing keys (or, for the input, by a second
+// reading), so two ids whose hashes collide are still told apart, and the
+// set is exact.
 
 // hashSeed seeds idHash for the life of the process.
 var hashSeed = maphash.MakeSeed()
@@ -22,74 +22,101 @@ var hashSeed = maphash.MakeSeed()
 // ids collide.
 var idHash = func(key string) uint64 { return maphash.String(hashSeed, key) }
 
-// idLines is the set of ids of an output file: the offset of each id's
-// line, by the hash of its key, and by the key itself for an id whose
-// hash another id of the file has (clash). 16 bytes an id.
+// idLines is the set of ids of an output file: an open-addressing table
+// of 8-byte slots, each the offset of an id's line (40 bits: output files
+// up to a terabyte) and the top 24 bits of the hash of its key, which
+// also place it in the table. A slot whose bits match is confirmed by
+// reading the key back (keyAt); ids whose hashes collide simply take
+// slots of their own. It costs about 11 bytes an id.
 type idLines struct {
 	f     io.ReaderAt
-	byKey map[uint64]int64
-	clash map[string]int64
+	slots []uint64 // 0: empty; else tag<<40 | (offset+1)
 	n     int
 }
 
+const (
+	offBits = 40
+	offMask = 1<<offBits - 1
+	tagBits = 64 - offBits
+)
+
+// home is where a tag's probe starts in a table of size slots: the tag
+// scaled to the table, so that a grown table places the slots again
+// from their tags alone.
+func home(tag uint64, size int) int { return int(tag * uint64(size) >> tagBits) }
+
 // find returns the offset of key's line.
 func (s *idLines) find(key string) (int64, bool, error) {
-	off, ok := s.byKey[idHash(key)]
-	if !ok {
+	if len(s.slots) == 0 {
 		return 0, false, nil
 	}
-	k, err := s.keyAt(off)
-	if err != nil {
-		return 0, false, err
+	tag := idHash(key) >> offBits
+	for i := home(tag, len(s.slots)); ; i = (i + 1) % len(s.slots) {
+		v := s.slots[i]
+		if v == 0 {
+			return 0, false, nil
+		}
+		if v>>offBits != tag {
+			continue
+		}
+		off := int64(v&offMask) - 1
+		k, err := s.keyAt(off)
+		if err != nil {
+			return 0, false, err
+		}
+		if k == key {
+			return off, true, nil
+		}
 	}
-	if k == key {
-		return off, true, nil
-	}
-	off, ok = s.clash[key]
-	return off, ok, nil
 }
 
 // add records that key's line starts at off. When key is already in the
 // set it records nothing and returns the offset of the line it is on.
 func (s *idLines) add(key string, off int64) (dup bool, first int64, err error) {
-	if s.byKey == nil {
-		s.byKey = map[uint64]int64{}
+	if off < 0 || off >= offMask {
+		return false, 0, errors.New("the output file is larger than a terabyte")
 	}
-	h := idHash(key)
-	old, taken := s.byKey[h]
-	if !taken {
-		s.byKey[h] = off
-		s.n++
-		return false, 0, nil
+	if have, found, err := s.find(key); err != nil || found {
+		return found, have, err
 	}
-	k, err := s.keyAt(old)
-	if err != nil {
-		return false, 0, err
+	if 4*(s.n+1) > 3*len(s.slots) { // at most three quarters full
+		s.grow()
 	}
-	if k != key {
-		old, taken = s.clash[key]
-	}
-	if taken {
-		return true, old, nil
-	}
-	if s.clash == nil {
-		s.clash = map[string]int64{}
-	}
-	s.clash[key] = off
+	s.put(idHash(key)>>offBits<<offBits | uint64(off+1))
 	s.n++
 	return false, 0, nil
 }
 
+// put stores a slot's value in the first free slot of its probe.
+func (s *idLines) put(v uint64) {
+	i := home(v>>offBits, len(s.slots))
+	for s.slots[i] != 0 {
+		i = (i + 1) % len(s.slots)
+	}
+	s.slots[i] = v
+}
+
+// grow makes the table half as large again and places the slots anew.
+func (s *idLines) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(64, len(old)*3/2))
+	for _, v := range old {
+		if v != 0 {
+			s.put(v)
+		}
+	}
+}
+
 // each calls fn with the key of every id of the set.
 func (s *idLines) each(fn func(key string)) error {
-	for _, off := range s.byKey {
-		k, err := s.keyAt(off)
+	for _, v := range s.slots {
+		if v == 0 {
+			continue
+		}
+		k, err := s.keyAt(int64(v&offMask) - 1)
 		if err != nil {
 			return err
 		}
-		fn(k)
-	}
-	for k := range s.clash {
 		fn(k)
 	}
 	return nil

@@ -227,7 +227,12 @@ func argumentProblems(ae *tools.ArgumentError) string {
 
 // parseLine parses one input line; it returns nil and "" for a blank
 // line, or a message saying what is wrong.
-func parseLine(line []byte, n int) (*Job, string) {
+func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true) }
+
+// parseJob is parseLine; without withArgs, the job's Args are left nil
+// (they are still checked to be a JSON object), for the readings of a
+// run that need only ids and tools.
+func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return nil, ""
@@ -258,6 +263,9 @@ func parseLine(line []byte, n int) (*Job, string) {
 	if len(in.Args) > 0 && string(in.Args) != "null" {
 		if in.Args[0] != '{' {
 			return nil, "args must be a JSON object of the tool's arguments"
+		}
+		if !withArgs {
+			return j, ""
 		}
 		d := json.NewDecoder(bytes.NewReader(in.Args))
 		d.UseNumber()
@@ -328,7 +336,7 @@ func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
 	if cat != nil {
 		check = toolChecker(cat)
 	}
-	return checkSource(Jobs(jobs), false, check)
+	return checkSource(Jobs(jobs), false, check, false)
 }
 
 // toolNames lists the catalogue's tool names that keep accepts (all

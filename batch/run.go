@@ -41,7 +41,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 	if box == nil || out == nil || src == nil {
 		return Summary{}, errors.New("batch: Run needs a toolbox, jobs and an output")
 	}
-	if err := checkSource(src, false, toolChecker(box.Catalogue())); err != nil {
+	if err := checkSource(src, false, toolChecker(box.Catalogue()), false); err != nil {
 		return Summary{}, err
 	}
 	p, err := plan(box, src, out) // identical calls run once (dedupe.go)
@@ -60,7 +60,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 			r.doneAt(int32(o))
 		}
 	}
-	if len(p.follows) > 0 {
+	if p.hasFollowers() {
 		if err := r.writeFollowers(src, p, roleFromDone); err != nil {
 			r.writeErr = err
 		}
@@ -152,7 +152,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 	}
 	// The followers of the calls that are done get their lines now, an
 	// interrupted or halted run's too.
-	if len(p.follows) > 0 && r.writeErr == nil {
+	if p.hasFollowers() && r.writeErr == nil {
 		if err := r.writeFollowers(src, p, roleFollower); err != nil {
 			r.writeErr = err
 		}
@@ -162,7 +162,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 	s := r.summary()
 	if r.left() > 0 {
 		o := int32(-1)
-		for j, err := range src.All() {
+		for j, err := range idsAndTools(src) {
 			if err != nil {
 				break
 			}

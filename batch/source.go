@@ -53,7 +53,13 @@ func NewInput(path string) *Input { return &Input{path: path} }
 func (in *Input) Path() string { return in.path }
 
 // All implements Source.
-func (in *Input) All() iter.Seq2[Job, error] {
+func (in *Input) All() iter.Seq2[Job, error] { return in.read(true) }
+
+// withoutArgs implements lightSource.
+func (in *Input) withoutArgs() iter.Seq2[Job, error] { return in.read(false) }
+
+// read yields the jobs of the file, with their arguments decoded or not.
+func (in *Input) read(withArgs bool) iter.Seq2[Job, error] {
 	return func(yield func(Job, error) bool) {
 		f, err := os.Open(in.path)
 		if err != nil {
@@ -63,7 +69,7 @@ func (in *Input) All() iter.Seq2[Job, error] {
 		defer f.Close()
 		stopped := errors.New("stopped")
 		err = eachLine(f, func(n int, line []byte) error {
-			j, msg := parseLine(line, n)
+			j, msg := parseJob(line, n, withArgs)
 			switch {
 			case msg != "":
 				if !yield(Job{}, &lineError{path: in.path, line: n, msg: msg}) {
@@ -91,7 +97,22 @@ func (in *Input) Check(box *tools.Toolbox) error {
 	if box == nil {
 		return errors.New("batch: Input.Check needs a toolbox")
 	}
-	return checkSource(in, true, inputChecker(box))
+	return checkSource(in, true, inputChecker(box), true)
+}
+
+// lightSource is a Source that can also yield its jobs without their
+// arguments, for the readings of a run that need only ids and tools: a
+// file's lines are then decoded without building the arguments.
+type lightSource interface {
+	withoutArgs() iter.Seq2[Job, error]
+}
+
+// idsAndTools yields src's jobs, without their arguments when src can.
+func idsAndTools(src Source) iter.Seq2[Job, error] {
+	if l, ok := src.(lightSource); ok {
+		return l.withoutArgs()
+	}
+	return src.All()
 }
 
 // eachLine calls fn with each line of r (1-based number, the line with
@@ -163,10 +184,10 @@ type seenID struct {
 // id is repeated is not checked further; without, as CheckJobs reports
 // them, by job. It reads src once, and once more when two ids share a
 // hash, to tell a repeated id from a collision.
-func checkSource(src Source, lines bool, check func(*Job) string) error {
-	c := &checking{lines: lines, check: check, first: map[uint64]seenID{}}
+func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool) error {
+	c := &checking{lines: lines, check: check, needArgs: needArgs, seen: map[uint64]struct{}{}}
 	ord := -1
-	for j, err := range src.All() {
+	for j, err := range c.read(src) {
 		if err != nil {
 			var le *lineError
 			if !errors.As(err, &le) {
@@ -182,7 +203,7 @@ func checkSource(src Source, lines bool, check func(*Job) string) error {
 			continue
 		}
 		h := idHash(key)
-		if _, seen := c.first[h]; seen {
+		if _, seen := c.seen[h]; seen {
 			// The same id again, or another whose hash collides: the
 			// second reading tells.
 			if c.suspects == nil {
@@ -193,7 +214,7 @@ func checkSource(src Source, lines bool, check func(*Job) string) error {
 				continue
 			}
 		} else {
-			c.first[h] = seenID{ord: int32(ord), line: int32(j.Line)}
+			c.seen[h] = struct{}{}
 		}
 		if check != nil {
 			if msg := check(&j); msg != "" {
@@ -212,10 +233,19 @@ func checkSource(src Source, lines bool, check func(*Job) string) error {
 // checking is the state of checkSource.
 type checking struct {
 	lines    bool
+	needArgs bool // check reads the jobs' arguments
 	check    func(*Job) string
 	bad      InputError
-	first    map[uint64]seenID // the first job of each id hash
-	suspects map[uint64]bool   // hashes seen more than once
+	seen     map[uint64]struct{} // the hash of every id (8 bytes an id)
+	suspects map[uint64]bool     // hashes seen more than once
+}
+
+// read yields src's jobs, with their arguments when check needs them.
+func (c *checking) read(src Source) iter.Seq2[Job, error] {
+	if c.needArgs {
+		return src.All()
+	}
+	return idsAndTools(src)
 }
 
 // report adds a problem of the ord-th job; rank orders the problems of
@@ -234,8 +264,9 @@ func (c *checking) report(j *Job, ord int, msg string, rank int64) {
 // have checked it.
 func (c *checking) confirmRepeats(src Source) error {
 	byKey := map[string]seenID{}
+	firstOfHash := map[uint64]bool{}
 	ord := -1
-	for j, err := range src.All() {
+	for j, err := range c.read(src) {
 		if err != nil {
 			var le *lineError
 			if errors.As(err, &le) {
@@ -261,7 +292,9 @@ func (c *checking) confirmRepeats(src Source) error {
 			continue
 		}
 		byKey[key] = seenID{ord: int32(ord), line: int32(j.Line)}
-		if !c.lines || c.check == nil || c.first[h].ord == int32(ord) {
+		first := !firstOfHash[h]
+		firstOfHash[h] = true
+		if !c.lines || c.check == nil || first {
 			continue // checked by the first reading
 		}
 		if msg := c.check(&j); msg != "" {
