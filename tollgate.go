@@ -158,6 +158,16 @@ func New(ctx context.Context, cfg Config) (*Kit, error) {
 		return nil, &ConfigError{err}
 	}
 	kit := &Kit{Client: client, Budget: ctrl}
+	// The API's document is fetched while the balance is read: the two
+	// free calls of a start take one round trip, not two.
+	cat := cfg.Catalogue
+	var loaded chan *tools.Catalogue
+	if cat == nil {
+		loaded = make(chan *tools.Catalogue, 1)
+		go func() {
+			loaded <- tools.Load(ctx, client, tools.LoadOptions{CacheDir: cfg.CacheDir, Logger: cfg.Logger})
+		}()
+	}
 	kit.Usage, kit.UsageErr = ctrl.Refresh(ctx)
 	if _, ok := errors.AsType[*budget.StoreError](kit.UsageErr); ok {
 		// The shared budget is unreachable; the balance still tells.
@@ -165,9 +175,8 @@ func New(ctx context.Context, cfg Config) (*Kit, error) {
 			kit.Usage = u
 		}
 	}
-	cat := cfg.Catalogue
-	if cat == nil {
-		cat = tools.Load(ctx, client, tools.LoadOptions{CacheDir: cfg.CacheDir, Logger: cfg.Logger})
+	if loaded != nil {
+		cat = <-loaded
 	}
 	if cat, err = cat.Select(cfg.Filter); err != nil {
 		return nil, &ConfigError{err}

@@ -5,8 +5,12 @@
 // A batch is either a list of [Job]s (one tool call each, usually read
 // from JSONL by [ReadJobs]) run by [Run] with bounded concurrency, or a
 // crawl ([Crawl]) that follows one list tool's pagination, page after
-// page, to the end or to the cap (tollgate.New wires the toolbox). Both
-// go through [tools.Toolbox.Call],
+// page, to the end or to the cap (tollgate.New wires the toolbox). A
+// batch too large to hold is a [Source], read again for each step of the
+// run rather than held: [Input] reads a JSONL file a line at a time
+// ([Input.Check] checks it as [ReadInput] does), and [RunSource] runs it
+// keeping a few bytes a job (a 64-bit hash of each id, and where its line
+// is, rather than the ids). Both go through [tools.Toolbox.Call],
 // so every call is validated, reserved with the budget controller and
 // retried by runtime exactly as it would be for an agent.
 //
@@ -68,7 +72,8 @@
 // Jobs that make the same call (the same tool, and arguments that ask
 // the API the same thing, whatever their order or whether defaults are
 // written out: [tools.Toolbox.CallKey]) run once. The first such id
-// makes the call; every other id gets its own line with the same result,
+// makes the call; every other id gets its own line with the same result
+// once the run's calls are over,
 // "sameAs" naming the id that made it and metering saying cost 0 and
 // shared. A resumed run writes such ids from the line already there,
 // without a call. With the toolbox's cache, calls answered from it are

@@ -72,7 +72,7 @@ func Crawl(ctx context.Context, box *tools.Toolbox, tool string, args map[string
 		res := r.call(ctx, tool, next)
 		r.inflight = 0
 		o := Classify(res)
-		r.handle(CrawlID(tool, page), tool, next, res, r.settled)
+		_, _ = r.handle(CrawlID(tool, page), tool, next, res, r.settled)
 		r.sync()
 		if r.writeErr != nil {
 			break

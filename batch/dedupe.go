@@ -1,8 +1,12 @@
 package batch
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tollgate-mcp/tollgate/tools"
 )
@@ -10,99 +14,225 @@ import (
 // Identical calls of one input (the same tool, and arguments that ask
 // the API the same: tools.Toolbox.CallKey) run once. The first id of
 // each set of identical jobs makes the call; the others are its
-// followers, written as soon as it is done, with the same result marked
-// as theirs (sameAs names the id that made the call, and the metering
-// says cost 0 and shared). A resumed run finds the lines already there:
-// a job identical to an id already done is written from that id's line
-// without a call, so however often a run is interrupted, each set of
-// identical calls is made once.
+// followers, written with the same result marked as theirs (sameAs names
+// the id that made the call, and the metering says cost 0 and shared)
+// once the run's calls are over. A resumed run finds the lines already
+// there: a job identical to an id already done is written from that id's
+// line before any call, so however often a run is interrupted, each set
+// of identical calls is made once.
 
-// dedupe is the plan of a run: which jobs make calls and which follow.
-type dedupe struct {
-	keyOf     map[string]string // id key -> call key
-	followers map[string][]Job  // id key of a leader -> its followers
+// The roles of the jobs of a run (planned.role).
+const (
+	roleCall     uint8 = iota // makes its call
+	roleDone                  // done by an earlier run: skipped
+	roleFollower              // written from its leader's line, a job of this run, once it is done
+	roleFromDone              // written from the line of an id done by an earlier run
+)
+
+// planned is the plan of a run over a source: each job's role by its place
+// in the source (its ordinal) and a short hash of each job's id, to check
+// that the source reads the same each time (5 bytes a job), and for each
+// set of identical calls, the job the others follow and its id.
+type planned struct {
+	n       int
+	role    []uint8
+	idCheck []uint32
+	skipped int
+	// leaders are the jobs that others follow, by call key; a follower
+	// finds its leader by its own call key again when it is written.
+	leaders map[callKey]leader
+	box     *tools.Toolbox
 }
 
-// plan splits the jobs out does not hold yet into those that make calls
-// (in input order) and followers, and returns the jobs that follow an id
-// already done (written by the caller before any call).
-func plan(box *tools.Toolbox, jobs []Job, out *Output) (queue []Job, d *dedupe, fromDone []sameAs, skipped int) {
-	d = &dedupe{keyOf: map[string]string{}, followers: map[string][]Job{}}
-	doneBy := map[string]json.RawMessage{} // call key -> id of a done job
-	for _, j := range jobs {
+// callKey is a Toolbox.CallKey, decoded.
+type callKey [16]byte
+
+// keyOf is the call key of j; ok is false for a job without one (an
+// unknown tool).
+func keyOf(box *tools.Toolbox, j *Job) (k callKey, ok bool) {
+	ck, ok := box.CallKey(j.Tool, j.Args)
+	if !ok || hex.DecodedLen(len(ck)) != len(k) {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(ck))
+	return k, err == nil
+}
+
+// leader is the job of a set of identical calls that the others follow.
+type leader struct {
+	ord int32
+	id  json.RawMessage
+}
+
+// hasFollowers reports identical calls in the batch.
+func (p *planned) hasFollowers() bool { return len(p.leaders) > 0 }
+
+// plan reads src (checked by checkSource) and plans the run: which jobs
+// make calls, which out holds already, and which follow an identical call
+// (the same Toolbox.CallKey) made by this run or done by an earlier one.
+// It reads src once, twice when the batch holds identical calls.
+func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
+	p := &planned{box: box}
+	var keys []callKey // the call key of each job
+	var keyed []int32  // the jobs with a call key
+	for j, err := range src.All() {
+		if err != nil {
+			return nil, err
+		}
+		ord := int32(p.n)
+		p.n++
 		idk, err := idKey(j.ID)
 		if err != nil {
+			return nil, err // checkSource refused it first
+		}
+		p.idCheck = append(p.idCheck, uint32(idHash(idk)))
+		role := roleCall
+		if out.Done(j.ID) {
+			role = roleDone
+			p.skipped++
+		}
+		p.role = append(p.role, role)
+		k, ok := keyOf(box, &j)
+		if ok {
+			keyed = append(keyed, ord)
+		}
+		keys = append(keys, k)
+	}
+	// Identical calls are the runs of equal keys once the jobs are
+	// sorted by key, each run in input order.
+	slices.SortStableFunc(keyed, func(a, b int32) int { return bytes.Compare(keys[a][:], keys[b][:]) })
+	for i := 0; i < len(keyed); {
+		k := i + 1
+		for k < len(keyed) && keys[keyed[k]] == keys[keyed[i]] {
+			k++
+		}
+		group := keyed[i:k]
+		i = k
+		if len(group) < 2 {
 			continue
 		}
-		if ck, ok := box.CallKey(j.Tool, j.Args); ok {
-			d.keyOf[idk] = ck
-			if out.Done(j.ID) {
-				if _, seen := doneBy[ck]; !seen {
-					doneBy[ck] = j.ID
-				}
+		// The first done job is the one the others follow; without one,
+		// the first job left makes the call for the others.
+		lead, done := int32(-1), false
+		for _, o := range group {
+			if p.role[o] == roleDone {
+				lead, done = o, true
+				break
 			}
 		}
+		followed := false
+		for _, o := range group {
+			switch {
+			case p.role[o] == roleDone:
+			case lead < 0:
+				lead = o
+			case done:
+				p.role[o], followed = roleFromDone, true
+			default:
+				p.role[o], followed = roleFollower, true
+			}
+		}
+		if followed {
+			if p.leaders == nil {
+				p.leaders = map[callKey]leader{}
+			}
+			p.leaders[keys[lead]] = leader{ord: lead}
+		}
 	}
-	leaders := map[string]string{} // call key -> id key of the leader
-	for _, j := range jobs {
-		if out.Done(j.ID) {
-			skipped++
+	if !p.hasFollowers() {
+		return p, nil
+	}
+	byOrd := make(map[int32]callKey, len(p.leaders))
+	for k, l := range p.leaders {
+		byOrd[l.ord] = k
+	}
+	keys, keyed = nil, nil
+	ord := int32(-1)
+	for j, err := range idsAndTools(src) {
+		if err != nil {
+			return nil, err
+		}
+		ord++
+		if err := p.same(ord, j); err != nil {
+			return nil, err
+		}
+		if k, ok := byOrd[ord]; ok {
+			p.leaders[k] = leader{ord: ord, id: slices.Clone(j.ID)}
+		}
+	}
+	return p, nil
+}
+
+// writeFollowers reads src and writes, from their leaders' lines, the
+// jobs of role whose leader is done (by an earlier run for roleFromDone,
+// by this one for roleFollower).
+func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
+	ord := int32(-1)
+	var cache sameCache
+	for j, err := range src.All() {
+		if err != nil {
+			return err
+		}
+		ord++
+		if err := p.same(ord, j); err != nil {
+			return err
+		}
+		if p.role[ord] != role {
 			continue
 		}
-		idk, _ := idKey(j.ID)
-		ck, ok := d.keyOf[idk]
-		switch {
-		case !ok:
-			queue = append(queue, j)
-		case doneBy[ck] != nil:
-			fromDone = append(fromDone, sameAs{job: j, leader: doneBy[ck]})
-		case leaders[ck] != "":
-			d.followers[leaders[ck]] = append(d.followers[leaders[ck]], j)
-		default:
-			leaders[ck] = idk
-			queue = append(queue, j)
+		k, ok := keyOf(p.box, &j)
+		l, found := p.leaders[k]
+		if !ok || !found {
+			return errors.New("batch: the input changed while the batch ran (a job no longer makes the call it made)")
+		}
+		if !r.isDone(l.ord) {
+			continue
+		}
+		if err := r.writeSame(&cache, member{ord: ord, id: j.ID, tool: j.Tool}, l.id); err != nil {
+			return err
 		}
 	}
-	return queue, d, fromDone, skipped
+	return nil
 }
 
-// sameAs is a job to be written from the line of another id.
-type sameAs struct {
-	job    Job
+// member is a job written from another's line: only what its line needs.
+type member struct {
+	ord  int32
+	id   json.RawMessage
+	tool string
+}
+
+// sameCache is the follower line of the last leader written from.
+type sameCache struct {
 	leader json.RawMessage
-}
-
-// take returns (and forgets) the followers of a leader that is done.
-func (d *dedupe) take(leader json.RawMessage) []Job {
-	idk, err := idKey(leader)
-	if err != nil {
-		return nil
-	}
-	f := d.followers[idk]
-	delete(d.followers, idk)
-	return f
+	line   *Record
 }
 
 // writeSame writes job's line from the line of leader, which is done.
-func (r *runner) writeSame(job Job, leader json.RawMessage) error {
-	rec, err := r.out.Record(leader)
-	if err != nil {
-		return err
+func (r *runner) writeSame(cache *sameCache, job member, leader json.RawMessage) error {
+	if cache.line == nil || !bytes.Equal(cache.leader, leader) {
+		rec, err := r.out.Record(leader)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return fmt.Errorf("batch: the line of %s is missing", leader)
+		}
+		if rec.OK {
+			rec.Result = sharedResult(rec.Result, leader)
+		}
+		rec.SameAs = leader
+		cache.leader, cache.line = leader, rec
 	}
-	if rec == nil {
-		return fmt.Errorf("batch: the line of %s is missing", leader)
-	}
-	line := *rec
-	line.ID, line.Tool, line.SameAs = job.ID, job.Tool, leader
-	if rec.OK {
-		line.Result = sharedResult(rec.Result, leader)
-	}
+	line := *cache.line
+	line.ID, line.Tool = job.id, job.tool
 	if err := r.out.Write(&line); err != nil {
 		return err
 	}
+	r.doneAt(job.ord)
 	r.done++
 	r.deduped++
-	if !rec.OK {
+	if !line.OK {
 		r.failed++
 	}
 	return nil

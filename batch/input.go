@@ -23,6 +23,8 @@ type InputError struct {
 	Problems []LineError
 	// More counts problems left out of Problems.
 	More int
+	// order is where each problem sits in the input (see addAt).
+	order []int64
 }
 
 // LineError is one problem of the input.
@@ -63,9 +65,32 @@ func (e *InputError) Error() string {
 }
 
 func (e *InputError) add(p LineError) {
-	if len(e.Problems) < maxProblems {
-		e.Problems = append(e.Problems, p)
-	} else {
+	at := int64(0)
+	if n := len(e.order); n > 0 {
+		at = e.order[n-1]
+	}
+	e.addAt(p, at)
+}
+
+// addAt adds p at place at of the input: Problems keeps the first
+// maxProblems of them in that order (problems found out of order, by a
+// second reading of the input, go where they belong).
+func (e *InputError) addAt(p LineError, at int64) {
+	i := len(e.order)
+	for i > 0 && e.order[i-1] > at {
+		i--
+	}
+	if i >= maxProblems {
+		e.More++
+		return
+	}
+	e.Problems = append(e.Problems, LineError{})
+	e.order = append(e.order, 0)
+	copy(e.Problems[i+1:], e.Problems[i:])
+	copy(e.order[i+1:], e.order[i:])
+	e.Problems[i], e.order[i] = p, at
+	if len(e.Problems) > maxProblems {
+		e.Problems, e.order = e.Problems[:maxProblems], e.order[:maxProblems]
 		e.More++
 	}
 }
@@ -202,7 +227,12 @@ func argumentProblems(ae *tools.ArgumentError) string {
 
 // parseLine parses one input line; it returns nil and "" for a blank
 // line, or a message saying what is wrong.
-func parseLine(line []byte, n int) (*Job, string) {
+func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true) }
+
+// parseJob is parseLine; without withArgs, the job's Args are left nil
+// (they are still checked to be a JSON object), for the readings of a
+// run that need only ids and tools.
+func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return nil, ""
@@ -233,6 +263,9 @@ func parseLine(line []byte, n int) (*Job, string) {
 	if len(in.Args) > 0 && string(in.Args) != "null" {
 		if in.Args[0] != '{' {
 			return nil, "args must be a JSON object of the tool's arguments"
+		}
+		if !withArgs {
+			return j, ""
 		}
 		d := json.NewDecoder(bytes.NewReader(in.Args))
 		d.UseNumber()
@@ -299,40 +332,11 @@ func idKey(id json.RawMessage) (string, error) {
 // invalid or repeated ids and tools that cat does not offer. It returns
 // an *InputError or nil.
 func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
-	var bad InputError
-	seen := map[string]int{}
-	unknown := map[string]bool{}
-	for i, j := range jobs {
-		where := LineError{Line: j.Line, Job: i}
-		key, err := idKey(j.ID)
-		if err != nil {
-			where.Msg = err.Error()
-			bad.add(where)
-			continue
-		}
-		if first, dup := seen[key]; dup {
-			where.Msg = fmt.Sprintf("id %s is already used by %s; ids must be unique", j.ID, jobRef(jobs[first], first))
-			bad.add(where)
-		} else {
-			seen[key] = i
-		}
-		if cat == nil {
-			continue
-		}
-		if _, ok := cat.Lookup(j.Tool); !ok {
-			where.Msg = unknownTool(cat, j.Tool, !unknown[j.Tool])
-			unknown[j.Tool] = true
-			bad.add(where)
-		}
+	var check func(*Job) string
+	if cat != nil {
+		check = toolChecker(cat)
 	}
-	return bad.orNil()
-}
-
-func jobRef(j Job, i int) string {
-	if j.Line > 0 {
-		return fmt.Sprintf("line %d", j.Line)
-	}
-	return fmt.Sprintf("job %d", i)
+	return checkSource(Jobs(jobs), false, check, false)
 }
 
 // toolNames lists the catalogue's tool names that keep accepts (all

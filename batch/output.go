@@ -33,23 +33,22 @@ func (e *OutputError) Error() string {
 
 // Output is a batch's output file, open for appending. It knows the ids
 // already written. Its methods are safe for concurrent use.
+//
+// It keeps no id itself, only where each id's line starts, by a 64-bit
+// hash of the id (ids.go): a line's id is read back from the file to
+// confirm a match, so two ids whose hashes collide are told apart, and
+// the set costs 16 bytes an id, whatever the ids are.
 type Output struct {
 	path     string
 	f        *os.File
 	repaired int64
 
 	mu       sync.Mutex
-	keys     map[string]span
+	ids      idLines
 	size     int64
 	unsynced bool
 	broken   error
 	closed   bool
-}
-
-// span is where a line sits in the file, without its newline.
-type span struct {
-	off int64
-	n   int
 }
 
 // OpenOutput opens (creating if need be) the output file at path and
@@ -73,7 +72,8 @@ func OpenOutput(path string) (*Output, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	o := &Output{path: path, f: f, keys: map[string]span{}}
+	o := &Output{path: path, f: f}
+	o.ids.f = f
 	if err := o.scan(); err != nil {
 		unlockFile(f)
 		f.Close()
@@ -93,7 +93,6 @@ func (o *Output) scan() error {
 	}
 	br := bufio.NewReaderSize(o.f, 256<<10)
 	var off int64
-	lines := map[string]int{}
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
@@ -118,11 +117,13 @@ func (o *Output) scan() error {
 			if msg != "" {
 				return &OutputError{Path: o.path, Line: n, Msg: msg}
 			}
-			if first, dup := lines[key]; dup {
-				return &OutputError{Path: o.path, Line: n, Msg: fmt.Sprintf("this id is already on line %d", first)}
+			dup, first, err := o.ids.add(key, off)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", o.path, err)
 			}
-			lines[key] = n
-			o.keys[key] = span{off: off, n: len(line) - 1}
+			if dup {
+				return &OutputError{Path: o.path, Line: n, Msg: fmt.Sprintf("this id is already on line %d", lineNumber(o.f, first))}
+			}
 		}
 		off += int64(len(line))
 	}
@@ -162,7 +163,7 @@ func (o *Output) Repaired() int64 { return o.repaired }
 func (o *Output) Len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.keys)
+	return o.ids.n
 }
 
 // Done reports whether id is written (done).
@@ -173,7 +174,7 @@ func (o *Output) Done(id json.RawMessage) bool {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	_, ok := o.keys[key]
+	_, ok, _ := o.ids.find(key)
 	return ok
 }
 
@@ -185,13 +186,16 @@ func (o *Output) Record(id json.RawMessage) (*Record, error) {
 		return nil, err
 	}
 	o.mu.Lock()
-	sp, ok := o.keys[key]
+	off, ok, err := o.ids.find(key)
 	o.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", o.path, err)
+	}
 	if !ok {
 		return nil, nil
 	}
-	buf := make([]byte, sp.n)
-	if _, err := o.f.ReadAt(buf, sp.off); err != nil {
+	buf, err := lineAt(o.f, off)
+	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", o.path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(buf))
@@ -224,7 +228,10 @@ func (o *Output) Write(rec *Record) error {
 	if o.broken != nil {
 		return o.broken
 	}
-	if _, dup := o.keys[key]; dup {
+	if _, dup, err := o.ids.find(key); dup || err != nil {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", o.path, err)
+		}
 		return fmt.Errorf("batch: id %s is already in %s", rec.ID, o.path)
 	}
 	n, err := o.f.Write(buf.Bytes())
@@ -232,7 +239,10 @@ func (o *Output) Write(rec *Record) error {
 		o.broken = fmt.Errorf("writing %s: %w", o.path, err)
 		return o.broken
 	}
-	o.keys[key] = span{off: o.size, n: n - 1}
+	if _, _, err := o.ids.add(key, o.size); err != nil {
+		o.broken = fmt.Errorf("reading %s: %w", o.path, err)
+		return o.broken
+	}
 	o.size += int64(n)
 	o.unsynced = true
 	return nil
@@ -284,9 +294,10 @@ func Done(path string) (map[string]bool, error) {
 		return nil, err
 	}
 	defer o.Close()
-	done := make(map[string]bool, len(o.keys))
-	for k := range o.keys {
-		done[k] = true
+	done := make(map[string]bool, o.ids.n)
+	err = o.ids.each(func(key string) { done[key] = true })
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return done, nil
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
+	"math/bits"
 	rtdebug "runtime/debug"
 	"time"
 
@@ -23,12 +25,27 @@ import (
 // Run checks jobs first (CheckJobs: unique ids, tools the toolbox offers)
 // and returns the *InputError before any call. Otherwise it returns an
 // error only when out cannot be written; halts, failures and
-// interruptions are reported in the Summary.
+// interruptions are reported in the Summary. RunSource is Run over jobs
+// read from a Source, a file for instance, without holding them.
 func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts Options) (Summary, error) {
-	if box == nil || out == nil {
-		return Summary{}, errors.New("batch: Run needs a toolbox and an output")
+	return RunSource(ctx, box, Jobs(jobs), out, opts)
+}
+
+// RunSource is Run over the jobs of src, which it reads several times (to
+// check and plan the batch, to make the calls, to list the ids left)
+// rather than holding them: what it keeps is a few bytes a job (ids.go,
+// dedupe.go), so that a batch's memory does not grow with its input. src
+// must read the same each time; a source that changes during the run
+// stops it with an error.
+func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output, opts Options) (Summary, error) {
+	if box == nil || out == nil || src == nil {
+		return Summary{}, errors.New("batch: Run needs a toolbox, jobs and an output")
 	}
-	if err := CheckJobs(box.Catalogue(), jobs); err != nil {
+	if err := checkSource(src, false, toolChecker(box.Catalogue()), false); err != nil {
+		return Summary{}, err
+	}
+	p, err := plan(box, src, out) // identical calls run once (dedupe.go)
+	if err != nil {
 		return Summary{}, err
 	}
 	r := newRunner(ctx, box, out, opts)
@@ -36,18 +53,50 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
-	r.total = len(jobs)
-	queue, dd, fromDone, skipped := plan(box, jobs, out) // identical calls run once (dedupe.go)
-	r.skipped = skipped
-	for _, s := range fromDone {
-		if err := r.writeSame(s.job, s.leader); err != nil && r.writeErr == nil {
+	r.total, r.skipped = p.n, p.skipped
+	r.doneBits = make([]uint64, (p.n+63)/64)
+	for o, role := range p.role {
+		if role == roleDone {
+			r.doneAt(int32(o))
+		}
+	}
+	if p.hasFollowers() {
+		if err := r.writeFollowers(src, p, roleFromDone); err != nil {
 			r.writeErr = err
 		}
 	}
 	r.progress()
 
+	// The calls are read from src as they are scheduled; a call held
+	// back (a halt that the calls in flight may lift) is made again first.
+	next, stop := iter.Pull2(src.All())
+	defer stop()
+	var ahead []queued // read but not started, the first next
+	ord := int32(-1)
+	var readErr error
+	peek := func() (queued, bool) {
+		for len(ahead) == 0 {
+			j, err, ok := next()
+			if !ok {
+				return queued{}, false
+			}
+			if err == nil {
+				ord++
+				err = p.same(ord, j)
+			}
+			if err != nil {
+				readErr = err
+				return queued{}, false
+			}
+			if p.role[ord] == roleCall {
+				ahead = append(ahead, queued{j, ord})
+			}
+		}
+		return ahead[0], true
+	}
+
 	type result struct {
-		job       Job
+		job       queued
 		worst     int64
 		settledAt int
 		res       *tools.Result
@@ -55,19 +104,22 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 	results := make(chan result, conc)
 	ctxDone := ctx.Done()
 	for {
-		for !r.stopping() && ctx.Err() == nil && r.inflight < conc && len(queue) > 0 {
-			j := queue[0]
-			worst, v := r.check(j.Tool, j.Args)
-			if v == verdictWait {
-				r.log.Debug("batch: waiting for calls in flight to settle before the next", "id", string(j.ID), "worstCase", worst, "inFlightWorstCase", r.pending)
+		for !r.stopping() && readErr == nil && ctx.Err() == nil && r.inflight < conc {
+			q, ok := peek()
+			if !ok {
 				break
 			}
-			queue = queue[1:]
+			worst, v := r.check(q.job.Tool, q.job.Args)
+			if v == verdictWait {
+				r.log.Debug("batch: waiting for calls in flight to settle before the next", "id", string(q.job.ID), "worstCase", worst, "inFlightWorstCase", r.pending)
+				break
+			}
+			ahead = ahead[1:]
 			r.inflight++
 			r.pending += worst
-			go func(j Job, worst int64, settledAt int) {
-				results <- result{j, worst, settledAt, r.call(ctx, j.Tool, j.Args)}
-			}(j, worst, r.settled)
+			go func(q queued, worst int64, settledAt int) {
+				results <- result{q, worst, settledAt, r.call(ctx, q.job.Tool, q.job.Args)}
+			}(q, worst, r.settled)
 		}
 		if r.inflight == 0 {
 			break
@@ -79,15 +131,12 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 			if res.worst > 0 && Classify(res.res) != OutcomeHalt {
 				r.settled++ // a halted call held nothing, so freed nothing
 			}
-			if r.handle(res.job.ID, res.job.Tool, nil, res.res, res.settledAt) {
-				queue = append([]Job{res.job}, queue...)
+			again, wrote := r.handle(res.job.job.ID, res.job.job.Tool, nil, res.res, res.settledAt)
+			if again {
+				ahead = append([]queued{res.job}, ahead...)
 			}
-			if out.Done(res.job.ID) {
-				for _, f := range dd.take(res.job.ID) {
-					if err := r.writeSame(f, res.job.ID); err != nil && r.writeErr == nil {
-						r.writeErr = err
-					}
-				}
+			if wrote {
+				r.doneAt(res.job.ord)
 			}
 			if len(results) == 0 {
 				r.sync()
@@ -97,18 +146,51 @@ func Run(ctx context.Context, box *tools.Toolbox, jobs []Job, out *Output, opts 
 			ctxDone = nil
 		}
 	}
+	stop()
+	if readErr != nil && r.writeErr == nil {
+		r.writeErr = readErr
+	}
+	// The followers of the calls that are done get their lines now, an
+	// interrupted or halted run's too.
+	if p.hasFollowers() && r.writeErr == nil {
+		if err := r.writeFollowers(src, p, roleFollower); err != nil {
+			r.writeErr = err
+		}
+		r.progress()
+	}
 	r.sync()
 	s := r.summary()
-	for _, j := range jobs {
-		if !out.Done(j.ID) {
-			s.LeftIDs = append(s.LeftIDs, j.ID)
+	if r.left() > 0 {
+		o := int32(-1)
+		for j, err := range idsAndTools(src) {
+			if err != nil {
+				break
+			}
+			if o++; !r.isDone(o) {
+				s.LeftIDs = append(s.LeftIDs, j.ID)
+			}
 		}
 	}
-	s.Left = len(s.LeftIDs)
+	s.Left = r.left()
 	s.Complete = s.Left == 0
 	s.Interrupted = !s.Complete && ctx.Err() != nil
 	r.progress()
 	return s, r.writeErr
+}
+
+// queued is a job of a run and its place in the source.
+type queued struct {
+	job Job
+	ord int32
+}
+
+// same checks that the ord-th job of a reading is the job planned there.
+func (p *planned) same(ord int32, j Job) error {
+	key, err := idKey(j.ID)
+	if int(ord) >= p.n || err != nil || uint32(idHash(key)) != p.idCheck[ord] {
+		return errors.New("batch: the input changed while the batch ran (keep it as it is until the run ends, then run the same command again)")
+	}
+	return nil
 }
 
 // runner is the state Run and Crawl share. Only the goroutine of Run or
@@ -136,6 +218,30 @@ type runner struct {
 	halt, fatal *tools.Failure
 	writeErr    error
 	endCtx      context.Context // reads the budget at the end, even after an interruption
+
+	// doneBits marks the jobs of a RunSource that are done, by ordinal.
+	doneBits []uint64
+}
+
+// doneAt marks the ord-th job done.
+func (r *runner) doneAt(ord int32) {
+	if int(ord>>6) < len(r.doneBits) {
+		r.doneBits[ord>>6] |= 1 << (ord & 63)
+	}
+}
+
+// isDone reports whether the ord-th job is done.
+func (r *runner) isDone(ord int32) bool {
+	return int(ord>>6) < len(r.doneBits) && r.doneBits[ord>>6]&(1<<(ord&63)) != 0
+}
+
+// left is how many jobs of a RunSource are not done.
+func (r *runner) left() int {
+	n := r.total
+	for _, w := range r.doneBits {
+		n -= bits.OnesCount64(w)
+	}
+	return n
 }
 
 func newRunner(ctx context.Context, box *tools.Toolbox, out *Output, opts Options) *runner {
@@ -231,15 +337,17 @@ func poolLeft(st budget.Status) int64 {
 }
 
 // handle records one result. It reports whether the call should be made
-// again (a budget halt that calls in flight may lift).
-func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, res *tools.Result, settledAt int) (again bool) {
+// again (a budget halt that calls in flight may lift), and whether the id
+// is now done (its line written).
+func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, res *tools.Result, settledAt int) (again, wrote bool) {
 	r.see(res)
 	switch o := Classify(res); o {
 	case OutcomeOK, OutcomeFailed:
 		if err := r.out.Write(record(id, tool, args, res)); err != nil {
 			r.writeErr = err
-			return false
+			return false, false
 		}
+		wrote = true
 		r.done++
 		r.consecutive = 0
 		if o == OutcomeFailed {
@@ -258,7 +366,7 @@ func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, re
 	case OutcomeHalt:
 		f := failureOf(res)
 		if r.halt == nil && waitable(f.Error.Code) && (r.pending > 0 || r.settled > settledAt) {
-			return true
+			return true, false
 		}
 		if r.halt == nil {
 			r.halt = f
@@ -269,7 +377,7 @@ func (r *runner) handle(id json.RawMessage, tool string, args map[string]any, re
 			r.fatal = failureOf(res)
 		}
 	}
-	return false
+	return false, wrote
 }
 
 func (r *runner) sync() {

@@ -290,12 +290,14 @@ func (f *face) boxFor(ctx context.Context) *tools.Toolbox {
 	return f.box
 }
 
-// toMCP renders a Result: structuredContent plus the same JSON as text.
+// toMCP renders a Result: structuredContent plus the same JSON as text,
+// both from the one encoding the result was shaped with (Result.JSON,
+// which is not copied for structuredContent: mcp-go only reads it).
 func toMCP(r *tools.Result) *mcp.CallToolResult {
-	text := string(r.JSON())
+	raw := r.JSON()
 	return &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.NewTextContent(text)},
-		StructuredContent: json.RawMessage(text),
+		Content:           []mcp.Content{mcp.NewTextContent(string(raw))},
+		StructuredContent: json.RawMessage(raw),
 		IsError:           r.IsError,
 	}
 }

@@ -260,6 +260,9 @@ type storedAnswer struct {
 	Meta       json.RawMessage            `json:"meta,omitempty"`
 	Extra      map[string]json.RawMessage `json:"extra,omitempty"`
 	Notes      []string                   `json:"notes,omitempty"`
+	// Rows is Response.Rows (absent in answers stored by older
+	// versions, whose rows are then counted).
+	Rows int `json:"rows,omitempty"`
 }
 
 func encodeAnswer(f *fetched) (raw []byte, cost int64) {
@@ -268,7 +271,7 @@ func encodeAnswer(f *fetched) (raw []byte, cost int64) {
 	delete(sent, ArgFresh)
 	r := f.resp
 	raw, _ = json.Marshal(storedAnswer{Sent: sent, Status: r.Status, Data: r.Data, RequestID: r.RequestID,
-		Pagination: r.Pagination, Meta: r.Meta, Extra: r.Extra})
+		Pagination: r.Pagination, Meta: r.Meta, Extra: r.Extra, Rows: r.Rows})
 	if c := r.Metering.Cost(); c.Present {
 		cost = c.Value
 	}
@@ -289,8 +292,10 @@ func decodeAnswer(e cache.Entry, args map[string]any) (*fetched, error) {
 	if v, ok := args[ArgFields]; ok {
 		sent[ArgFields] = v
 	}
+	// json.Marshal wrote Data when the answer was stored, so it is
+	// verbatim.
 	resp := &runtime.Response{Status: a.Status, Data: a.Data, Enveloped: true, RequestID: a.RequestID,
-		Pagination: a.Pagination, Meta: a.Meta, Extra: a.Extra}
+		Pagination: a.Pagination, Meta: a.Meta, Extra: a.Extra, Rows: a.Rows, DataVerbatim: true}
 	return &fetched{sent: sent, resp: resp, from: &servedFrom{cached: true, at: e.StoredAt, version: e.Version}}, nil
 }
 

@@ -21,13 +21,14 @@ import (
 // arguments ask the API the same question.
 func (t *Tool) normalArgs(args map[string]any) map[string]any {
 	out := make(map[string]any, len(args)+4)
+	props := t.args()
 	for name, v := range args {
 		if isViewArg(name) {
 			continue
 		}
-		out[name] = normalValue(name, v, t.props[name])
+		out[name] = normalValue(name, v, props[name])
 	}
-	for name, p := range t.props {
+	for name, p := range props {
 		if _, given := out[name]; given || isViewArg(name) {
 			continue
 		}

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,10 +118,21 @@ type Result struct {
 	// Charge is set on the result of an API operation's call: what it
 	// reserved and was charged.
 	Charge *Charge
+
+	// encoded is the JSON of encodedOf, made when the result was shaped
+	// (encode.go).
+	encoded   []byte
+	encodedOf any
 }
 
-// JSON is the result as JSON text.
+// JSON is the result as JSON text: what json.Marshal writes for
+// Structured. A successful API call's result was encoded once when it
+// was shaped, and JSON returns those bytes without copying them, so the
+// caller must not modify them (copy them first).
 func (r *Result) JSON() []byte {
+	if r.encoded != nil && r.encodedOf == r.Structured {
+		return r.encoded
+	}
 	b, err := json.Marshal(r.Structured)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"error": "tollgate could not encode the result: " + err.Error()})
@@ -502,8 +512,17 @@ func (b *Toolbox) succeed(ctx context.Context, t *Tool, sent map[string]any, res
 		}
 		s.More["meta"] = resp.Meta
 	}
-	rows := countRows(s.Data)
-	s.Data = t.project(s.Data, sent)
+	rows := resp.Rows
+	if rows == 0 && len(s.Data) > 2 && s.Data[0] == '[' {
+		rows = countRows(s.Data) // a Response runtime did not decode (a cached answer of an older tollgate)
+	}
+	// A projection keeps the bytes it keeps as they are: verbatim data
+	// stays verbatim.
+	data, err := canonicalData(t.project(s.Data, sent), resp.DataVerbatim)
+	if err != nil {
+		return b.failAfter(ctx, res, fmt.Errorf("tools: %s: the API's data does not encode: %w", t.Name, err))
+	}
+	s.Data = data
 	if p := resp.Pagination; p != nil {
 		s.Pagination = &PageInfo{Page: p.Page, Offset: p.Offset, Limit: p.Limit, Total: p.Total,
 			TotalPages: p.TotalPages, Returned: rows, HasMore: p.HasMore()}
@@ -536,11 +555,17 @@ func (b *Toolbox) succeed(ctx context.Context, t *Tool, sent map[string]any, res
 			s.Budget = &st
 		}
 	}
-	b.fit(s)
-	if tr := s.Truncated; tr != nil && tr.RowsShown < tr.RowsReturned {
-		tr.ShowRest = restArgs(t, sent, tr.RowsShown, tr.RowsReturned)
+	enc, err := b.fit(s)
+	if tr := s.Truncated; err == nil && tr != nil && tr.RowsShown < tr.RowsReturned {
+		if tr.ShowRest = restArgs(t, sent, tr.RowsShown, tr.RowsReturned); tr.ShowRest != nil {
+			enc, err = encodeSuccess(s)
+		}
 	}
-	return &Result{Structured: s}
+	r := &Result{Structured: s}
+	if err == nil {
+		r.encoded, r.encodedOf = enc, s
+	}
+	return r
 }
 
 // nextPage returns the arguments of the page after p.
@@ -562,146 +587,6 @@ func nextPage(t *Tool, sent map[string]any, p *runtime.Pagination, rows int) map
 		next["limit"] = p.Limit
 	}
 	return next
-}
-
-// countRows counts the elements of a JSON array (0 for anything else)
-// without decoding them: data is valid JSON, checked by runtime.
-func countRows(data json.RawMessage) int {
-	data = bytes.TrimSpace(data)
-	if len(data) < 2 || data[0] != '[' {
-		return 0
-	}
-	n, depth, inString, escaped, empty := 0, 0, false, false, true
-	for _, c := range data[1 : len(data)-1] {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 0:
-			n++
-		}
-		if c != ' ' && c != '\n' && c != '\t' && c != '\r' {
-			empty = false
-		}
-	}
-	if empty {
-		return 0
-	}
-	return n + 1
-}
-
-// fit cuts s down to the result size limit: whole rows are dropped from
-// the end of a list, long strings are shortened in a single object, and
-// a note says what was cut and how to ask for less.
-func (b *Toolbox) fit(s *Success) {
-	size := func() int { v, _ := json.Marshal(s); return len(v) }
-	if size() <= b.max {
-		return
-	}
-	var rows []json.RawMessage
-	if json.Unmarshal(s.Data, &rows) == nil && len(rows) > 0 {
-		all := s.Data
-		// Each candidate is measured with its note in place, since the
-		// note counts towards the limit too.
-		cut := func(n int) {
-			s.Data, _ = json.Marshal(rows[:n])
-			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: n,
-				Note: fmt.Sprintf("The result was too large: only the first %d of %d returned rows are shown (all %d were charged). Ask for fewer rows (limit=%d), fewer fields (fields, dotted paths) or narrow the query to see the rest.", n, len(rows), len(rows), max(n, 1))}
-		}
-		lo, hi := 0, len(rows) // the most rows that fit is in [lo, hi)
-		for lo+1 < hi {
-			mid := (lo + hi) / 2
-			cut(mid)
-			if size() <= b.max {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		cut(lo)
-		if lo == 0 {
-			// Not even one whole row fits: show every row with its long
-			// strings cut, and say so.
-			s.Data = all
-			shortenStrings(s, 200)
-			s.Truncated = &Truncation{RowsReturned: len(rows), RowsShown: countRows(s.Data),
-				Note: "The result was too large even for one whole row: long text fields were shortened (marked with …). Ask for fewer rows (limit=1), or only the fields you need (fields, dotted paths), to see them in full."}
-		}
-		return
-	}
-	before := len(s.Data)
-	shortenStrings(s, 500)
-	if len(s.Data) != before {
-		s.Truncated = &Truncation{Note: "The result was too large: long text fields were shortened (marked with …). Ask for only the fields you need (fields, dotted paths) to see them in full."}
-	}
-}
-
-// restArgs returns the arguments that fetch exactly the rows of a list
-// page that a truncated result did not show: rows [shown, returned) of the
-// page sent. Page-based operations get a smaller limit that divides the
-// first missing row's offset, so a page boundary falls on it.
-func restArgs(t *Tool, sent map[string]any, shown, returned int) map[string]any {
-	if shown <= 0 || shown >= returned {
-		return nil
-	}
-	rest := cloneArgs(sent)
-	missing := int64(returned - shown)
-	switch t.Paging {
-	case PagingOffset:
-		off, _ := asInt(sent["offset"])
-		rest["offset"] = off + int64(shown)
-		rest["limit"] = missing
-	case PagingPage:
-		limit, ok := asInt(sent["limit"])
-		if !ok {
-			limit = t.DefaultLimit
-		}
-		rest["page"], rest["limit"] = alignedPage((pageOf(sent)-1)*limit+int64(shown), missing)
-	default:
-		return nil
-	}
-	return rest
-}
-
-func shortenStrings(s *Success, limit int) {
-	var v any
-	if json.Unmarshal(s.Data, &v) != nil {
-		return
-	}
-	v = shorten(v, limit)
-	s.Data, _ = json.Marshal(v)
-}
-
-func shorten(v any, limit int) any {
-	switch x := v.(type) {
-	case string:
-		r := []rune(x)
-		if len(r) > limit {
-			return string(r[:limit]) + fmt.Sprintf("…[%d more characters]", len(r)-limit)
-		}
-	case []any:
-		for i := range x {
-			x[i] = shorten(x[i], limit)
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = shorten(x[k], limit)
-		}
-	}
-	return v
 }
 
 // Fail turns err into a failure result with its advice (see

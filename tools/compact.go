@@ -125,7 +125,7 @@ func (t *Tool) addViewArgs(op *openapi3.Operation) {
 	readOnly := t.Annotations.ReadOnly
 	if s := dataShape(op); s != nil && readOnly {
 		if _, clash := t.props[ArgFields]; !clash {
-			t.shape = s
+			t.paths = s.paths()
 			if t.Paging != PagingNone || t.DefaultLimit > 0 {
 				if c, ok := compactFields[t.Method+" "+t.Path]; ok {
 					t.compact = c
@@ -154,7 +154,7 @@ func (t *Tool) addViewArgs(op *openapi3.Operation) {
 // viewNote is the line of the description about fields, or "".
 func (t *Tool) viewNote() string {
 	switch {
-	case t.shape == nil:
+	case t.paths == nil:
 		return ""
 	case len(t.compact) > 0:
 		return "\nRows are compact by default (" + strings.Join(t.compact, ", ") +

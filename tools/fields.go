@@ -94,6 +94,35 @@ func shapeOf(s *openapi3.Schema, depth int) *shape {
 	return out
 }
 
+// shapeFromPaths rebuilds a shape from its paths (shape.paths); nil
+// for none.
+func shapeFromPaths(paths []string) *shape {
+	if len(paths) == 0 {
+		return nil
+	}
+	root := &shape{kids: map[string]*shape{}}
+	for _, p := range paths {
+		n := root
+		for _, part := range strings.Split(p, ".") {
+			k := n.kids[part]
+			if k == nil {
+				k = &shape{kids: map[string]*shape{}}
+				n.kids[part] = k
+			}
+			n = k
+		}
+	}
+	var mark func(s *shape)
+	mark = func(s *shape) {
+		s.scalar = len(s.kids) == 0
+		for _, k := range s.kids {
+			mark(k)
+		}
+	}
+	mark(root)
+	return root
+}
+
 // paths lists every valid field path of s, sorted.
 func (s *shape) paths() []string {
 	var out []string
@@ -243,7 +272,8 @@ func fieldsArg(args map[string]any) ([]string, bool) {
 // shape: every path must exist. The schema already checked the type.
 func (t *Tool) checkFields(args map[string]any) error {
 	paths, given := fieldsArg(args)
-	if !given || t.shape == nil {
+	sh := t.fieldTree()
+	if !given || sh == nil {
 		return nil
 	}
 	var bad []string
@@ -251,7 +281,7 @@ func (t *Tool) checkFields(args map[string]any) error {
 		if p == AllFields {
 			continue
 		}
-		if p == "" || t.shape.find(p) == nil {
+		if p == "" || sh.find(p) == nil {
 			bad = append(bad, fmt.Sprintf("%q", p))
 		}
 	}
@@ -262,7 +292,7 @@ func (t *Tool) checkFields(args map[string]any) error {
 		Field: ArgFields, Location: "arguments",
 		Expected: []string{
 			"unknown field path " + strings.Join(bad, ", "),
-			"valid paths: " + AllFields + ", " + strings.Join(t.shape.paths(), ", "),
+			"valid paths: " + AllFields + ", " + strings.Join(t.paths, ", "),
 		},
 	}}}
 }
@@ -270,7 +300,7 @@ func (t *Tool) checkFields(args map[string]any) error {
 // view is how a call's data is shown: the selection of its fields
 // argument, else the tool's compact default, else everything (nil).
 func (t *Tool) view(args map[string]any) *selection {
-	if t.shape == nil {
+	if t.paths == nil {
 		return nil
 	}
 	paths, given := fieldsArg(args)
@@ -300,7 +330,7 @@ func (t *Tool) project(data json.RawMessage, args map[string]any) json.RawMessag
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(data) / 2)
-	if err := projectValue(&buf, trimmed, t.shape, sel); err != nil {
+	if err := projectValue(&buf, trimmed, t.fieldTree(), sel); err != nil {
 		return data
 	}
 	return buf.Bytes()

@@ -28,17 +28,21 @@ const (
 )
 
 // BuiltIn returns the catalogue of the OpenAPI document compiled into
-// tollgate (the one the sandbox serves).
-// It is parsed once; a Catalogue is immutable, so callers share it.
+// tollgate (the one the sandbox serves). It is loaded from its compiled
+// form (compiled.go) without parsing the document, once; a Catalogue is
+// immutable, so callers share it.
 func BuiltIn() *Catalogue { return builtIn() }
 
 var builtIn = sync.OnceValue(func() *Catalogue {
-	c, err := Parse(apispec.Document(), SourceBuiltIn)
+	c, err := builtInCompiled.catalogue(SourceBuiltIn, builtInDoc)
 	if err != nil {
-		panic("tools: the built-in OpenAPI document does not parse: " + err.Error())
+		panic("tools: the built-in compiled catalogue does not load: " + err.Error())
 	}
 	return c
 })
+
+// builtInDoc is the built-in document, rendered when first asked for.
+var builtInDoc = sync.OnceValue(apispec.Document)
 
 // LoadOptions configure [Load].
 type LoadOptions struct {
@@ -53,7 +57,9 @@ type LoadOptions struct {
 // Load builds the catalogue from the configured API's GET /v1/openapi.json
 // (free). When the API cannot be reached or answers a document that does
 // not parse, it falls back to the cached copy, then to the built-in one,
-// and logs why: the server always starts.
+// and logs why: the server always starts. A document it has seen before
+// (the built-in one, or the one cached in CacheDir) is not parsed again:
+// its compiled catalogue is used (see Digest).
 func Load(ctx context.Context, c *runtime.Client, o LoadOptions) *Catalogue {
 	log := o.Logger
 	if log == nil {
@@ -70,7 +76,7 @@ func Load(ctx context.Context, c *runtime.Client, o LoadOptions) *Catalogue {
 	defer cancel()
 	resp, err := c.Do(fetchCtx, &runtime.Request{Method: "GET", Path: "/v1/openapi.json", Operation: "getOpenapi"})
 	if err == nil {
-		cat, perr := Parse(resp.Data, SourceAPI)
+		cat, perr := fromDocument(resp.Data, SourceAPI, cacheFile, log)
 		if perr == nil {
 			logProblems(log, cat)
 			if cacheFile != "" {
@@ -85,13 +91,44 @@ func Load(ctx context.Context, c *runtime.Client, o LoadOptions) *Catalogue {
 	log.Warn("could not load the API's OpenAPI document; using a stored copy", "err", err)
 	if cacheFile != "" {
 		if doc, rerr := os.ReadFile(cacheFile); rerr == nil {
-			if cat, perr := Parse(doc, SourceCache); perr == nil {
+			if cat, perr := fromDocument(doc, SourceCache, cacheFile, log); perr == nil {
 				logProblems(log, cat)
 				return cat
 			}
 		}
 	}
 	return BuiltIn()
+}
+
+// fromDocument builds the catalogue of doc without parsing it when it
+// can (compiled.go): from the built-in compiled catalogue when doc is the
+// built-in document, from the compiled catalogue kept beside cacheFile
+// when that is doc's; else with Parse, keeping the compiled form beside
+// cacheFile for the next start.
+func fromDocument(doc []byte, source, cacheFile string, log *slog.Logger) (*Catalogue, error) {
+	digest := Digest(doc)
+	doc = slices.Clone(doc)
+	docFn := func() []byte { return doc }
+	if digest == builtInCompiled.Digest {
+		return builtInCompiled.catalogue(source, docFn)
+	}
+	compiledPath := ""
+	if cacheFile != "" {
+		compiledPath = compiledFile(cacheFile)
+		if cc := readCompiled(compiledPath, digest); cc != nil {
+			return cc.catalogue(source, docFn)
+		}
+	}
+	api, problems, err := convert(doc)
+	if err != nil {
+		return nil, err
+	}
+	if compiledPath != "" {
+		if werr := writeCompiled(compiledPath, compile(digest, api, problems)); werr != nil {
+			log.Warn("could not keep the compiled catalogue", "file", compiledPath, "err", werr)
+		}
+	}
+	return assemble(api, source, docFn, problems)
 }
 
 // logProblems says what of the document the catalogue left out or
@@ -142,9 +179,20 @@ func writeFileAtomic(name string, data []byte) error {
 // is dropped when it is optional; both are listed in Catalogue.Problems,
 // which Load logs. The rest of the document is kept.
 func Parse(doc []byte, source string) (*Catalogue, error) {
-	spec, problems, err := loadDocument(doc)
+	api, problems, err := convert(doc)
 	if err != nil {
 		return nil, err
+	}
+	doc = slices.Clone(doc)
+	return assemble(api, source, func() []byte { return doc }, problems)
+}
+
+// convert makes the API tools of an OpenAPI document with kin-openapi,
+// in path and method order, and lists its problems.
+func convert(doc []byte) ([]*Tool, []Problem, error) {
+	spec, problems, err := loadDocument(doc)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []*Tool
 	taken := map[string]bool{}
@@ -197,8 +245,15 @@ func Parse(doc []byte, source string) (*Catalogue, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("tools: no operation of the OpenAPI document can be offered as a tool%s", firstProblem(problems))
+		return nil, nil, fmt.Errorf("tools: no operation of the OpenAPI document can be offered as a tool%s", firstProblem(problems))
 	}
+	return out, problems, nil
+}
+
+// assemble makes the catalogue of a document's API tools (in convert's
+// order) with tollgate's own tools. doc returns the document.
+func assemble(api []*Tool, source string, doc func() []byte, problems []Problem) (*Catalogue, error) {
+	out := slices.Clip(api)
 	for _, own := range ownTools() {
 		own.Default = true
 		out = append(out, own)
@@ -210,7 +265,7 @@ func Parse(doc []byte, source string) (*Catalogue, error) {
 		}
 		return out[i].Name < out[j].Name
 	})
-	return newCatalogue(out, source, slices.Clone(doc), problems)
+	return newCatalogue(out, source, doc, problems)
 }
 
 // buildTool converts one operation. ref is the reference's description
@@ -318,7 +373,8 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 	if err != nil {
 		return nil, notes, err
 	}
-	if t.schema, err = compileSchema(t.Name, raw); err != nil {
+	sch, err := compileSchema(t.Name, raw)
+	if err != nil {
 		// A pattern the validator cannot compile: drop the patterns, the
 		// API validates its own arguments.
 		for name, p := range t.props {
@@ -329,19 +385,23 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 		if raw, err = json.Marshal(schema); err != nil {
 			return nil, notes, err
 		}
-		if t.schema, err = compileSchema(t.Name, raw); err != nil {
+		if sch, err = compileSchema(t.Name, raw); err != nil {
 			return nil, notes, fmt.Errorf("input schema does not compile: %w", err)
 		}
 	}
 	t.InputSchema = raw
 	t.OutputSchema = apiOutputSchema(op)
-	if t.shape != nil {
+	if t.paths != nil {
 		t.OutputSchema = projectedOutput(t.OutputSchema) // fields.go
 	}
 	t.Description = describe(t, ov, op, ref) + t.viewNote()
 	if t.Title == "" {
 		t.Title = op.Summary
 	}
+	// From here on the argument schemas are read from InputSchema, as
+	// they are for a compiled catalogue (compiled.go).
+	t.props = nil
+	t.lazy = newDerived(t.Name, raw, t.paths, sch)
 	return t, notes, nil
 }
 

@@ -12,6 +12,13 @@
 // [Catalogue.Problems]: a live document is never rejected whole for one
 // surprise.
 //
+// Converting a document is the expensive part of a start, so a catalogue
+// is kept compiled, keyed by the SHA-256 of its document ([Digest]): the
+// built-in document's is compiled into tollgate (go generate ./tools),
+// and [Load] keeps the compiled form of any other document beside its
+// cached copy. Only a document seen for the first time is parsed, and a
+// tool's JSON Schema validator is compiled on its first call.
+//
 // Tools are grouped in toolsets (see [Toolsets]). A core of about 25
 // tools is offered by default (Tool.Default); naming toolsets offers all
 // of their tools, and the pseudo-toolset "all" offers everything.
@@ -42,8 +49,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Instructions is what a face tells the model about these tools: the MCP
@@ -172,11 +177,18 @@ type Tool struct {
 	Handler Handler
 
 	params map[string]paramIn // argument name -> where it goes
-	schema *jsonschema.Schema // compiled InputSchema
-	props  map[string]map[string]any
-	// shape and compact serve the fields argument (fields.go).
-	shape   *shape
+	// props are the argument schemas while Parse builds the tool
+	// (openapi.go); once built, args() derives them from InputSchema.
+	props map[string]map[string]any
+	// paths (the data shape's field paths, nil when the document does
+	// not describe the data) and compact serve the fields argument
+	// (fields.go).
+	paths   []string
 	compact []string
+	// lazy is what the tool derives from its schemas on first use: the
+	// compiled validator, the argument schemas, the data shape
+	// (compiled.go). nil for a Tool not built by this package.
+	lazy *derived
 }
 
 // A Handler answers a call of a local tool. args were validated against
@@ -223,19 +235,11 @@ func NewLocal(s LocalSpec) (*Tool, error) {
 	if out == nil {
 		out = map[string]any{"type": "object"}
 	}
-	props := map[string]map[string]any{}
-	if ps, ok := s.Schema["properties"].(map[string]any); ok {
-		for k, v := range ps {
-			if m, ok := v.(map[string]any); ok {
-				props[k] = m
-			}
-		}
-	}
 	return &Tool{
 		Name: s.Name, Title: s.Title, Description: s.Description, Toolset: s.Toolset, Cost: CostFree,
 		Annotations: Annotations{ReadOnly: s.ReadOnly, Idempotent: s.ReadOnly},
 		Idempotent:  s.ReadOnly, InputSchema: raw, OutputSchema: mustJSON(withFailure(out)),
-		Handler: s.Handler, schema: sch, props: props,
+		Handler: s.Handler, lazy: newDerived(s.Name, raw, nil, sch),
 	}, nil
 }
 
@@ -255,12 +259,13 @@ type Catalogue struct {
 	// Source says where the OpenAPI document came from ("api",
 	// "cache", "built-in").
 	Source string
-	// doc is the OpenAPI document the catalogue was built from.
-	doc      []byte
+	// doc returns the OpenAPI document the catalogue was built from
+	// (nil for none); the built-in one is rendered when first asked for.
+	doc      func() []byte
 	problems []Problem
 }
 
-func newCatalogue(tools []*Tool, source string, doc []byte, problems []Problem) (*Catalogue, error) {
+func newCatalogue(tools []*Tool, source string, doc func() []byte, problems []Problem) (*Catalogue, error) {
 	c := &Catalogue{byName: make(map[string]*Tool, len(tools)), Source: source, doc: doc, problems: problems}
 	for _, t := range tools {
 		if err := checkName(t.Name); err != nil {
@@ -291,7 +296,12 @@ func checkName(n string) error {
 
 // Document returns the OpenAPI document the catalogue was built from (see
 // Source), as JSON; nil for a catalogue not built by Parse.
-func (c *Catalogue) Document() []byte { return slices.Clone(c.doc) }
+func (c *Catalogue) Document() []byte {
+	if c.doc == nil {
+		return nil
+	}
+	return slices.Clone(c.doc())
+}
 
 // Tools returns the tools in catalogue order.
 func (c *Catalogue) Tools() []*Tool { return slices.Clone(c.tools) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -19,7 +20,9 @@ import (
 // complete JSON Schema validator, so a tool's declared input schema and
 // what tollgate enforces can never drift apart.
 
-var printer = message.NewPrinter(language.English)
+// printer words validation errors; made on the first one, so that a start
+// does not load x/text's language tables.
+var printer = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 
 func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -65,8 +68,9 @@ func (e *ArgumentError) Advice() runtime.Advice {
 // *ArgumentError naming each field and what it allows. args must be
 // JSON-like values (as encoding/json decodes them).
 func (t *Tool) Validate(args map[string]any) error {
-	if t.schema == nil {
-		return nil
+	sch, err := t.validator()
+	if sch == nil {
+		return err
 	}
 	// Round-trip through JSON so numbers reach the validator in the form
 	// it expects, whatever the caller built args with.
@@ -78,7 +82,7 @@ func (t *Tool) Validate(args map[string]any) error {
 	if err != nil {
 		return &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: "(arguments)", Location: "arguments", Expected: []string{err.Error()}}}}
 	}
-	err = t.schema.Validate(inst)
+	err = sch.Validate(inst)
 	if err == nil {
 		return t.checkFields(args)
 	}
@@ -94,7 +98,7 @@ func (t *Tool) Validate(args map[string]any) error {
 			if field == "" {
 				field = "(arguments)"
 			}
-			byField[field] = append(byField[field], e.ErrorKind.LocalizedString(printer))
+			byField[field] = append(byField[field], e.ErrorKind.LocalizedString(printer()))
 			return
 		}
 		for _, c := range e.Causes {
@@ -120,11 +124,12 @@ func (t *Tool) Validate(args map[string]any) error {
 
 // allowed summarises what a top-level argument accepts, from its schema.
 func (t *Tool) allowed(field string) string {
-	s, ok := t.props[strings.SplitN(field, ".", 2)[0]]
+	props := t.args()
+	s, ok := props[strings.SplitN(field, ".", 2)[0]]
 	if !ok {
 		if field == "(arguments)" {
-			names := make([]string, 0, len(t.props))
-			for n := range t.props {
+			names := make([]string, 0, len(props))
+			for n := range props {
 				names = append(names, n)
 			}
 			sort.Strings(names)

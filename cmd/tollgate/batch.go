@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,26 +48,31 @@ func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 	}
 	sf := &o.stack
 
-	// The input is read before anything starts and checked in one pass
+	// The input is opened before anything starts and checked in one pass
 	// once the catalogue is known; the output is created only when the
-	// calls are about to run.
+	// calls are about to run. It is read a line at a time, never whole
+	// (batch.Input): stdin is spooled to a temporary file first, since a
+	// run reads its input more than once.
 	var (
-		input []byte
+		input *batch.Input
 		start map[string]any
 	)
 	if o.crawl != "" {
 		if start, err = parseCrawlArgs(o.crawlArgs); err != nil {
 			return err
 		}
-	} else if input, err = readInput(c, o.in, o.out); err != nil {
-		return err
+	} else {
+		var cleanup func()
+		if input, cleanup, err = openInput(c, o.in, o.out); err != nil {
+			return err
+		}
+		defer cleanup()
 	}
 	st, err := sf.build(ctx, logger, "tollgate-batch/"+version())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var jobs []batch.Job
 	if o.crawl != "" {
 		if err := batch.CheckCrawl(st.Box.Catalogue(), o.crawl); err != nil {
 			return usageErrorf("--crawl: %v", err)
@@ -76,12 +80,12 @@ func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 		if err := st.Box.Validate(o.crawl, start); err != nil {
 			return usageErrorf("--args: %v", err)
 		}
-	} else if jobs, err = batch.ReadInput(bytes.NewReader(input), st.Box); err != nil {
+	} else if err := input.Check(st.Box); err != nil {
 		var ie *batch.InputError
 		if errors.As(err, &ie) {
 			return usageErrorf("%s: %v", inputName(o.in), err)
 		}
-		return err
+		return fmt.Errorf("reading %s: %w", inputName(o.in), err)
 	}
 	out, err := batch.OpenOutput(o.out)
 	if err != nil {
@@ -99,7 +103,7 @@ func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 	if o.crawl != "" {
 		sum, err = batch.Crawl(ctx, st.Box, o.crawl, start, out, opts)
 	} else {
-		sum, err = batch.Run(ctx, st.Box, jobs, out, opts)
+		sum, err = batch.RunSource(ctx, st.Box, input, out, opts)
 	}
 	view.finish()
 	if cerr := out.Close(); err == nil && cerr != nil {
@@ -136,28 +140,36 @@ func runBatch(ctx context.Context, c *cli, o *batchOptions) error {
 	return nil
 }
 
-// readInput reads the input, which must not be the output, whole: it
-// is checked in one pass (batch.ReadInput) once the tools are known.
-func readInput(c *cli, inPath, outPath string) ([]byte, error) {
-	var r io.Reader = c.stdin
+// openInput opens the input, which must not be the output: the file
+// itself, or stdin spooled to a temporary file that cleanup removes.
+func openInput(c *cli, inPath, outPath string) (*batch.Input, func(), error) {
 	if inPath != "-" {
 		f, err := os.Open(inPath)
 		if err != nil {
-			return nil, usageErrorf("--in: %v", err)
+			return nil, nil, usageErrorf("--in: %v", err)
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil {
 			if fo, err := os.Stat(outPath); err == nil && os.SameFile(fi, fo) {
-				return nil, usageErrorf("--in and --out are the same file")
+				return nil, nil, usageErrorf("--in and --out are the same file")
 			}
 		}
-		r = f
+		return batch.NewInput(inPath), func() {}, nil
 	}
-	data, err := io.ReadAll(r)
+	f, err := os.CreateTemp("", "tollgate-batch-stdin-*.jsonl")
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", inputName(inPath), err)
+		return nil, nil, fmt.Errorf("spooling stdin: %w", err)
 	}
-	return data, nil
+	cleanup := func() { _ = os.Remove(f.Name()) }
+	_, err = io.Copy(f, c.stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	return batch.NewInput(f.Name()), cleanup, nil
 }
 
 func inputName(path string) string {

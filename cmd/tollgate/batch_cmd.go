@@ -107,7 +107,9 @@ Reads ` + envAPIKey + ` and ` + envBaseURL + `, or use --sandbox.`,
 			}},
 			"max-failures", "stop after this many retryable failures in a row; none: never")
 	})
-	_ = cmd.RegisterFlagCompletionFunc("crawl", completeList(toolNames(func(t *tools.Tool) bool { return t.Paging != tools.PagingNone })))
+	_ = cmd.RegisterFlagCompletionFunc("crawl", completeWith(func() []string {
+		return toolNames(func(t *tools.Tool) bool { return t.Paging != tools.PagingNone })
+	}))
 	_ = cmd.MarkFlagFilename("in", "jsonl", "json")
 	_ = cmd.MarkFlagFilename("out", "jsonl", "json")
 	o.stack.addStackFlags(cmd, stackParts{sandboxRate: true, perCall: true, pacing: true, tools: true})

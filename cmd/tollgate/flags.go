@@ -94,8 +94,8 @@ func (f *stackFlags) addStackFlags(cmd *cobra.Command, parts stackParts) {
 				"max-result-bytes", "cut results larger than this many bytes of JSON (by whole rows)")
 		})
 		f.addCacheFlags(cmd) // cache.go
-		_ = cmd.RegisterFlagCompletionFunc("toolsets", completeList(tools.BuiltIn().Toolsets()))
-		_ = cmd.RegisterFlagCompletionFunc("tools", completeList(toolNames(nil)))
+		_ = cmd.RegisterFlagCompletionFunc("toolsets", completeWith(func() []string { return tools.BuiltIn().Toolsets() }))
+		_ = cmd.RegisterFlagCompletionFunc("tools", completeWith(func() []string { return toolNames(nil) }))
 	}
 	addGroup(cmd, groupSandbox, func(fs *pflag.FlagSet) {
 		fs.Var(&intValue[int64]{p: &f.credits, min: 0, want: "a number of credits, 0 or more", typ: "N"},
@@ -159,6 +159,14 @@ const defaultLogLevel = "warn"
 func completeList(words []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 		return words, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeWith is completeList of words computed when a shell asks, so
+// that commands that are not completing do not build them.
+func completeWith(words func() []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		return words(), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -44,6 +45,11 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	defer st.Close()
 	m := mcpMode(o.mode)
 	srv := newMCPServer(st.Box, m, o.confirmAbove, logger)
+	// What is left of the start's allocations is garbage that an idle
+	// server would keep (it allocates nothing that would trigger a
+	// collection): collect it and give the memory back, beside the first
+	// requests rather than before them.
+	go debug.FreeOSMemory()
 	// The banner is for a person at a terminal; an MCP host that
 	// captures stderr into its log gets nothing but real log lines.
 	showBanner := !o.quiet && c.stderrIsTerminal

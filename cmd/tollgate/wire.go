@@ -191,9 +191,15 @@ func (f *stackFlags) build(ctx context.Context, log *slog.Logger, userAgent stri
 	if f.rate > 0 {
 		cfg.ClientOptions = append(cfg.ClientOptions, runtime.WithLimiter(rate.NewLimiter(rate.Limit(f.rate), max(1, int(f.rate)))))
 	}
-	if f.noTools {
+	switch {
+	case f.noTools:
 		cfg.Catalogue = tools.BuiltIn() // nothing to offer: no need to fetch the API's document
-	} else if dir, err := os.UserCacheDir(); err == nil && !f.sandbox {
+	case f.sandbox:
+		// The embedded sandbox serves the built-in document: fetching it
+		// would only make the sandbox render what tollgate has compiled.
+		cfg.Catalogue = tools.BuiltIn()
+	}
+	if dir, err := os.UserCacheDir(); err == nil && cfg.Catalogue == nil {
 		cfg.CacheDir = filepath.Join(dir, "tollgate")
 	}
 	if err := f.wireCache(st, &cfg, log); err != nil { // cache.go

@@ -1,0 +1,223 @@
+package batch
+
+import (
+	"bytes"
+	"errors"
+	"hash/maphash"
+	"io"
+)
+
+// A batch of a million lines must not hold a million ids: the sets of ids
+// it keeps (the ids of the input while it is checked, the ids of the
+// output file) hold a hash of each id's key (idKey), and for the output
+// where to read the id again. A hash found in a set is confirmed by
+// reading that id back and comparing keys (or, for the input, by a second
+// reading), so two ids whose hashes collide are still told apart, and the
+// set is exact.
+
+// hashSeed seeds idHash for the life of the process.
+var hashSeed = maphash.MakeSeed()
+
+// idHash is the hash of an id's key; a variable so that a test can make
+// ids collide.
+var idHash = func(key string) uint64 { return maphash.String(hashSeed, key) }
+
+// idLines is the set of ids of an output file: an open-addressing table
+// of 8-byte slots, each the offset of an id's line (40 bits: output files
+// up to a terabyte) and the top 24 bits of the hash of its key, which
+// also place it in the table. A slot whose bits match is confirmed by
+// reading the key back (keyAt); ids whose hashes collide simply take
+// slots of their own. It costs about 11 bytes an id.
+type idLines struct {
+	f     io.ReaderAt
+	slots []uint64 // 0: empty; else tag<<40 | (offset+1)
+	n     int
+}
+
+const (
+	offBits = 40
+	offMask = 1<<offBits - 1
+	tagBits = 64 - offBits
+)
+
+// home is where a tag's probe starts in a table of size slots: the tag
+// scaled to the table, so that a grown table places the slots again
+// from their tags alone.
+func home(tag uint64, size int) int { return int(tag * uint64(size) >> tagBits) }
+
+// find returns the offset of key's line.
+func (s *idLines) find(key string) (int64, bool, error) {
+	if len(s.slots) == 0 {
+		return 0, false, nil
+	}
+	tag := idHash(key) >> offBits
+	for i := home(tag, len(s.slots)); ; i = (i + 1) % len(s.slots) {
+		v := s.slots[i]
+		if v == 0 {
+			return 0, false, nil
+		}
+		if v>>offBits != tag {
+			continue
+		}
+		off := int64(v&offMask) - 1
+		k, err := s.keyAt(off)
+		if err != nil {
+			return 0, false, err
+		}
+		if k == key {
+			return off, true, nil
+		}
+	}
+}
+
+// add records that key's line starts at off. When key is already in the
+// set it records nothing and returns the offset of the line it is on.
+func (s *idLines) add(key string, off int64) (dup bool, first int64, err error) {
+	if off < 0 || off >= offMask {
+		return false, 0, errors.New("the output file is larger than a terabyte")
+	}
+	if have, found, err := s.find(key); err != nil || found {
+		return found, have, err
+	}
+	if 4*(s.n+1) > 3*len(s.slots) { // at most three quarters full
+		s.grow()
+	}
+	s.put(idHash(key)>>offBits<<offBits | uint64(off+1))
+	s.n++
+	return false, 0, nil
+}
+
+// put stores a slot's value in the first free slot of its probe.
+func (s *idLines) put(v uint64) {
+	i := home(v>>offBits, len(s.slots))
+	for s.slots[i] != 0 {
+		i = (i + 1) % len(s.slots)
+	}
+	s.slots[i] = v
+}
+
+// grow makes the table half as large again and places the slots anew.
+func (s *idLines) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(64, len(old)*3/2))
+	for _, v := range old {
+		if v != 0 {
+			s.put(v)
+		}
+	}
+}
+
+// each calls fn with the key of every id of the set.
+func (s *idLines) each(fn func(key string)) error {
+	for _, v := range s.slots {
+		if v == 0 {
+			continue
+		}
+		k, err := s.keyAt(int64(v&offMask) - 1)
+		if err != nil {
+			return err
+		}
+		fn(k)
+	}
+	return nil
+}
+
+// idPrefix opens every line Output.Write writes: the id comes first.
+var idPrefix = []byte(`{"id":`)
+
+// keyAt reads back the key of the id on the line at off: from the first
+// bytes of the line when it starts with the id, as the lines Output
+// writes do, else by decoding the whole line.
+func (s *idLines) keyAt(off int64) (string, error) {
+	var buf [256]byte
+	n, err := s.f.ReadAt(buf[:], off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	head := buf[:n]
+	if bytes.HasPrefix(head, idPrefix) {
+		i := skipSpace(head, len(idPrefix))
+		if end, ok := valueEnd(head, i); ok {
+			if k, err := idKey(head[i:end]); err == nil {
+				return k, nil
+			}
+		}
+	}
+	line, err := lineAt(s.f, off)
+	if err != nil {
+		return "", err
+	}
+	k, msg := lineKey(line)
+	if msg != "" {
+		return "", errors.New("the line at offset changed: " + msg)
+	}
+	return k, nil
+}
+
+// lineAt reads the line starting at off, without its newline.
+func lineAt(f io.ReaderAt, off int64) ([]byte, error) {
+	buf := make([]byte, 0, 4096)
+	for {
+		chunk := buf[len(buf):cap(buf)]
+		n, err := f.ReadAt(chunk, off+int64(len(buf)))
+		if i := bytes.IndexByte(chunk[:n], '\n'); i >= 0 {
+			return buf[:len(buf)+i], nil
+		}
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return buf, nil
+			}
+			return nil, err
+		}
+		buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+	}
+}
+
+// lineNumber is the number (1-based) of the line starting at off.
+func lineNumber(f io.ReaderAt, off int64) int {
+	n := 1
+	buf := make([]byte, 64<<10)
+	for pos := int64(0); pos < off; {
+		k, err := f.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		pos += int64(k)
+		if err != nil || k == 0 {
+			break
+		}
+	}
+	return n
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns where the JSON string or number at b[i:] ends, and
+// whether it ends within b followed by a delimiter.
+func valueEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	if b[i] == '"' {
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, true
+			}
+		}
+		return 0, false
+	}
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case ',', '}', ' ', '\t', '\r', '\n':
+			return j, j > i
+		}
+	}
+	return 0, false
+}
