@@ -21,7 +21,10 @@ import (
 //     fields and fresh are left out, since they change nothing sent)
 //     that run at the same time share one run of step 2 (cache.Flight):
 //     one API request, one reservation, one charge. The others get the
-//     same answer, marked metering.shared with cost 0.
+//     same answer, marked metering.shared with cost 0, unless the
+//     outcome was the leader's own: a halt or declined approval decided
+//     before any request, or an answer fitted to another budget or to
+//     an approval threshold. Those callers then make the call themselves.
 //  2. Unless the call says fresh: true, the cache is asked. A hit is
 //     shaped like a new answer, marked metering.cached, cachedAt and
 //     cost 0, without reserving anything. A miss calls the API (fetch).
@@ -73,6 +76,26 @@ type fetched struct {
 	// res is the call's reservation, settled (nil without a budget, or
 	// for an answer from the cache).
 	res *budget.Reservation
+	// payer is the budget the call was reserved from (nil without one).
+	payer *budget.Controller
+	// beforeRequest marks a failure decided before any request was made:
+	// a budget halt, a declined approval. It is the caller's own.
+	beforeRequest bool
+	// approvalFitted marks an answer whose limit was lowered to the
+	// caller's approval threshold (Approval with no Approver).
+	approvalFitted bool
+}
+
+// sharedWith reports whether a caller paying from payer may take f, an
+// outcome another caller's call produced: not a failure decided before
+// the request (the other caller's budget or approval decided it), and
+// not an answer cut down to fit another budget or another caller's
+// approval threshold.
+func (f *fetched) sharedWith(payer *budget.Controller) bool {
+	if f.beforeRequest || f.approvalFitted {
+		return false
+	}
+	return !f.fitted || f.payer == payer
 }
 
 // servedFrom says that an answer cost nothing now, and why.
@@ -148,6 +171,11 @@ func (b *Toolbox) callShared(ctx context.Context, t *Tool, args map[string]any, 
 		return b.Fail(ctx, fmt.Errorf("tools: %s: %w", t.Name, err))
 	case !shared:
 		return mine
+	case !f.sharedWith(b.budget):
+		// The leader's outcome was its own budget's (a halt, an answer
+		// fitted to what it had left): this caller decides for itself.
+		_, r := b.answer(ctx, t, args, key, fresh, c)
+		return r
 	}
 	s.shared.Add(1)
 	from := f.from

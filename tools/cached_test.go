@@ -522,3 +522,82 @@ func TestToolboxesMadeFromOneConfigShareCallsInFlight(t *testing.T) {
 		t.Errorf("%d API requests for two identical calls at once", g.arrived.Load())
 	}
 }
+
+// TestACallerDoesNotTakeAnotherCallersDecline has the first of two
+// identical calls wait for its user's approval and be declined: the
+// second caller, who needs no approval, joined it meanwhile and makes
+// its own request rather than share a decline that was not its own.
+func TestACallerDoesNotTakeAnotherCallersDecline(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	g, ts := newGate(t, sb, "/v1/ads")
+	g.release()
+	cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sb.NewWorkspace(sandbox.Credits{})))
+	box, err := tools.NewToolbox(tools.Config{Catalogue: testenv.BuiltIn(), Client: cl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"search": "coffee", "limit": 10}
+	asked, answer := make(chan struct{}), make(chan struct{})
+	ctx := tools.WithApproval(context.Background(), tools.Approval{Above: 5, Approver: tools.ApproverFunc(
+		func(ctx context.Context, q tools.SpendQuestion) error {
+			close(asked)
+			<-answer
+			return q.Decline(tools.DeclinedByUser, "")
+		})})
+	first := make(chan *tools.Result, 1)
+	go func() { first <- box.Call(ctx, "search_ads", args) }()
+	<-asked
+	second := make(chan *tools.Result, 1)
+	go func() { second <- box.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the second caller to wait", func() bool { return box.CacheView(context.Background()).Waiting == 1 })
+	close(answer)
+	if r := <-first; !r.IsError || r.Advice.Code != tools.CodeSpendDeclined {
+		t.Fatalf("the declined caller got %s", r.JSON())
+	}
+	r := <-second
+	if r.IsError || countData(r) != 10 {
+		t.Fatalf("the caller that needed no approval got %s", r.JSON())
+	}
+	if r.Structured.(*tools.Success).Metering.Shared || g.arrived.Load() != 1 {
+		t.Errorf("shared %v, %d requests; want its own request, the only one", r.Structured.(*tools.Success).Metering.Shared, g.arrived.Load())
+	}
+}
+
+// TestAnAnswerFittedToOneBudgetIsNotHandedToAnother shares a call in
+// flight between two toolboxes of one Config with their own budgets: the
+// first had 4 credits left and asked for 4 rows of 10, so the second,
+// with room for all 10, makes its own request; with the same budget it
+// shares the fitted answer.
+func TestAnAnswerFittedToOneBudgetIsNotHandedToAnother(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})
+	g, ts := newGate(t, sb, "/v1/ads")
+	cl, _ := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sb.NewWorkspace(sandbox.Credits{})))
+	small, _ := budget.New(budget.Config{MaxCredits: 4})
+	first, err := tools.NewToolbox(tools.Config{Catalogue: testenv.BuiltIn(), Client: cl, Budget: small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := first.Config()
+	cfg.Budget, _ = budget.New(budget.Config{MaxCredits: 1000})
+	second, err := tools.NewToolbox(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"search": "coffee", "limit": 10}
+	out1, out2 := make(chan *tools.Result, 1), make(chan *tools.Result, 1)
+	go func() { out1 <- first.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the fitted call at the API", func() bool { return g.arrived.Load() == 1 })
+	go func() { out2 <- second.Call(context.Background(), "search_ads", args) }()
+	waitUntil(t, "the second toolbox's caller to wait", func() bool { return first.CacheView(context.Background()).Waiting == 1 })
+	g.release()
+	if r := <-out1; r.IsError || countData(r) != 4 {
+		t.Fatalf("the caller with 4 credits got %s", r.JSON())
+	}
+	r := <-out2
+	if r.IsError || countData(r) != 10 || r.Structured.(*tools.Success).Metering.Shared {
+		t.Fatalf("the caller with room for 10 rows got %s", r.JSON())
+	}
+	if g.arrived.Load() != 2 {
+		t.Errorf("%d API requests, want the fitted one and the full one", g.arrived.Load())
+	}
+}

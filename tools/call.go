@@ -293,14 +293,14 @@ func (b *Toolbox) callAPI(ctx context.Context, t *Tool, args map[string]any, c *
 // call, settle; c records what it reserved and was charged. Its outcome
 // is shaped for each caller by shape.
 func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any, c *Charge) *fetched {
-	f := &fetched{sent: cloneArgs(args)}
+	f := &fetched{sent: cloneArgs(args), payer: b.budget}
 	notes, err := fitToApproval(ctx, t, f.sent)
 	if err != nil {
-		f.err = err
+		f.err, f.beforeRequest = err, true
 		return f
 	}
 	if len(notes) > 0 {
-		f.fitted, f.notes = true, notes
+		f.fitted, f.approvalFitted, f.notes = true, true, notes
 	}
 	var res *budget.Reservation
 	if b.budget != nil {
@@ -308,7 +308,7 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any, c *Ch
 		ask.NoFit, _ = ctx.Value(exactKey{}).(bool)
 		r, err := b.budget.Reserve(ctx, ask)
 		if err != nil {
-			f.err = err
+			f.err, f.beforeRequest = err, true
 			return f
 		}
 		res, f.res = r, r
@@ -328,7 +328,7 @@ func (b *Toolbox) fetch(ctx context.Context, t *Tool, args map[string]any, c *Ch
 	}
 	if err := b.approve(ctx, t, f.sent, res); err != nil {
 		// Released before the failure reads the budget.
-		f.err = res.Finish(ctx, nil, err)
+		f.err, f.beforeRequest = res.Finish(ctx, nil, err), true
 		return f
 	}
 	req, err := t.Request(f.sent)
