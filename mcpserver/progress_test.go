@@ -133,20 +133,22 @@ func TestProgressNotificationsAreThrottled(t *testing.T) {
 			if got := len(e.Clock.Sleeps()); got != 3 {
 				t.Fatalf("the client waited %d times, want 3", got)
 			}
-			// A second call whose one wait is always reported marks the end
+			// A second call whose waits (its 429, and the pace that the
+			// first call's 429s taught) are always reported marks the end
 			// of the first call's notifications.
 			e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/shops", RetryAfter: "1"})
 			testenv.CallMCP(t, context.Background(), e.MCP, "search_shops", map[string]any{"limit": 1}, withProgress("sentinel"))
 			log.waitFor(t, "sentinel")
 			if tc.token == "" {
-				if n := len(log.withToken("sentinel")); n != 1 {
-					t.Errorf("sentinel notifications = %d, want 1", n)
+				n := len(log.withToken("sentinel"))
+				if n < 1 {
+					t.Errorf("sentinel notifications = %d, want at least 1", n)
 				}
 				log.mu.Lock()
 				all := len(log.got)
 				log.mu.Unlock()
-				if all != 1 {
-					t.Errorf("got %d notifications, want only the sentinel's", all)
+				if all != n {
+					t.Errorf("got %d notifications, want only the sentinel's (%d)", all, n)
 				}
 				return
 			}

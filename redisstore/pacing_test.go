@@ -80,8 +80,8 @@ func TestPacingUpdatesAreAtomic(t *testing.T) {
 	url := redistest.URL(t)
 	states := []*redisstore.Pacing{newPacing(t, newRedis(t, url), "k"), newPacing(t, newRedis(t, url), "k")}
 	ctx := context.Background()
-	// A server without headers: every Reserve takes a slot.
-	if _, err := states[0].Update(ctx, func(p *runtime.Pace) { p.Seen = true }); err != nil {
+	// A server whose headers gave no rate yet: every Reserve takes a slot.
+	if _, err := states[0].Update(ctx, func(p *runtime.Pace) { p.Seen, p.Headers = true, true }); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

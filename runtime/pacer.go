@@ -35,27 +35,27 @@ var errPacingDeadline = errors.New("the turn would come after the call's deadlin
 // then the server's pace. retry, when not nil, is the wait the retry
 // policy chose after a 429: the first pacing wait is reported as it
 // (the server's wake-up time is part of the pace). It returns the
-// reservation's sequence number.
-func (c *Client) turn(ctx context.Context, r *Request, observers []Observer, attempt int, retry *Wait) (int64, error) {
+// reservation, to be passed back to observePace.
+func (c *Client) turn(ctx context.Context, r *Request, observers []Observer, attempt int, retry *Wait) (Decision, error) {
 	p := c.pacer
 	if p.limiter != nil {
 		now := c.clock.Now()
 		res := p.limiter.ReserveN(now, 1)
 		if !res.OK() {
-			return 0, fmt.Errorf("%w: the rate limiter allows no request at all (burst 0)", context.DeadlineExceeded)
+			return Decision{}, fmt.Errorf("%w: the rate limiter allows no request at all (burst 0)", context.DeadlineExceeded)
 		}
 		if d := res.DelayFrom(now); d > 0 {
 			if err := c.waitFor(ctx, r, observers, Wait{Attempt: attempt - 1, Delay: d, Reason: ReasonPacing}); err != nil {
 				res.CancelAt(c.clock.Now())
-				return 0, err
+				return Decision{}, err
 			}
 		}
 	}
 	if p.state == nil {
 		if retry != nil {
-			return 0, c.waitFor(ctx, r, observers, *retry)
+			return Decision{}, c.waitFor(ctx, r, observers, *retry)
 		}
-		return 0, nil
+		return Decision{}, nil
 	}
 	for {
 		now := c.clock.Now()
@@ -63,7 +63,7 @@ func (c *Client) turn(ctx context.Context, r *Request, observers []Observer, att
 		state := p.state
 		if _, err := state.Update(ctx, func(pc *Pace) { d = pc.Reserve(now) }); err != nil {
 			if ctx.Err() != nil {
-				return 0, ctx.Err()
+				return Decision{}, ctx.Err()
 			}
 			p.warn(ctx, c.logger, err)
 			state = p.local
@@ -76,10 +76,10 @@ func (c *Client) turn(ctx context.Context, r *Request, observers []Observer, att
 				// waits no more (but is reported, as every retry is).
 				retry.Delay = 0
 				if err := c.waitFor(ctx, r, observers, *retry); err != nil {
-					return 0, err
+					return Decision{}, err
 				}
 			}
-			return d.Seq, nil
+			return d, nil
 		}
 		w := Wait{Attempt: attempt - 1, Delay: delay, Reason: d.Reason}
 		if retry != nil {
@@ -87,7 +87,7 @@ func (c *Client) turn(ctx context.Context, r *Request, observers []Observer, att
 			w.Delay = delay
 		}
 		if err := c.waitFor(ctx, r, observers, w); err != nil {
-			return 0, err
+			return Decision{}, err
 		}
 	}
 }
@@ -115,13 +115,13 @@ func (c *Client) waitFor(ctx context.Context, r *Request, observers []Observer, 
 // observePace tells the pacing state what an attempt's answer (or its
 // failure, status 0) said, and keeps the user's limiter within what the
 // server allows.
-func (c *Client) observePace(ctx context.Context, seq int64, sent time.Time, status int, h http.Header, retryAfter time.Duration) {
+func (c *Client) observePace(ctx context.Context, slot Decision, sent time.Time, status int, h http.Header, retryAfter time.Duration) {
 	p := c.pacer
 	if p.state == nil && p.limiter == nil {
 		return
 	}
 	now := c.clock.Now()
-	o := Observation{Seq: seq, Sent: sent, Received: now, Status: status, RetryAfter: retryAfter}
+	o := Observation{Seq: slot.Seq, Done: slot.Done, Sent: sent, Received: now, Status: status, RetryAfter: retryAfter}
 	if h != nil {
 		o.Limit = ParseRateLimit(h, now)
 	}

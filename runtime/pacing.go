@@ -3,7 +3,6 @@ package runtime
 import (
 	"math"
 	"net/http"
-	"slices"
 	"time"
 )
 
@@ -29,22 +28,37 @@ import (
 // more cautious than the server, the spare tokens are used at once; where
 // it is bolder, it is pulled back.
 //
-// # Learning the rate
+// # Learning the rate from headers
 //
 // The headers give the bucket's size (Limit) but, in the X-RateLimit
 // spelling, not its rate: Remaining is whole tokens and Reset whole
-// seconds. The rate is learnt from the readings themselves. Between two
-// readings j and n, k accepted requests and a change of Remaining bound
-// the refill: Rate ≥ (Remaining_n − (Remaining_j+1) + k) / (received_n −
-// sent_j), whatever happened in between, and Rate < (Remaining_n + 1 −
-// Remaining_j + k) / (sent_n − received_j) when the bucket cannot have
-// overflowed in between. A reading of Remaining = Limit − 1 is exact (the
-// bucket was full), which halves the uncertainty. tollgate paces at the
-// best lower bound of the last Readings, so that a learnt rate is never
-// above the server's; the spare tokens that caution leaves are found by
-// the correction above. An IETF RateLimit-Policy (q per w) gives the rate
-// outright. Until a bound is known, a rate is guessed from Reset (Limit −
-// Remaining tokens by the reset time).
+// seconds. The rate is bracketed by what the readings prove (RateMin,
+// RateMax; see rateBounds):
+//
+//   - Between two readings j and n, the tokens the server gained are
+//     what Remaining went up by plus the requests it accepted in between.
+//     Which requests those were is not certain when latency varies, so
+//     the proof counts only the requests certainly in between for the
+//     lower bound (and every request possibly in between for the upper
+//     one), over the longest time the two could be apart (or the
+//     shortest). The uncertainty is a few requests at each end, so the
+//     readings of the last half minute or so are combined: over a long
+//     span it is a small share of the count.
+//   - Reset is whole seconds, rounded up: the bucket is full within
+//     Reset, and not within Reset − 1. Each reading therefore brackets
+//     the rate too, tightly for a large bucket and not at all for a small
+//     one (two tokens at 20/s are always "1 s" away).
+//   - An IETF RateLimit-Policy (q per w) gives the rate, w being whole
+//     seconds too: at least q/w, and below q/(w−1).
+//
+// tollgate paces at no less than the proven lower bound. A client paced
+// at a bound it has proven proves no more than it sends: the bucket stays
+// full, and a full bucket says only that its tokens went unused. So while
+// the answers show a full bucket and callers are waiting, the pace
+// probes upward (a few per cent a second, see probeGrowth), and the first
+// answer that shows the server behind the mirror brings it back to the
+// proven bound. Until a bound is known, a rate is guessed from Reset
+// (Limit − Remaining tokens by the reset time).
 //
 // # 429
 //
@@ -53,13 +67,30 @@ import (
 // callers go one by one at the server's pace, not all at once. The 429
 // also bounds the rate from above.
 //
+// # A server without rate-limit headers
+//
+// Until its first 429 it is not paced by rate (it may have no limit at
+// all), but callers ramp up: no more requests in flight than one more
+// than the answers it accepted (for probeLease at most without an
+// answer), so that one caller never waits and sixteen start one, two,
+// four, ... The first 429 sets the pace to what the server accepted until
+// then over that time and the wait it asks for. The pace grows while
+// callers wait, fast until the second 429 (slow start), which cuts it to
+// half, then slowly; a later 429 cuts it to 90 %, or to what the server
+// accepted since its last wake-up if that is less (see the learn429
+// constants). 429s of requests sent before a cut are the same event and
+// do not cut it twice. A 429 found the bucket with less than one token,
+// so every later answer proves a lower bound of the rate (see
+// headerlessBound) that the pace never falls below.
+//
 // # Before the first answer
 //
 // Until a response has been seen, one request goes alone (a probe) and the
 // others wait for its answer, so that sixteen callers do not start with
-// sixteen requests against a bucket of two. A server that sends no
-// rate-limit headers is not paced at all, except for the shared wake-up
-// after a 429, after which one probe goes first again.
+// sixteen requests against a bucket of two. Requests that go before the
+// mirror has a rate (the probe, or a headerless server before its first
+// 429) are counted as spent once it has one, so that the next requests
+// of every process sharing the state take their turn after them.
 //
 // # Purity
 //
@@ -71,10 +102,11 @@ import (
 // Pacing defaults.
 const (
 	// MaxReadings is how many recent readings a Pace keeps to learn the
-	// rate; one is kept per readingSpacing at most (and every 429 and
-	// every full-bucket reading), so they cover at least 12 s.
+	// rate; one is kept per readingSpacing at most (every 429, and a
+	// full bucket per fullSpacing), so they cover up to half a minute.
 	MaxReadings    = 48
-	readingSpacing = 250 * time.Millisecond
+	readingSpacing = 600 * time.Millisecond
+	fullSpacing    = 100 * time.Millisecond
 	// minBoundSpan is the shortest time between two readings used to
 	// bound the rate.
 	minBoundSpan = 200 * time.Millisecond
@@ -89,6 +121,9 @@ const (
 	maxRate = 1e6
 	// minRate bounds a learnt rate from below (one request a day).
 	minRate = 1.0 / 86400
+	// pressedFor is how recently a caller must have been held for the
+	// pace for the pace to grow: a pace nobody waits for proves nothing.
+	pressedFor = time.Second
 )
 
 // Pace is what is known of the server's rate limit for one API key, and
@@ -101,13 +136,17 @@ type Pace struct {
 	Headers bool `json:"headers,omitempty"`
 	// Burst is the server's bucket size (its Limit); 0 when unknown.
 	Burst int64 `json:"burst,omitempty"`
-	// Rate is the pacing rate in requests per second: the best lower
-	// bound of the server's rate learnt so far, or the policy's rate, or
-	// a guess from Reset; 0 until the headers said anything.
+	// Rate is the pacing rate in requests per second: at least RateMin
+	// (above it while probing), or the policy's rate, or a guess from
+	// Reset, or what 429s taught of a server without headers; 0 until
+	// anything is known.
 	Rate float64 `json:"rate,omitempty"`
-	// RateKnown is set when Rate is a learnt bound or the policy's rate,
+	// RateKnown is set when Rate rests on a bound, the policy or 429s,
 	// not a guess.
 	RateKnown bool `json:"rateKnown,omitempty"`
+	// RateMin is the best lower bound of the server's rate the readings
+	// prove; 0 when none.
+	RateMin float64 `json:"rateMin,omitempty"`
 	// RateMax is the lowest upper bound of the server's rate the recent
 	// readings prove; 0 when none.
 	RateMax float64 `json:"rateMax,omitempty"`
@@ -120,15 +159,44 @@ type Pace struct {
 	// ProbeUntil is set while a probe is out: others wait for its answer
 	// until then.
 	ProbeUntil time.Time `json:"probeUntil,omitzero"`
+	// Held is the last time a caller was told to wait for the pace (not
+	// for a wake-up): the pace only grows while someone waits for it.
+	Held time.Time `json:"held,omitzero"`
+	// Drained is when an answer last found the bucket empty (or a 429):
+	// the pace does not probe upward for probeQuiet after it.
+	Drained time.Time `json:"drained,omitzero"`
 	// Seq counts the reservations handed out.
 	Seq int64 `json:"seq"`
-	// Readings are the last MaxReadings responses with rate-limit
-	// headers, in order of arrival.
+	// Done counts the answers (and transport failures) observed; Seq −
+	// Done requests are in flight.
+	Done int64 `json:"done,omitempty"`
+	// Unpaced counts the reservations handed out while the mirror had no
+	// rate; the mirror counts them as spent once it has one.
+	Unpaced int64 `json:"unpaced,omitempty"`
+	// Readings are the last MaxReadings responses the rate is learnt
+	// from, in order of arrival.
 	Readings []Reading `json:"readings,omitempty"`
-	// Rejected counts 429s observed, Accepted the other answers with
-	// rate-limit headers.
+	// Spread is the spread of the readings' round trips (longest less
+	// shortest).
+	Spread time.Duration `json:"spread,omitempty"`
+	// Rejected counts 429s observed, Accepted the other answers the rate
+	// is learnt from.
 	Rejected int64 `json:"rejected,omitempty"`
 	Accepted int64 `json:"accepted,omitempty"`
+	// CutAt is when the rate was last cut after a 429: 429s of requests
+	// sent before it are the same event.
+	CutAt time.Time `json:"cutAt,omitzero"`
+	// Cruising is set once the pace was found too fast: it then probes
+	// upward slowly.
+	Cruising bool `json:"cruising,omitempty"`
+	// Cuts counts, for a server without headers, the times its pace was
+	// cut after a 429.
+	Cuts int64 `json:"cuts,omitempty"`
+	// StretchAt is when the last stretch of pacing a server without
+	// headers began (its first answer, or the wake-up after a 429), and
+	// WokeCount Accepted then.
+	StretchAt time.Time `json:"stretchAt,omitzero"`
+	WokeCount int64     `json:"wokeCount,omitempty"`
 }
 
 // A Reading is one response as the rate learner sees it.
@@ -140,6 +208,14 @@ type Reading struct {
 	Accepted  bool      `json:"a,omitempty"` // not a 429: it took a token
 	Full      bool      `json:"f,omitempty"` // Remaining = Limit − 1: the bucket was full, the reading exact
 	Count     int64     `json:"c"`           // accepted answers observed up to this one (Pace.Accepted)
+	// Flight is how many requests were in flight once it arrived; Overlap
+	// how many answers arrived while it was. Both bound how far the
+	// order of answers may differ from the server's order.
+	Flight  int64 `json:"fl,omitempty"`
+	Overlap int64 `json:"ov,omitempty"`
+	// Capped is set when a full-bucket reading came after this one and
+	// was not kept: the bucket overflowed between it and the next kept.
+	Capped bool `json:"cp,omitempty"`
 }
 
 // A Decision is Pace.Reserve's answer.
@@ -150,6 +226,9 @@ type Decision struct {
 	Reserved bool
 	// Seq identifies the reservation; pass it back in the Observation.
 	Seq int64
+	// Done is Pace.Done when the slot was taken; pass it back in the
+	// Observation.
+	Done int64
 	// Reason says why a caller waits: ReasonPacing, or CodeRateLimited
 	// while the server's wake-up time after a 429 is ahead.
 	Reason string
@@ -162,6 +241,7 @@ const ReasonPacing = "pacing"
 // takes it.
 type Observation struct {
 	Seq      int64     // Decision.Seq of the request
+	Done     int64     // Decision.Done of the request
 	Sent     time.Time // when it was sent
 	Received time.Time // when the answer came
 	Status   int       // HTTP status; 0 for a transport failure
@@ -190,15 +270,34 @@ func (p *Pace) Reserve(now time.Time) Decision {
 			return Decision{At: p.WakeAt, Reason: reason}
 		}
 		p.ProbeUntil = now.Add(probeLease)
+		p.Unpaced++
 		return p.take(now)
-	case !p.Headers || p.Rate <= 0:
+	case p.Rate <= 0:
 		if now.Before(p.WakeAt) {
 			return Decision{At: p.WakeAt, Reason: reason}
 		}
+		if !p.Headers {
+			// A server without headers before its first 429: no more in
+			// flight than one more than the answers it accepted, so that
+			// callers ramp up instead of starting all at once; for
+			// probeLease at most, as for a probe (a process that dies
+			// with requests in flight does not hold the others).
+			if p.Seq-p.Done > p.Accepted && now.Before(p.ProbeUntil) {
+				return Decision{At: minTime(p.ProbeUntil, now.Add(pollInterval)), Reason: reason}
+			}
+			p.ProbeUntil = now.Add(probeLease)
+		}
+		p.Unpaced++
 		return p.take(now)
 	}
 	interval := p.interval()
 	earliest := p.Next.Add(-time.Duration(float64(p.burst()-1) * float64(interval)))
+	if p.Headers && p.Burst == 1 {
+		// A bucket of one has no room for a request that reaches the
+		// server sooner after the last than it was sent: space them by
+		// the spread of latency more.
+		earliest = earliest.Add(p.Spread)
+	}
 	if earliest.Before(p.WakeAt) {
 		earliest = p.WakeAt
 	}
@@ -206,12 +305,15 @@ func (p *Pace) Reserve(now time.Time) Decision {
 		p.Next = maxTime(p.Next, now).Add(interval)
 		return p.take(now)
 	}
+	if reason == ReasonPacing {
+		p.Held = now
+	}
 	return Decision{At: earliest, Reason: reason}
 }
 
 func (p *Pace) take(at time.Time) Decision {
 	p.Seq++
-	return Decision{At: at, Reserved: true, Seq: p.Seq, Reason: ReasonPacing}
+	return Decision{At: at, Reserved: true, Seq: p.Seq, Done: p.Done, Reason: ReasonPacing}
 }
 
 func (p *Pace) burst() int64 { return max(1, p.Burst) }
@@ -221,10 +323,21 @@ func (p *Pace) interval() time.Duration {
 	return time.Duration(float64(time.Second) / p.Rate)
 }
 
+// pressed reports whether a caller waited for the pace shortly before
+// at: within pressedFor, or two intervals of a slow pace.
+func (p *Pace) pressed(at time.Time) bool {
+	within := pressedFor
+	if p.Rate > 0 {
+		within = max(within, 2*p.interval())
+	}
+	return !p.Held.IsZero() && at.Sub(p.Held) <= within
+}
+
 // Observe learns from one answer: the bucket's size and the rate from
-// its headers, the server's wake-up time from a 429, and corrects the
-// bucket mirror.
+// its headers (or from 429s alone, for a server without them), the
+// server's wake-up time from a 429, and corrects the bucket mirror.
 func (p *Pace) Observe(o Observation) {
+	p.Done++
 	if o.Status == 0 {
 		// No answer: nothing learnt, but a probe need not hold the others.
 		if !p.Seen {
@@ -232,7 +345,10 @@ func (p *Pace) Observe(o Observation) {
 		}
 		return
 	}
-	p.Seen, p.ProbeUntil = true, time.Time{}
+	if !p.Seen {
+		p.ProbeUntil = time.Time{}
+	}
+	p.Seen = true
 	l := o.Limit
 	limited := o.Status == http.StatusTooManyRequests
 	if limited {
@@ -241,54 +357,78 @@ func (p *Pace) Observe(o Observation) {
 		if wake.After(p.WakeAt) {
 			p.WakeAt = wake
 		}
-		if !p.Headers && !l.Present() {
-			// A server without headers: after the wake-up one probe goes
-			// first, the others wait for its answer.
-			p.Seen = false
-			return
-		}
 	}
 	if !l.Present() || !l.Remaining.Present && !l.Limit.Present && l.Window == 0 {
+		if !p.Headers {
+			p.learn429(o, limited)
+		}
 		return
 	}
-	p.Headers = true
+	if !p.Headers {
+		// The first answer with headers: whatever 429s alone taught is
+		// superseded.
+		p.Headers, p.Rate, p.RateKnown, p.Readings, p.Cruising = true, 0, false, nil, false
+	}
 	if l.Limit.Present && l.Limit.Value > 0 {
 		p.Burst = l.Limit.Value
 	} else if l.Remaining.Present && l.Remaining.Value+1 > p.Burst {
 		p.Burst = l.Remaining.Value + 1
 	}
-	if r := l.PolicyRate(); r > 0 {
-		p.Rate, p.RateKnown, p.RateMax = clampRate(r), true, 0
-	}
 	if !l.Remaining.Present {
+		// The policy alone (or only a limit): the rate, if it says one,
+		// and the mirror as it is.
+		if lo, _ := policyBounds(l); lo > 0 && lo > p.Rate {
+			p.Rate, p.RateKnown, p.RateMin = clampRate(lo), true, max(p.RateMin, clampRate(lo))
+		}
+		p.foldUnpaced(o.Received)
 		return
 	}
 	rem := l.Remaining.Value
 	if limited {
 		rem = 0
 	}
-	p.learn(Reading{
+	r := Reading{
 		Seq: o.Seq, Sent: o.Sent, Received: o.Received, Remaining: rem, Accepted: !limited,
-		Full: !limited && p.Burst >= 1 && rem == p.Burst-1,
-	}, l)
+		Full:    !limited && p.Burst >= 1 && rem == p.Burst-1,
+		Flight:  max(0, p.Seq-p.Done),
+		Overlap: max(0, p.Done-o.Done-1),
+	}
+	mid := o.Received
+	if o.Sent.Before(o.Received) {
+		mid = o.Sent.Add(o.Received.Sub(o.Sent) / 2)
+	}
+	after := max(0, p.Seq-o.Seq)
+	owed := func() time.Duration {
+		return time.Duration((float64(p.burst()) - float64(rem-after)) * float64(p.interval()))
+	}
+	// The server held rem (and fewer than rem+1) tokens when it answered,
+	// half way between sending and receiving, less the reservations
+	// handed out after this one. When the mirror holds more than a token
+	// more (and more than the spread of latency can explain), the server
+	// is behind it: the pace is at the server's rate or above (or others
+	// spend on the key), and does not probe upward for a while.
+	behind := p.Rate > 0 && p.Next.Before(mid.Add(owed()-p.interval()-p.Spread/2))
+	if limited || behind {
+		p.Drained = o.Received
+	}
+	p.learn(r, l, o)
 	if p.Rate <= 0 {
 		return
 	}
-	// Correct the mirror: the server held rem (and fewer than rem+1)
-	// tokens when it answered, half way between sending and receiving,
-	// less the reservations handed out after this one.
-	interval := p.interval()
-	after := max(0, p.Seq-o.Seq)
-	tokens := float64(rem - after)
-	answered := o.Received
-	if o.Sent.Before(o.Received) {
-		answered = o.Sent.Add(o.Received.Sub(o.Sent) / 2)
-	}
-	cautious := answered.Add(time.Duration((float64(p.burst()) - tokens) * float64(interval)))
-	bold := cautious.Add(-interval)
-	if p.Next.After(cautious) || p.Next.Before(bold) {
+	p.foldUnpaced(o.Received)
+	// Correct the mirror: where it is more cautious than the server, the
+	// spare tokens are used at once; where it is bolder, it is pulled
+	// back, and a pace that is not yet cut for it is cut.
+	switch cautious := mid.Add(owed()); {
+	case p.Next.After(cautious):
 		p.Next = cautious
+	case behind:
+		if !r.Full && !limited {
+			p.slowToProven()
+		}
+		p.Next = mid.Add(owed())
 	}
+	interval := p.interval()
 	if limited {
 		// From the wake-up on, one token at a time.
 		first := p.WakeAt.Add(time.Duration(float64(p.burst()-1) * float64(interval)))
@@ -298,88 +438,14 @@ func (p *Pace) Observe(o Observation) {
 	}
 }
 
-// learn adds r to the readings and tightens the bounds of the rate.
-func (p *Pace) learn(r Reading, l RateLimit) {
-	if r.Accepted {
-		p.Accepted++
+// foldUnpaced counts the reservations handed out while the mirror had
+// no rate as spent at the latest at.
+func (p *Pace) foldUnpaced(at time.Time) {
+	if p.Unpaced <= 0 || p.Rate <= 0 {
+		return
 	}
-	r.Count = p.Accepted
-	if p.RateKnown && l.PolicyRate() > 0 {
-		return // the policy said it
-	}
-	lo, hi := rateBounds(p.Readings, r)
-	keep := len(p.Readings) == 0 || r.Full || !r.Accepted ||
-		r.Received.Sub(p.Readings[len(p.Readings)-1].Received) >= readingSpacing
-	if keep {
-		p.Readings = append(p.Readings, r)
-		if len(p.Readings) > MaxReadings {
-			p.Readings = slices.Delete(p.Readings, 0, len(p.Readings)-MaxReadings)
-		}
-	}
-	if hi > 0 && (p.RateMax == 0 || hi < p.RateMax) {
-		p.RateMax = hi
-	}
-	switch {
-	case hi > 0 && p.Rate >= hi:
-		// The server is slower than believed (or others share the key):
-		// fall back below the proof.
-		p.Rate, p.RateKnown = clampRate(0.95*hi), true
-	case lo > p.Rate || lo > 0 && !p.RateKnown:
-		p.Rate, p.RateKnown = clampRate(lo), true
-		if p.RateMax > 0 && p.RateMax < p.Rate {
-			p.RateMax = 0
-		}
-	case p.Rate <= 0 || !p.RateKnown:
-		// A guess from Reset: Burst − Remaining tokens by then.
-		if !l.ResetAt.IsZero() && l.ResetAt.After(r.Received) {
-			guess := float64(p.burst()-r.Remaining) / l.ResetAt.Sub(r.Received).Seconds()
-			if guess > 0 {
-				p.Rate = clampRate(guess)
-			}
-		}
-		if p.Rate <= 0 {
-			p.Rate = defaultRate
-		}
-	}
-}
-
-// rateBounds returns the best lower and upper bounds of the refill rate
-// that the pairs (j, n) of readings show, n being the newest; 0 when
-// none. The requests between j and n are those whose answers arrived
-// between them (Reading.Count), which holds while latency varies less
-// than the time between requests; pairs less than minBoundSpan apart
-// are not used.
-func rateBounds(rs []Reading, n Reading) (lo, hi float64) {
-	clean := !n.Full
-	for j := len(rs) - 1; j >= 0; j-- {
-		rj := rs[j]
-		if j < len(rs)-1 && rs[j+1].Full {
-			clean = false
-		}
-		span := n.Received.Sub(rj.Received).Seconds()
-		k := float64(n.Count - rj.Count)
-		if span < minBoundSpan.Seconds() || k < 0 {
-			continue
-		}
-		hiJ := float64(rj.Remaining + 1)
-		if rj.Full {
-			hiJ = float64(rj.Remaining)
-		}
-		if b := (float64(n.Remaining) - hiJ + k) / span; b > lo {
-			lo = b
-		}
-		if !clean {
-			continue
-		}
-		top := float64(n.Remaining) + 1
-		if !n.Accepted {
-			top = 1 // it found less than one token
-		}
-		if b := (top - float64(rj.Remaining) + k) / span; b > 0 && (hi == 0 || b < hi) {
-			hi = b
-		}
-	}
-	return lo, hi
+	p.Next = maxTime(p.Next, at).Add(time.Duration(float64(p.Unpaced) * float64(p.interval())))
+	p.Unpaced = 0
 }
 
 func clampRate(r float64) float64 {

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"container/heap"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,9 @@ type simConfig struct {
 	latency  time.Duration // request to answer; the server acts half way
 	pace     func(*runtime.Pace)
 	spelling func(h http.Header) http.Header // rewrites the sandbox's headers
+	headers  sandbox.RateLimitHeaders        // the sandbox's spelling (X-RateLimit by default)
+	jitter   float64                         // each way takes latency/2 × (1 − jitter/2 + jitter·U), U uniform in [0, 1)
+	seed     uint64
 }
 
 type simResult struct {
@@ -44,6 +48,7 @@ type simEvent struct {
 	caller int
 	kind   int // 0 ask, 1 send, 2 answer
 	seq    int64
+	done   int64
 	sent   time.Time
 	status int
 	header http.Header
@@ -73,12 +78,13 @@ var simTrace = os.Getenv("SIMTRACE") != ""
 func simulate(t testing.TB, c simConfig) simResult {
 	t.Helper()
 	now := epoch
-	sb := sandbox.New(sandbox.Config{Now: func() time.Time { return now }, RateLimit: sandbox.RateLimit{PerSecond: c.rate, Burst: c.burst}})
+	sb := sandbox.New(sandbox.Config{Now: func() time.Time { return now }, RateLimit: sandbox.RateLimit{PerSecond: c.rate, Burst: c.burst, Headers: c.headers}})
 	var p runtime.Pace
 	if c.pace != nil {
 		c.pace(&p)
 	}
 	policy := runtime.DefaultRetryPolicy()
+	rng := rand.New(rand.NewPCG(c.seed, 1))
 	q := &simQueue{}
 	order := 0
 	push := func(e *simEvent) { order++; e.order = order; heap.Push(q, e) }
@@ -101,13 +107,18 @@ func simulate(t testing.TB, c simConfig) simResult {
 				t.Logf("%8.3f ask caller %d -> reserved %v seq %d at %.3f (next %.3f)", now.Sub(epoch).Seconds(), e.caller, d.Reserved, d.Seq, d.At.Sub(epoch).Seconds(), p.Next.Sub(epoch).Seconds())
 			}
 			if d.Reserved {
-				push(&simEvent{at: d.At, caller: e.caller, kind: 1, seq: d.Seq})
+				push(&simEvent{at: d.At, caller: e.caller, kind: 1, seq: d.Seq, done: d.Done})
 			} else {
 				push(&simEvent{at: d.At, caller: e.caller})
 			}
 		case 1:
 			res.requests++
-			now = e.at.Add(c.latency / 2)
+			up, down := c.latency/2, c.latency/2
+			if c.jitter > 0 {
+				up = time.Duration(float64(up) * (1 - c.jitter/2 + c.jitter*rng.Float64()))
+				down = time.Duration(float64(down) * (1 - c.jitter/2 + c.jitter*rng.Float64()))
+			}
+			now = e.at.Add(up)
 			req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)
 			req.Header.Set("Authorization", "Bearer "+sandbox.DemoKey)
 			w := httptest.NewRecorder()
@@ -116,17 +127,17 @@ func simulate(t testing.TB, c simConfig) simResult {
 			if c.spelling != nil {
 				h = c.spelling(h)
 			}
-			push(&simEvent{at: e.at.Add(c.latency), caller: e.caller, kind: 2, seq: e.seq, sent: e.at, status: w.Code, header: h})
+			push(&simEvent{at: now.Add(down), caller: e.caller, kind: 2, seq: e.seq, done: e.done, sent: e.at, status: w.Code, header: h})
 		case 2:
-			o := runtime.Observation{Seq: e.seq, Sent: e.sent, Received: now, Status: e.status, Limit: runtime.ParseRateLimit(e.header, now)}
+			o := runtime.Observation{Seq: e.seq, Done: e.done, Sent: e.sent, Received: now, Status: e.status, Limit: runtime.ParseRateLimit(e.header, now)}
 			if e.status == http.StatusTooManyRequests {
 				res.rejected++
 				o.RetryAfter, _ = policy.Decide(runtime.Outcome{Status: 429, Header: e.header}, now, func() float64 { return 0.5 })
 			}
 			p.Observe(o)
 			if simTrace {
-				t.Logf("%8.3f answer seq %d sent %.3f status %d rem %v -> rate %.2f max %.2f next %.3f wake %.3f",
-					now.Sub(epoch).Seconds(), e.seq, e.sent.Sub(epoch).Seconds(), e.status, o.Limit.Remaining, p.Rate, p.RateMax, p.Next.Sub(epoch).Seconds(), p.WakeAt.Sub(epoch).Seconds())
+				t.Logf("%8.3f answer seq %d sent %.3f status %d rem %v -> rate %.2f min %.2f max %.2f next %.3f wake %.3f",
+					now.Sub(epoch).Seconds(), e.seq, e.sent.Sub(epoch).Seconds(), e.status, o.Limit.Remaining, p.Rate, p.RateMin, p.RateMax, p.Next.Sub(epoch).Seconds(), p.WakeAt.Sub(epoch).Seconds())
 			}
 			if e.status == http.StatusTooManyRequests {
 				push(&simEvent{at: now, caller: e.caller}) // the retry asks again
@@ -189,6 +200,98 @@ func TestPacingFollowsOtherBuckets(t *testing.T) {
 		}
 		if r.pace.Rate > c.rate*1.01 {
 			t.Errorf("%s: learnt rate %.3f above the server's", name, r.pace.Rate)
+		}
+	}
+}
+
+// simSeeds runs c with seeds 0 to n−1 and returns the worst share of the
+// rate, the highest share of requests answered 429, and whether a run
+// learnt a rate above the server's.
+func simSeeds(t *testing.T, c simConfig, n int) (worst, most429 float64, above bool) {
+	t.Helper()
+	worst = 1
+	for seed := range uint64(n) {
+		c.seed = seed
+		r := simulate(t, c)
+		if r.calls != c.calls {
+			t.Errorf("%+v: %d calls done; want %d", c, r.calls, c.calls)
+		}
+		worst = min(worst, r.fraction(c))
+		most429 = max(most429, float64(r.rejected)/float64(r.requests))
+		above = above || r.pace.Rate > c.rate*1.01 && r.pace.Headers
+	}
+	return worst, most429, above
+}
+
+// TestPacingLearnsFrom429s: buckets sending no rate-limit headers, only
+// Retry-After on a 429, 16 callers for a minute of calls, latencies up
+// to 50 ms varying by ±50 %, three seeds. Ramped up by in-flight count
+// until the first 429, then paced by what 429s teach: at least 85 % of
+// the rate (measured 88.7–97 %) and at most 3.5 % of requests answered
+// 429 (measured 0.2–3.3 %). Before: 58–96 % of the rate over 20 s with
+// 1–13 % answered 429.
+func TestPacingLearnsFrom429s(t *testing.T) {
+	t.Parallel()
+	for _, c := range []simConfig{
+		{rate: 10, burst: 2, latency: time.Millisecond},
+		{rate: 10, burst: 2, latency: 50 * time.Millisecond},
+		{rate: 20, burst: 2, latency: 10 * time.Millisecond},
+		{rate: 10, burst: 10, latency: 10 * time.Millisecond},
+		{rate: 50, burst: 5, latency: 10 * time.Millisecond},
+	} {
+		c.headers, c.jitter, c.callers, c.calls = sandbox.HeadersNone, 1, 16, int(60*c.rate)
+		worst, most429, _ := simSeeds(t, c, 3)
+		name := fmt.Sprintf("%g/s burst %d, %v", c.rate, c.burst, c.latency)
+		t.Logf("%s without headers: at least %.1f %% of the rate, at most %.1f %% answered 429", name, 100*worst, 100*most429)
+		if worst < 0.85 || most429 > 0.035 {
+			t.Errorf("%s without headers: %.1f %% of the rate, %.1f %% answered 429; want at least 85 %% and at most 3.5 %%", name, 100*worst, 100*most429)
+		}
+	}
+}
+
+// TestFirstRequestsWithoutHeadersArePaced: the first 16 calls of 16
+// callers to a server that sends no rate-limit headers (10/s, burst 2)
+// do not all go at once after the first answer (before: 14 of them were
+// answered 429).
+func TestFirstRequestsWithoutHeadersArePaced(t *testing.T) {
+	t.Parallel()
+	for _, lat := range []time.Duration{time.Millisecond, 50 * time.Millisecond} {
+		c := simConfig{rate: 10, burst: 2, callers: 16, calls: 16, latency: lat, jitter: 1, headers: sandbox.HeadersNone}
+		r := simulate(t, c)
+		t.Logf("latency %v: %d requests for the first 16 calls, %d answered 429", lat, r.requests, r.rejected)
+		if r.rejected > 3 {
+			t.Errorf("latency %v: %d of the first %d requests answered 429; want at most 3", lat, r.rejected, r.requests)
+		}
+	}
+}
+
+// TestPacingWithVaryingLatency: each way of every request takes from
+// half to one and a half times its share of the latency, so answers
+// arrive out of the server's order and their Remaining out of date by a
+// varying number of requests. The bounds allow for it: no rate above the
+// server's, under 1 % answered 429, at least 90 % of the rate (before:
+// 10/s with burst 10 at 50 ms had 6 % answered 429; 20/s with burst 2
+// at 10 ms ran at 85 %). With the IETF headers, whose policy rounds the
+// window up to whole seconds (q=2;w=1 for 10/s), the readings take the
+// rate above the policy's (before: 39 % of the rate).
+func TestPacingWithVaryingLatency(t *testing.T) {
+	t.Parallel()
+	for _, c := range []simConfig{
+		{rate: 20, burst: 2, callers: 16, calls: 400, latency: 10 * time.Millisecond},
+		{rate: 20, burst: 2, callers: 16, calls: 400, latency: 50 * time.Millisecond},
+		{rate: 10, burst: 10, callers: 16, calls: 200, latency: 50 * time.Millisecond},
+		{rate: 10, burst: 2, callers: 16, calls: 200, latency: 50 * time.Millisecond},
+		{rate: 50, burst: 5, callers: 16, calls: 1000, latency: 50 * time.Millisecond},
+		{rate: 10, burst: 2, callers: 16, calls: 200, latency: time.Millisecond, headers: sandbox.HeadersIETF},
+		{rate: 20, burst: 2, callers: 16, calls: 400, latency: 10 * time.Millisecond, headers: sandbox.HeadersIETF},
+	} {
+		c.jitter = 1
+		worst, most429, above := simSeeds(t, c, 4)
+		name := fmt.Sprintf("%g/s burst %d, %v, headers %d", c.rate, c.burst, c.latency, c.headers)
+		t.Logf("%s: at least %.1f %% of the rate, at most %.2f %% answered 429", name, 100*worst, 100*most429)
+		if worst < 0.9 || most429 >= 0.01 || above {
+			t.Errorf("%s: %.1f %% of the rate, %.2f %% answered 429, rate above the server's %v; want at least 90 %%, under 1 %%, no",
+				name, 100*worst, 100*most429, above)
 		}
 	}
 }

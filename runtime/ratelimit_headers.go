@@ -50,6 +50,11 @@ type RateLimit struct {
 	Remaining Count
 	// ResetAt is when the quota is whole again; zero when absent.
 	ResetAt time.Time
+	// ResetIn is the reset as sent, when it was a number of seconds from
+	// the answer (ResetRelative) rather than a Unix time: the pace reads
+	// a whole number of seconds as rounded up.
+	ResetIn       time.Duration
+	ResetRelative bool
 	// Window is the quota's time window (the IETF policy's w); 0 when the
 	// headers do not say.
 	Window time.Duration
@@ -153,9 +158,7 @@ func parseTrio(h http.Header, now time.Time, keys [3]string) (RateLimit, bool) {
 		Limit:     parseLeadingCount(first(h, keys[0])),
 		Remaining: parseLeadingCount(first(h, keys[1])),
 	}
-	if t, ok := ParseRateLimitReset(first(h, keys[2]), now); ok {
-		l.ResetAt = t
-	}
+	l.setReset(first(h, keys[2]), now)
 	return l, l.Limit.Present || l.Remaining.Present || !l.ResetAt.IsZero()
 }
 
@@ -174,35 +177,49 @@ func parseLeadingCount(s string) Count {
 // an absent, negative, unreadable or implausibly distant (more than 48
 // hours ahead) value.
 func ParseRateLimitReset(v string, now time.Time) (time.Time, bool) {
+	t, _, _, ok := parseReset(v, now)
+	return t, ok
+}
+
+// parseReset is ParseRateLimitReset that also says whether v was a
+// number of seconds from now (relative) and how many (in).
+func parseReset(v string, now time.Time) (t time.Time, in time.Duration, relative, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" || len(v) > 32 {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
-	var t time.Time
 	switch {
 	case f >= unixMillisThreshold:
 		if f > 1e15 {
-			return time.Time{}, false
+			return time.Time{}, 0, false, false
 		}
 		t = time.UnixMilli(int64(f))
 	case f >= unixResetThreshold:
 		sec, frac := math.Modf(f)
 		t = time.Unix(int64(sec), int64(frac*1e9))
 	default:
-		t = now.Add(time.Duration(f * float64(time.Second)))
+		in, relative = time.Duration(f*float64(time.Second)), true
+		t = now.Add(in)
 	}
 	t = t.In(now.Location())
 	if t.Before(now) {
 		t = now
 	}
 	if t.Sub(now) > maxResetAhead {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
-	return t, true
+	return t, in, relative, true
+}
+
+// setReset reads the reset value v into l.
+func (l *RateLimit) setReset(v string, now time.Time) {
+	if t, in, rel, ok := parseReset(v, now); ok {
+		l.ResetAt, l.ResetIn, l.ResetRelative = t, in, rel
+	}
 }
 
 // policy is one item of RateLimit-Policy.
@@ -275,9 +292,7 @@ func parseIETF(field string, policies []policy, now time.Time) (RateLimit, bool)
 			l.Remaining = countOf(r)
 		}
 		if t, ok := m.params.number("t"); ok {
-			if at, ok := ParseRateLimitReset(strconv.FormatFloat(t, 'f', -1, 64), now); ok {
-				l.ResetAt = at
-			}
+			l.setReset(strconv.FormatFloat(t, 'f', -1, 64), now)
 		}
 		if !l.Remaining.Present && l.ResetAt.IsZero() {
 			continue
@@ -328,9 +343,7 @@ func parseIETFDictionary(field string, now time.Time) (RateLimit, bool) {
 		l.Remaining = countOf(v)
 	}
 	if v, ok := d.number("reset"); ok {
-		if at, ok := ParseRateLimitReset(strconv.FormatFloat(v, 'f', -1, 64), now); ok {
-			l.ResetAt = at
-		}
+		l.setReset(strconv.FormatFloat(v, 'f', -1, 64), now)
 	}
 	return l, l.Limit.Present || l.Remaining.Present || !l.ResetAt.IsZero()
 }

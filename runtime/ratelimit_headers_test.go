@@ -52,51 +52,52 @@ func TestParseRateLimit(t *testing.T) {
 	tests := []struct {
 		name   string
 		header map[string]string
-		want   runtime.RateLimit
+		want   runtime.RateLimit // ResetIn and ResetRelative follow from ResetAt, but for Unix times
+		unix   bool
 	}{
-		{"none", nil, runtime.RateLimit{}},
+		{"none", nil, runtime.RateLimit{}, false},
 		{"sandbox X-RateLimit", map[string]string{"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "1"},
-			runtime.RateLimit{Limit: k(2), Remaining: k(1), ResetAt: at(time.Second), Spelling: runtime.SpellingX}},
+			runtime.RateLimit{Limit: k(2), Remaining: k(1), ResetAt: at(time.Second), Spelling: runtime.SpellingX}, false},
 		{"X-RateLimit with a Unix reset", map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4999",
 			"X-RateLimit-Reset": strconv.FormatInt(at(30*time.Minute).Unix(), 10)},
-			runtime.RateLimit{Limit: k(5000), Remaining: k(4999), ResetAt: at(30 * time.Minute), Spelling: runtime.SpellingX}},
+			runtime.RateLimit{Limit: k(5000), Remaining: k(4999), ResetAt: at(30 * time.Minute), Spelling: runtime.SpellingX}, true},
 		{"lower case names", map[string]string{"x-ratelimit-remaining": "0"},
-			runtime.RateLimit{Remaining: k(0), Spelling: runtime.SpellingX}},
+			runtime.RateLimit{Remaining: k(0), Spelling: runtime.SpellingX}, false},
 		{"X-Rate-Limit spelling", map[string]string{"X-Rate-Limit-Limit": "15", "X-Rate-Limit-Remaining": "3"},
-			runtime.RateLimit{Limit: k(15), Remaining: k(3), Spelling: runtime.SpellingX}},
+			runtime.RateLimit{Limit: k(15), Remaining: k(3), Spelling: runtime.SpellingX}, false},
 		{"garbage remaining is absent", map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "lots"},
-			runtime.RateLimit{Limit: k(10), Spelling: runtime.SpellingX}},
-		{"negative remaining is absent", map[string]string{"X-RateLimit-Remaining": "-3"}, runtime.RateLimit{}},
+			runtime.RateLimit{Limit: k(10), Spelling: runtime.SpellingX}, false},
+		{"negative remaining is absent", map[string]string{"X-RateLimit-Remaining": "-3"}, runtime.RateLimit{}, false},
 		{"IETF pair", map[string]string{"RateLimit": `"default";r=5;t=3`, "RateLimit-Policy": `"default";q=10;w=1`},
-			runtime.RateLimit{Limit: k(10), Remaining: k(5), ResetAt: at(3 * time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(10), Remaining: k(5), ResetAt: at(3 * time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}, false},
 		{"IETF pair, spaces and a token name", map[string]string{"RateLimit": `burst ; r=0 ; t=1`, "RateLimit-Policy": `burst;q=2;w=1;qu="requests"`},
-			runtime.RateLimit{Limit: k(2), Remaining: k(0), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(2), Remaining: k(0), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}, false},
 		{"IETF, the tightest of two policies", map[string]string{
 			"RateLimit":        `"hour";r=900;t=1800, "second";r=1;t=1`,
 			"RateLimit-Policy": `"hour";q=1000;w=3600, "second";q=10;w=1`},
-			runtime.RateLimit{Limit: k(10), Remaining: k(1), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(10), Remaining: k(1), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}, false},
 		{"IETF, empty quota wins over a later reset", map[string]string{
 			"RateLimit": `"a";r=0;t=1, "b";r=3;t=50`},
-			runtime.RateLimit{Remaining: k(0), ResetAt: at(time.Second), Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Remaining: k(0), ResetAt: at(time.Second), Spelling: runtime.SpellingIETF}, false},
 		{"IETF with a partition key", map[string]string{"RateLimit": `"default";r=4;t=2;pk=:dXNlcjE=:`, "RateLimit-Policy": `"default";q=5;w=2;pk=:dXNlcjE=:`},
-			runtime.RateLimit{Limit: k(5), Remaining: k(4), ResetAt: at(2 * time.Second), Window: 2 * time.Second, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(5), Remaining: k(4), ResetAt: at(2 * time.Second), Window: 2 * time.Second, Spelling: runtime.SpellingIETF}, false},
 		{"IETF, unnamed status and a single policy", map[string]string{"RateLimit": `"x";r=2;t=1`, "RateLimit-Policy": `"default";q=3;w=1`},
-			runtime.RateLimit{Limit: k(3), Remaining: k(2), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(3), Remaining: k(2), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETF}, false},
 		{"IETF draft 7 dictionary", map[string]string{"RateLimit": `limit=10, remaining=5, reset=3`},
-			runtime.RateLimit{Limit: k(10), Remaining: k(5), ResetAt: at(3 * time.Second), Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(10), Remaining: k(5), ResetAt: at(3 * time.Second), Spelling: runtime.SpellingIETF}, false},
 		{"IETF policy alone", map[string]string{"RateLimit-Policy": `"default";q=100;w=60`},
-			runtime.RateLimit{Limit: k(100), Window: time.Minute, Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Limit: k(100), Window: time.Minute, Spelling: runtime.SpellingIETF}, false},
 		{"early-draft trio with a policy", map[string]string{"RateLimit-Limit": "10", "RateLimit-Remaining": "9", "RateLimit-Reset": "1", "RateLimit-Policy": "10;w=1"},
-			runtime.RateLimit{Limit: k(10), Remaining: k(9), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETFOld}},
+			runtime.RateLimit{Limit: k(10), Remaining: k(9), ResetAt: at(time.Second), Window: time.Second, Spelling: runtime.SpellingIETFOld}, false},
 		{"early-draft limit with policies inline", map[string]string{"RateLimit-Limit": "10, 10;w=1, 50;w=60", "RateLimit-Remaining": "3"},
-			runtime.RateLimit{Limit: k(10), Remaining: k(3), Spelling: runtime.SpellingIETFOld}},
+			runtime.RateLimit{Limit: k(10), Remaining: k(3), Spelling: runtime.SpellingIETFOld}, false},
 		{"IETF preferred over X-RateLimit", map[string]string{"RateLimit": `"d";r=1;t=2`, "X-RateLimit-Remaining": "7"},
-			runtime.RateLimit{Remaining: k(1), ResetAt: at(2 * time.Second), Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Remaining: k(1), ResetAt: at(2 * time.Second), Spelling: runtime.SpellingIETF}, false},
 		{"malformed IETF falls back to X-RateLimit", map[string]string{"RateLimit": `"d";r=`, "X-RateLimit-Remaining": "7"},
-			runtime.RateLimit{Remaining: k(7), Spelling: runtime.SpellingX}},
-		{"IETF negative r is ignored", map[string]string{"RateLimit": `"d";r=-1`}, runtime.RateLimit{}},
+			runtime.RateLimit{Remaining: k(7), Spelling: runtime.SpellingX}, false},
+		{"IETF negative r is ignored", map[string]string{"RateLimit": `"d";r=-1`}, runtime.RateLimit{}, false},
 		{"IETF decimal t", map[string]string{"RateLimit": `"d";r=0;t=0.25`},
-			runtime.RateLimit{Remaining: k(0), ResetAt: at(250 * time.Millisecond), Spelling: runtime.SpellingIETF}},
+			runtime.RateLimit{Remaining: k(0), ResetAt: at(250 * time.Millisecond), Spelling: runtime.SpellingIETF}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +107,9 @@ func TestParseRateLimit(t *testing.T) {
 				h.Set(k, v)
 			}
 			got := runtime.ParseRateLimit(h, epoch)
+			if !tt.want.ResetAt.IsZero() && !tt.unix {
+				tt.want.ResetIn, tt.want.ResetRelative = tt.want.ResetAt.Sub(epoch), true
+			}
 			if got != tt.want {
 				t.Errorf("ParseRateLimit(%v)\n got  %+v\n want %+v", tt.header, got, tt.want)
 			}

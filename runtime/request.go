@@ -149,7 +149,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	var rateRetries, faultRetries int
 	var retryAfter429 *Wait // the retry policy's wait after a 429, waited out with the pace
 	for attempt := 1; ; attempt++ {
-		seq, err := c.turn(ctx, r, observers, attempt, retryAfter429)
+		slot, err := c.turn(ctx, r, observers, attempt, retryAfter429)
 		if err != nil {
 			return nil, fmt.Errorf("runtime: pacing %s %s: %w", method, r.Path, err)
 		}
@@ -157,13 +157,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		sent := c.clock.Now()
 		resp, callErr := c.attempt(ctx, method, u, body)
 		if callErr != nil && ctx.Err() != nil {
-			c.observePace(ctx, seq, sent, 0, nil, 0)
+			c.observePace(ctx, slot, sent, 0, nil, 0)
 			return nil, fmt.Errorf("runtime: %s %s: %w", method, r.Path, ctx.Err())
 		}
 		outcome := Outcome{SafeToRetry: safeToRetry(r)}
 		var failure error
 		if callErr != nil {
-			c.observePace(ctx, seq, sent, 0, nil, 0)
+			c.observePace(ctx, slot, sent, 0, nil, 0)
 			outcome.Transport = true
 			outcome.Retries = faultRetries
 			failure = &TransportError{Method: method, Path: path, Err: callErr, Attempts: attempt}
@@ -173,7 +173,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 				o.ObserveResponse(ctx, r, resp.status, m)
 			}
 			if resp.status >= 200 && resp.status < 300 {
-				c.observePace(ctx, seq, sent, resp.status, resp.header, 0)
+				c.observePace(ctx, slot, sent, resp.status, resp.header, 0)
 				return decodeSuccess(resp, m, attempt)
 			}
 			apiErr := ParseError(resp.status, resp.header, resp.body, c.clock.Now())
@@ -195,7 +195,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			if resp.status == http.StatusTooManyRequests && !retry && wake == 0 {
 				wake, _ = ParseRetryAfter(resp.header.Get(HeaderRetryAfter), c.clock.Now())
 			}
-			c.observePace(ctx, seq, sent, resp.status, resp.header, wake)
+			c.observePace(ctx, slot, sent, resp.status, resp.header, wake)
 		}
 		if !retry {
 			return nil, failure
