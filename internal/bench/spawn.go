@@ -28,8 +28,14 @@ type bins struct {
 	tmp            string // where inputs and outputs go
 }
 
+// releaseBuild is how .goreleaser.yaml builds the binaries users get:
+// static (CGO_ENABLED=0, so no libc or dynamic loader is mapped or run at
+// start), -trimpath, and stripped (-s -w). Both sides are built alike, so
+// the start and memory rows measure what a user runs.
+var releaseBuild = []string{"build", "-trimpath", "-ldflags=-s -w"}
+
 // binaries builds tollgate and the bare server (unless cfg names them)
-// into a temporary directory, which cleanup removes.
+// into a temporary directory, which cleanup removes, as releaseBuild says.
 func binaries(ctx context.Context, cfg *Config) (*bins, func(), error) {
 	tmp, err := os.MkdirTemp("", "tollgate-bench-")
 	if err != nil {
@@ -56,8 +62,9 @@ func binaries(ctx context.Context, cfg *Config) (*bins, func(), error) {
 		}
 		out := filepath.Join(tmp, filepath.Base(t.pkg))
 		logf(cfg.Log, "building %s", t.pkg)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, t.pkg)
+		cmd := exec.CommandContext(ctx, "go", append(append([]string(nil), releaseBuild...), "-o", out, t.pkg)...)
 		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			cleanup()
 			return nil, nil, fmt.Errorf("go build %s: %v\n%s", t.pkg, err, msg)
