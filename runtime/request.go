@@ -267,7 +267,7 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, readErr := readBody(resp.Body, resp.ContentLength)
 	if readErr != nil && (resp.StatusCode < 200 || resp.StatusCode >= 300) && len(data) == 0 {
 		// The error body was cut before a byte arrived; the status is all
 		// there is, and ParseError copes with an empty body.
@@ -280,4 +280,32 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 		raw.body = nil
 	}
 	return raw, nil
+}
+
+// readBody is io.ReadAll(io.LimitReader(r, maxBody)), into one buffer
+// of the size the response announced (size; -1 when unknown) instead of
+// one grown by doubling from 512 bytes: for a 34 KB page, seven copies
+// and twice the garbage fewer. A body longer than announced is read on
+// to maxBody as before.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size >= maxBody {
+		return io.ReadAll(io.LimitReader(r, maxBody))
+	}
+	// One byte more than announced, so the read that meets the end has
+	// room and needs no growing.
+	buf := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			rest, err := io.ReadAll(io.LimitReader(r, maxBody-int64(len(buf))))
+			return append(buf, rest...), err
+		}
+	}
 }
