@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/startgc"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
@@ -23,6 +24,7 @@ import (
 const startGarbageDelay = 200 * time.Millisecond
 
 func runServe(ctx context.Context, c *cli, o *serveOptions) error {
+	defer startgc.End() // at the latest; see releaseStart below
 	logger, err := o.gateway.logger(c.stderr, o.logLevel)
 	if err != nil {
 		return err
@@ -55,7 +57,11 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	// collection): collect it and give the memory back once the host's
 	// first requests (initialize, tools/list) have been answered, rather
 	// than on the same cores as them.
-	releaseStart := time.AfterFunc(startGarbageDelay, debug.FreeOSMemory)
+	// The collector runs at its usual pace from then on (startgc).
+	releaseStart := time.AfterFunc(startGarbageDelay, func() {
+		startgc.End()
+		debug.FreeOSMemory()
+	})
 	defer releaseStart.Stop()
 	// The banner is for a person at a terminal; an MCP host that
 	// captures stderr into its log gets nothing but real log lines.
