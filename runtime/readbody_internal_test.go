@@ -38,9 +38,23 @@ func TestReadBodyReadsWhatReadAllReads(t *testing.T) {
 			}
 		}
 	}
+	for _, size := range []int64{-1, 0, 10} {
+		got, err := readBody(strings.NewReader(""), size)
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("an empty body, size %d: got %#v, %v; want an empty, non-nil slice as ReadAll's", size, got, err)
+		}
+	}
+	// A pooled buffer is never handed out twice: each body is its own.
+	a, _ := readBody(strings.NewReader("first body"), -1)
+	b, _ := readBody(strings.NewReader("second"), -1)
+	if string(a) != "first body" || string(b) != "second" {
+		t.Errorf("two bodies of unknown size: %q and %q", a, b)
+	}
 	boom := errors.New("connection reset")
-	got, err := readBody(io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(boom)), 1000)
-	if !errors.Is(err, boom) || !bytes.Equal(got, []byte("partial")) {
-		t.Errorf("a body cut short: got %q, %v; want the bytes read and the error", got, err)
+	for _, size := range []int64{1000, -1} {
+		got, err := readBody(io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(boom)), size)
+		if !errors.Is(err, boom) || !bytes.Equal(got, []byte("partial")) {
+			t.Errorf("a body cut short, size %d: got %q, %v; want the bytes read and the error", size, got, err)
+		}
 	}
 }

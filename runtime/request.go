@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // Request is one API operation to perform.
@@ -282,17 +283,18 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte) (*r
 	return raw, nil
 }
 
-// readBody is io.ReadAll(io.LimitReader(r, maxBody)), into one buffer
-// of the size the response announced (size; -1 when unknown) instead of
-// one grown by doubling from 512 bytes: for a 34 KB page, seven copies
-// and twice the garbage fewer. A body longer than announced is read on
-// to maxBody as before.
+// readBody is io.ReadAll(io.LimitReader(r, maxBody)) without its
+// growing: ReadAll starts at 512 bytes and doubles, so a 34 KB page cost
+// seven reallocations and copies and about three times the body in
+// garbage. A body of announced size (size; -1 when unknown) is read into
+// one buffer of that size, plus a byte for the read that meets the end;
+// one of unknown size (chunked, or compressed on the wire) into a pooled
+// buffer, then copied once into a slice of its own, since the response
+// keeps it. A body longer than announced is read on to maxBody as before.
 func readBody(r io.Reader, size int64) ([]byte, error) {
 	if size <= 0 || size >= maxBody {
-		return io.ReadAll(io.LimitReader(r, maxBody))
+		return readUnsized(r)
 	}
-	// One byte more than announced, so the read that meets the end has
-	// room and needs no growing.
 	buf := make([]byte, 0, size+1)
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
@@ -308,4 +310,20 @@ func readBody(r io.Reader, size int64) ([]byte, error) {
 			return append(buf, rest...), err
 		}
 	}
+}
+
+// bodyBuffers are readUnsized's buffers, kept up to maxPooledBody.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 1 << 20
+
+func readUnsized(r io.Reader) ([]byte, error) {
+	b := bodyBuffers.Get().(*bytes.Buffer)
+	b.Reset()
+	_, err := b.ReadFrom(io.LimitReader(r, maxBody))
+	data := append([]byte{}, b.Bytes()...)
+	if b.Cap() <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
+	return data, err
 }
