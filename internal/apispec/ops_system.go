@@ -119,10 +119,4 @@ var table = sync.OnceValue(func() []Operation {
 		facetsOps(), favoritesOps(), googleOps(), shopsOps(), tiktokOps(), workspaceOps())
 })
 
-func concatOps(lists ...[]Operation) []Operation {
-	var out []Operation
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
+func concatOps(lists ...[]Operation) []Operation { return concatSized(lists) }
