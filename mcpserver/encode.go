@@ -3,8 +3,6 @@ package mcpserver
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
-	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -16,8 +14,9 @@ import (
 // the outer Marshal compacts that encoding again, as it does any
 // Marshaler's output. encodeMessage writes the same bytes with each tool
 // encoded once (by Tool.MarshalJSON, so nothing about a tool's JSON is
-// ours to keep in step) and spliced in, and keeps each tool's encoding
-// for the next list while the tool is unchanged.
+// ours to keep in step) and spliced in. Nothing is kept between lists: a
+// stdio session lists its tools about once, and the 184 KB would stay
+// resident for the life of the server.
 
 // marshalTool is t.MarshalJSON(), byte for byte, without the pass over
 // the raw schemas that the map's encoding makes to compact and escape
@@ -88,20 +87,9 @@ func compactJSON(raw []byte) bool {
 	return !inString
 }
 
-// toolCache holds the last encoding of each tool, by name.
-type toolCache struct {
-	mu sync.Mutex
-	m  map[string]cachedTool
-}
-
-type cachedTool struct {
-	tool mcp.Tool // what was encoded: the entry serves only an equal tool
-	json []byte
-}
-
 // encodeMessage is json.Marshal(v), byte for byte, for a JSON-RPC message
 // mcp-go answered.
-func (tc *toolCache) encodeMessage(v any) ([]byte, error) {
+func encodeMessage(v any) ([]byte, error) {
 	resp, ok := v.(mcp.JSONRPCResponse)
 	if !ok {
 		return json.Marshal(v)
@@ -138,7 +126,7 @@ func (tc *toolCache) encodeMessage(v any) ([]byte, error) {
 	encs := make([][]byte, len(list.Tools))
 	size := len(head) + len(list.Tools)
 	for i := range list.Tools {
-		if encs[i], err = tc.tool(&list.Tools[i]); err != nil {
+		if encs[i], err = marshalTool(&list.Tools[i]); err != nil {
 			return nil, err
 		}
 		size += len(encs[i])
@@ -152,30 +140,4 @@ func (tc *toolCache) encodeMessage(v any) ([]byte, error) {
 		out = append(out, e...)
 	}
 	return append(out, "]}}"...), nil
-}
-
-// tool is the encoding of t: Tool.MarshalJSON's output, which is what
-// json.Marshal writes for it (compact, with <, > and & escaped, as the
-// map encoding inside it already is).
-func (tc *toolCache) tool(t *mcp.Tool) ([]byte, error) {
-	tc.mu.Lock()
-	c, ok := tc.m[t.Name]
-	tc.mu.Unlock()
-	// Equal by value, schemas by content: a tool rebuilt alike (a list
-	// filtered per session, a toolset turned on again) is served from
-	// the cache too.
-	if ok && reflect.DeepEqual(c.tool, *t) {
-		return c.json, nil
-	}
-	b, err := marshalTool(t)
-	if err != nil {
-		return nil, err
-	}
-	tc.mu.Lock()
-	if tc.m == nil {
-		tc.m = map[string]cachedTool{}
-	}
-	tc.m[t.Name] = cachedTool{tool: *t, json: b}
-	tc.mu.Unlock()
-	return b, nil
 }

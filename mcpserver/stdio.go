@@ -121,8 +121,6 @@ type stdioConn struct {
 
 	amu    sync.Mutex
 	active map[string]bool // id -> cancelled, for requests in flight
-
-	tools toolCache // each tool's encoding, for tools/list answers
 }
 
 // envelope is what dispatch reads of a message.
@@ -219,7 +217,7 @@ func (c *stdioConn) markCancelled(key string) {
 
 // write sends one message as one line; the first error is kept.
 func (c *stdioConn) write(v any) {
-	b, err := c.tools.encodeMessage(v)
+	b, err := encodeMessage(v)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err == nil {
