@@ -63,7 +63,9 @@ type clientEntry struct {
 	Revoked bool `json:"revoked"`
 }
 
-var clientName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// clientName is what a client's name may be; compiled when a clients
+// file is first read, not at every start.
+var clientName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
 
 // minTokenLen is the shortest plain token a clients file may hold.
 const minTokenLen = 16
@@ -97,7 +99,7 @@ func ParseClients(data []byte) ([]*Client, error) {
 		if e.Name != "" {
 			where += " (" + e.Name + ")"
 		}
-		if !clientName.MatchString(e.Name) {
+		if !clientName().MatchString(e.Name) {
 			errs = append(errs, fmt.Errorf("%s: name %q must be 1 to 64 characters of A-Z a-z 0-9 . _ -", where, e.Name))
 			continue
 		}

@@ -217,7 +217,7 @@ func (c *stdioConn) markCancelled(key string) {
 
 // write sends one message as one line; the first error is kept.
 func (c *stdioConn) write(v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeMessage(v)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err == nil {

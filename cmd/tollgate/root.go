@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tollgate-mcp/tollgate/internal/buildinfo"
+	"github.com/tollgate-mcp/tollgate/internal/startgc"
 	"github.com/tollgate-mcp/tollgate/internal/suggest"
 )
 
@@ -64,7 +65,14 @@ one budget controller that halts a run before a call would end in a 402.`,
 			_ = cmd.Help()
 			return &exitError{code: exitUsage, err: errors.New("")}
 		},
-		PersistentPreRun: func(*cobra.Command, []string) { *ran = true },
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			*ran = true
+			// serve ends its start itself, once its first requests are
+			// answered (see runServe); every other command ends it here.
+			if cmd.Name() != "serve" {
+				startgc.End()
+			}
+		},
 	}
 	root.SetVersionTemplate("tollgate {{.Version}}\n")
 	root.SetIn(c.stdin)

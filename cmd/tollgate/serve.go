@@ -12,12 +12,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/startgc"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
 // runServe serves the tools over MCP: stdio by default, Streamable HTTP
 // with --http.
+// startGarbageDelay is how long after a server is built its start's
+// garbage is collected: past a host's first exchange (a few ms), well
+// before anyone looks at an idle server's memory.
+const startGarbageDelay = 200 * time.Millisecond
+
 func runServe(ctx context.Context, c *cli, o *serveOptions) error {
+	defer startgc.End() // at the latest; see releaseStart below
 	logger, err := o.gateway.logger(c.stderr, o.logLevel)
 	if err != nil {
 		return err
@@ -47,9 +54,15 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	srv := newMCPServer(st.Box, m, o.confirmAbove, logger)
 	// What is left of the start's allocations is garbage that an idle
 	// server would keep (it allocates nothing that would trigger a
-	// collection): collect it and give the memory back, beside the first
-	// requests rather than before them.
-	go debug.FreeOSMemory()
+	// collection): collect it and give the memory back once the host's
+	// first requests (initialize, tools/list) have been answered, rather
+	// than on the same cores as them.
+	// The collector runs at its usual pace from then on (startgc).
+	releaseStart := time.AfterFunc(startGarbageDelay, func() {
+		startgc.End()
+		debug.FreeOSMemory()
+	})
+	defer releaseStart.Stop()
 	// The banner is for a person at a terminal; an MCP host that
 	// captures stderr into its log gets nothing but real log lines.
 	showBanner := !o.quiet && c.stderrIsTerminal

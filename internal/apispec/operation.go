@@ -368,8 +368,8 @@ func (o Operation) PathParams() []string {
 // Operations returns every operation of the API, grouped by tag in the
 // reference's order. The slice is a copy; callers may modify it.
 func Operations() []Operation {
-	out := make([]Operation, len(table))
-	for i, o := range table {
+	out := make([]Operation, len(table()))
+	for i, o := range table() {
 		out[i] = o.clone()
 	}
 	return out
@@ -378,7 +378,7 @@ func Operations() []Operation {
 // Lookup returns the operation with method and path template.
 func Lookup(method, path string) (Operation, bool) {
 	method = strings.ToUpper(method)
-	for _, o := range table {
+	for _, o := range table() {
 		if o.Method == method && o.Path == path {
 			return o.clone(), true
 		}
@@ -388,7 +388,7 @@ func Lookup(method, path string) (Operation, bool) {
 
 // ByID returns the operation with operationId id.
 func ByID(id string) (Operation, bool) {
-	for _, o := range table {
+	for _, o := range table() {
 		if o.ID == id {
 			return o.clone(), true
 		}

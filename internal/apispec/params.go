@@ -167,7 +167,21 @@ func body(ps ...Param) []Param {
 
 // concat joins parameter lists.
 func concat(lists ...[]Param) []Param {
-	var out []Param
+	return concatSized(lists)
+}
+
+// concatSized joins lists into one slice of the right size (nil when all
+// are empty): appending to a nil slice would grow it by doubling, which
+// was two thirds of what building the table allocated.
+func concatSized[T any](lists [][]T) []T {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]T, 0, n)
 	for _, l := range lists {
 		out = append(out, l...)
 	}

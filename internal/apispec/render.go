@@ -24,7 +24,7 @@ func render() []byte {
 	}
 	paths := map[string]map[string]any{}
 	var tags []string
-	for _, o := range table {
+	for _, o := range table() {
 		if !slices.Contains(tags, o.Tag) {
 			tags = append(tags, o.Tag)
 		}
