@@ -3,9 +3,13 @@ package gateway_test
 import (
 	"context"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
@@ -82,6 +86,60 @@ func TestMetricsScrapedAndParsed(t *testing.T) {
 	for _, c := range checks {
 		if got := metric(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+}
+
+// TestMetricsPerGateway checks that two gateways in one process count
+// apart, and that the latency histogram keeps its type, help text and
+// buckets in the text format.
+func TestMetricsPerGateway(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	_, urlA := serve(t, e, gateway.Config{Clients: twoClients(t, nil, nil)})
+	_, urlB := serve(t, e, gateway.Config{Clients: twoClients(t, nil, nil)})
+	ctx := context.Background()
+	alice := connect(t, urlA, aliceToken, modern)
+	for range 2 {
+		if res, sc := testenv.CallMCP(t, ctx, alice, "estimate_cost", map[string]any{"tool": "search_ads", "arguments": map[string]any{"search": "tea", "limit": 5}}, nil); res.IsError {
+			t.Fatalf("estimate_cost: %s", testenv.MustJSON(sc))
+		}
+	}
+
+	a, b := scrape(t, metricsURL(urlA)), scrape(t, metricsURL(urlB))
+	const name = "tollgate_tool_call_duration_seconds"
+	if got := metric(a, name, "tool", "estimate_cost"); got != 2 {
+		t.Errorf("gateway A: %s{tool=estimate_cost} has %v samples, want 2", name, got)
+	}
+	if f := b[name]; f != nil {
+		t.Errorf("gateway B, which served no call, has %s: %v", name, f)
+	}
+	f := a[name]
+	if f == nil {
+		t.Fatalf("gateway A has no %s", name)
+	}
+	if f.GetType() != dto.MetricType_HISTOGRAM || !strings.HasPrefix(f.GetHelp(), "Time to answer a tool call") {
+		t.Errorf("%s: type %v, help %q; want a histogram with its help text", name, f.GetType(), f.GetHelp())
+	}
+	h := f.GetMetric()[0].GetHistogram()
+	var bounds []float64
+	prev := uint64(0)
+	for _, bk := range h.GetBucket() {
+		bounds = append(bounds, bk.GetUpperBound())
+		if bk.GetCumulativeCount() < prev || bk.GetCumulativeCount() > h.GetSampleCount() {
+			t.Errorf("bucket le=%v holds %d after %d, of %d samples: not cumulative", bk.GetUpperBound(), bk.GetCumulativeCount(), prev, h.GetSampleCount())
+		}
+		prev = bk.GetCumulativeCount()
+	}
+	if want := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, math.Inf(1)}; !slices.Equal(bounds, want) {
+		t.Errorf("%s buckets %v, want %v", name, bounds, want)
+	}
+	// The Go runtime's and the process's figures are in both.
+	for _, fams := range []map[string]*dto.MetricFamily{a, b} {
+		for _, n := range []string{"go_goroutines", "process_resident_memory_bytes", "process_open_fds"} {
+			if metric(fams, n) <= 0 {
+				t.Errorf("%s missing or not positive", n)
+			}
 		}
 	}
 }
