@@ -227,12 +227,14 @@ func argumentProblems(ae *tools.ArgumentError) string {
 
 // parseLine parses one input line; it returns nil and "" for a blank
 // line, or a message saying what is wrong.
-func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true) }
+func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true, nil) }
 
 // parseJob is parseLine; without withArgs, the job's Args are left nil
 // (they are still checked to be a JSON object), for the readings of a
-// run that need only ids and tools.
-func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
+// run that need only ids and tools. ld, when not nil, is the decoder of
+// the reading the line belongs to (linedecoder.go); a line it does not
+// take is decoded afresh, so the answer is the same either way.
+func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (*Job, string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
 		return nil, ""
@@ -240,14 +242,17 @@ func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
 	if line[0] != '{' {
 		return nil, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
 	var in inputLine
-	if err := dec.Decode(&in); err != nil {
-		return nil, describeJSONError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, "extra text after the JSON object (one call per line)"
+	if ld == nil || !ld.line.decode(line, &in, true) {
+		in = inputLine{}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return nil, describeJSONError(err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return nil, "extra text after the JSON object (one call per line)"
+		}
 	}
 	j := &Job{ID: in.ID, Line: n}
 	if len(in.ID) == 0 || string(in.ID) == "null" {
@@ -265,8 +270,13 @@ func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
 			return nil, "args must be a JSON object of the tool's arguments"
 		}
 		if !withArgs {
+			j.rawArgs = in.Args
 			return j, ""
 		}
+		if ld != nil && ld.args.decode(in.Args, &j.Args, false) {
+			return j, ""
+		}
+		j.Args = nil
 		d := json.NewDecoder(bytes.NewReader(in.Args))
 		d.UseNumber()
 		if err := d.Decode(&j.Args); err != nil {
@@ -336,7 +346,8 @@ func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
 	if cat != nil {
 		check = toolChecker(cat)
 	}
-	return checkSource(Jobs(jobs), false, check, false)
+	_, err := checkSource(Jobs(jobs), false, check, false)
+	return err
 }
 
 // toolNames lists the catalogue's tool names that keep accepts (all
