@@ -131,7 +131,7 @@ func plan(box *tools.Toolbox, src Source, out *Output, n int) (*planned, error) 
 		p.role = append(p.role, role)
 		k, ok, err := ks.of(&j)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("batch: job %s: %w", j.ID, err)
 		}
 		if ok {
 			keyed = append(keyed, ord)
@@ -223,7 +223,7 @@ func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
 		}
 		k, ok, err := ks.of(&j)
 		if err != nil {
-			return err
+			return fmt.Errorf("batch: job %s: %w", j.ID, err)
 		}
 		l, found := p.leaders[k]
 		if !ok || !found {

@@ -92,7 +92,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 			}
 			if p.role[ord] == roleCall {
 				if err := j.withArgs(); err != nil {
-					readErr = err
+					readErr = fmt.Errorf("batch: job %s: %w", j.ID, err)
 					return queued{}, false
 				}
 				ahead = append(ahead, queued{j, ord})

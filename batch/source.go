@@ -119,7 +119,7 @@ func (j *Job) withArgs() error {
 	d := json.NewDecoder(bytes.NewReader(j.rawArgs))
 	d.UseNumber()
 	if err := d.Decode(&j.Args); err != nil {
-		return fmt.Errorf("batch: line %d: args: %s", j.Line, describeJSONError(err))
+		return errors.New("args: " + describeJSONError(err))
 	}
 	j.rawArgs = nil
 	return nil
@@ -248,7 +248,7 @@ func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool)
 			}
 		}
 		if check != nil {
-			if msg := check(&j); msg != "" {
+			if msg := c.checkJob(&j); msg != "" {
 				c.report(&j, ord, msg, 1)
 			}
 		}
@@ -268,16 +268,40 @@ type checking struct {
 	needArgs bool // check reads the jobs' arguments
 	check    func(*Job) string
 	bad      InputError
-	seen     hashSet         // the hash of every id (ids.go)
+	seen     hashSet  // the hash of every id (ids.go)
+	passed   struct { // the last job checked, when it passed (checkJob)
+		tool string
+		raw  json.RawMessage
+	}
 	suspects map[uint64]bool // hashes seen more than once
 }
 
-// read yields src's jobs, with their arguments when check needs them.
-func (c *checking) read(src Source) iter.Seq2[Job, error] {
-	if c.needArgs {
-		return src.All()
+// read yields src's jobs; their arguments, when a file's lines hold
+// them, are decoded by checkJob and only when check needs them.
+func (c *checking) read(src Source) iter.Seq2[Job, error] { return idsAndTools(src) }
+
+// checkJob asks check about j, with j's arguments decoded when check
+// needs them. A job whose tool and argument bytes are those of the job
+// before it, which passed, passes without being decoded or checked again:
+// check's answer depends on the tool and the arguments alone, and a batch
+// of repeated lines is then checked for a few bytes a line.
+func (c *checking) checkJob(j *Job) string {
+	raw := j.rawArgs
+	if len(raw) > 0 && c.passed.raw != nil && j.Tool == c.passed.tool && bytes.Equal(raw, c.passed.raw) {
+		return ""
 	}
-	return idsAndTools(src)
+	if c.needArgs {
+		if err := j.withArgs(); err != nil {
+			return err.Error()
+		}
+	}
+	msg := c.check(j)
+	if msg == "" && len(raw) > 0 {
+		c.passed.tool, c.passed.raw = j.Tool, raw
+	} else {
+		c.passed.tool, c.passed.raw = "", nil
+	}
+	return msg
 }
 
 // report adds a problem of the ord-th job; rank orders the problems of
@@ -329,7 +353,7 @@ func (c *checking) confirmRepeats(src Source) error {
 		if !c.lines || c.check == nil || first {
 			continue // checked by the first reading
 		}
-		if msg := c.check(&j); msg != "" {
+		if msg := c.checkJob(&j); msg != "" {
 			c.report(&j, ord, msg, 1)
 		}
 	}
