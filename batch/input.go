@@ -227,63 +227,76 @@ func argumentProblems(ae *tools.ArgumentError) string {
 
 // parseLine parses one input line; it returns nil and "" for a blank
 // line, or a message saying what is wrong.
-func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true, nil) }
+func parseLine(line []byte, n int) (*Job, string) {
+	j, ok, msg := parseJob(line, n, true, nil)
+	if !ok {
+		return nil, msg
+	}
+	return &j, ""
+}
 
-// parseJob is parseLine; without withArgs, the job's Args are left nil
-// (they are still checked to be a JSON object), for the readings of a
-// run that need only ids and tools. ld, when not nil, is the decoder of
-// the reading the line belongs to (linedecoder.go); a line it does not
-// take is decoded afresh, so the answer is the same either way.
-func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (*Job, string) {
+// parseJob is parseLine, returning the job by value (ok is false for a
+// blank line or, with msg, a malformed one); without withArgs, the job's
+// Args are left nil and kept encoded (they are still checked to be a
+// JSON object), for the readings of a run that need only ids and tools.
+// ld, when not nil, is the decoder of the reading the line belongs to
+// (linedecoder.go); a line it does not take is decoded afresh, so the
+// answer is the same either way.
+func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (j Job, ok bool, msg string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
-		return nil, ""
+		return Job{}, false, ""
 	}
 	if line[0] != '{' {
-		return nil, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
+		return Job{}, false, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
 	}
-	var in inputLine
-	if ld == nil || !ld.line.decode(line, &in, true) {
-		in = inputLine{}
+	var fresh inputLine
+	in := &fresh
+	if ld != nil {
+		in = &ld.in // reused: decoding into a local would allocate it for each line
+		*in = inputLine{}
+	}
+	if ld == nil || !ld.line.decode(line, in, true) {
+		*in = inputLine{}
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return nil, describeJSONError(err)
+		if err := dec.Decode(in); err != nil {
+			return Job{}, false, describeJSONError(err)
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return nil, "extra text after the JSON object (one call per line)"
+			return Job{}, false, "extra text after the JSON object (one call per line)"
 		}
 	}
-	j := &Job{ID: in.ID, Line: n}
+	j = Job{ID: in.ID, Line: n}
 	if len(in.ID) == 0 || string(in.ID) == "null" {
-		return nil, "id is missing: give each call a unique string or number id"
+		return Job{}, false, "id is missing: give each call a unique string or number id"
 	}
 	if _, err := idKey(in.ID); err != nil {
-		return nil, err.Error()
+		return Job{}, false, err.Error()
 	}
 	if in.Tool == nil || *in.Tool == "" {
-		return nil, "tool is missing: name the tool to call, e.g. \"tool\": \"search_ads\""
+		return Job{}, false, "tool is missing: name the tool to call, e.g. \"tool\": \"search_ads\""
 	}
 	j.Tool = *in.Tool
 	if len(in.Args) > 0 && string(in.Args) != "null" {
 		if in.Args[0] != '{' {
-			return nil, "args must be a JSON object of the tool's arguments"
+			return Job{}, false, "args must be a JSON object of the tool's arguments"
 		}
 		if !withArgs {
 			j.rawArgs = in.Args
-			return j, ""
+			return j, true, ""
 		}
 		if ld != nil && ld.args.decode(in.Args, &j.Args, false) {
-			return j, ""
+			return j, true, ""
 		}
 		j.Args = nil
 		d := json.NewDecoder(bytes.NewReader(in.Args))
 		d.UseNumber()
 		if err := d.Decode(&j.Args); err != nil {
-			return nil, "args: " + describeJSONError(err)
+			return Job{}, false, "args: " + describeJSONError(err)
 		}
 	}
-	return j, ""
+	return j, true, ""
 }
 
 func describeJSONError(err error) string {

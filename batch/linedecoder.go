@@ -16,7 +16,8 @@ import (
 // lineDecoder decodes the lines of one reading of an input, one at a
 // time; not safe for concurrent use.
 type lineDecoder struct {
-	line, args feed // a line, and its arguments (json.Number for numbers)
+	line, args feed      // a line, and its arguments (json.Number for numbers)
+	in         inputLine // what line decodes into
 }
 
 // feed is a json.Decoder reused for one value after another. Each value

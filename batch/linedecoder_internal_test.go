@@ -54,13 +54,18 @@ func TestAReusedLineDecoderReadsEveryLineAsAFreshOne(t *testing.T) {
 					order[i] = i
 				}
 			}
+			var kept, wanted []Job // what a reading yields must stay as it was
 			for _, i := range order {
 				line := []byte(trickyLines[i])
-				want, wantMsg := parseJob(bytes.Clone(line), i+1, withArgs, nil)
-				got, gotMsg := parseJob(line, i+1, withArgs, &ld)
-				if gotMsg != wantMsg || !reflect.DeepEqual(got, want) {
-					t.Fatalf("withArgs %v, line %q:\n reused: %#v %q\n fresh:  %#v %q", withArgs, line, got, gotMsg, want, wantMsg)
+				want, wantOK, wantMsg := parseJob(bytes.Clone(line), i+1, withArgs, nil)
+				got, gotOK, gotMsg := parseJob(line, i+1, withArgs, &ld)
+				if gotMsg != wantMsg || gotOK != wantOK || !reflect.DeepEqual(got, want) {
+					t.Fatalf("withArgs %v, line %q:\n reused: %#v %v %q\n fresh:  %#v %v %q", withArgs, line, got, gotOK, gotMsg, want, wantOK, wantMsg)
 				}
+				kept, wanted = append(kept, got), append(wanted, want)
+			}
+			if !reflect.DeepEqual(kept, wanted) {
+				t.Fatalf("withArgs %v: the jobs of a reading changed as it read on", withArgs)
 			}
 		}
 	}

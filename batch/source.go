@@ -71,14 +71,14 @@ func (in *Input) read(withArgs bool) iter.Seq2[Job, error] {
 		stopped := errors.New("stopped")
 		var ld lineDecoder
 		err = eachLine(f, func(n int, line []byte) error {
-			j, msg := parseJob(line, n, withArgs, &ld)
+			j, ok, msg := parseJob(line, n, withArgs, &ld)
 			switch {
 			case msg != "":
 				if !yield(Job{}, &lineError{path: in.path, line: n, msg: msg}) {
 					return stopped
 				}
-			case j != nil:
-				if !yield(*j, nil) {
+			case ok:
+				if !yield(j, nil) {
 					return stopped
 				}
 			}
