@@ -250,21 +250,21 @@ func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (j Job, ok boo
 	if line[0] != '{' {
 		return Job{}, false, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
 	}
-	var fresh inputLine
-	in := &fresh
+	// What a decoder fills in is the lineDecoder's (cleared first, so that
+	// no job shares a byte with the next): a local would escape to the
+	// heap through the decoder, once a line.
+	var in inputLine
 	if ld != nil {
-		in = &ld.in // reused: decoding into a local would allocate it for each line
-		*in = inputLine{}
-	}
-	if ld == nil || !ld.line.decode(line, in, true) {
-		*in = inputLine{}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(in); err != nil {
-			return Job{}, false, describeJSONError(err)
+		ld.in = inputLine{}
+		if ld.line.decode(line, &ld.in, true) {
+			in = ld.in
+		} else {
+			ld = nil // this line is decoded afresh
 		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return Job{}, false, "extra text after the JSON object (one call per line)"
+	}
+	if ld == nil {
+		if in, msg = decodeLine(line); msg != "" {
+			return Job{}, false, msg
 		}
 	}
 	j = Job{ID: in.ID, Line: n}
@@ -286,17 +286,41 @@ func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (j Job, ok boo
 			j.rawArgs = in.Args
 			return j, true, ""
 		}
-		if ld != nil && ld.args.decode(in.Args, &j.Args, false) {
-			return j, true, ""
+		if ld != nil {
+			ld.out = nil
+			if ld.args.decode(in.Args, &ld.out, false) {
+				j.Args = ld.out
+				return j, true, ""
+			}
 		}
-		j.Args = nil
-		d := json.NewDecoder(bytes.NewReader(in.Args))
-		d.UseNumber()
-		if err := d.Decode(&j.Args); err != nil {
-			return Job{}, false, "args: " + describeJSONError(err)
+		if j.Args, msg = decodeArgs(in.Args); msg != "" {
+			return Job{}, false, msg
 		}
 	}
 	return j, true, ""
+}
+
+// decodeLine decodes an input line afresh, or says what is wrong with it.
+func decodeLine(line []byte) (in inputLine, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return inputLine{}, describeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return inputLine{}, "extra text after the JSON object (one call per line)"
+	}
+	return in, ""
+}
+
+// decodeArgs decodes a line's arguments afresh, numbers as json.Number.
+func decodeArgs(raw json.RawMessage) (args map[string]any, msg string) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&args); err != nil {
+		return nil, "args: " + describeJSONError(err)
+	}
+	return args, ""
 }
 
 func describeJSONError(err error) string {

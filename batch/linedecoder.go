@@ -16,8 +16,9 @@ import (
 // lineDecoder decodes the lines of one reading of an input, one at a
 // time; not safe for concurrent use.
 type lineDecoder struct {
-	line, args feed      // a line, and its arguments (json.Number for numbers)
-	in         inputLine // what line decodes into
+	line, args feed           // a line, and its arguments (json.Number for numbers)
+	in         inputLine      // what line decodes into
+	out        map[string]any // what args decodes into
 }
 
 // feed is a json.Decoder reused for one value after another. Each value

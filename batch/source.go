@@ -116,12 +116,11 @@ func (j *Job) withArgs() error {
 	if j.Args != nil || len(j.rawArgs) == 0 {
 		return nil
 	}
-	d := json.NewDecoder(bytes.NewReader(j.rawArgs))
-	d.UseNumber()
-	if err := d.Decode(&j.Args); err != nil {
-		return errors.New("args: " + describeJSONError(err))
+	args, msg := decodeArgs(j.rawArgs)
+	if msg != "" {
+		return errors.New(msg)
 	}
-	j.rawArgs = nil
+	j.Args, j.rawArgs = args, nil
 	return nil
 }
 
