@@ -122,6 +122,11 @@ type Job struct {
 	// Line is the input line the job came from (1-based), or 0 for a job
 	// built in code; errors about the job cite it.
 	Line int
+
+	// rawArgs are the arguments as the input line wrote them, when a
+	// reading left Args nil to decode only the jobs that need them
+	// (withArgs).
+	rawArgs json.RawMessage
 }
 
 // Record is one line of the output file.

@@ -58,6 +58,39 @@ func keyOf(box *tools.Toolbox, j *Job) (k callKey, ok bool) {
 	return k, err == nil
 }
 
+// keyer computes the call keys of one reading's jobs, remembering the
+// last: a job whose tool and arguments are written exactly as the one
+// before it (the same bytes) makes the same call, so its arguments are
+// neither decoded nor keyed again. A batch of repeated lines, the case
+// the sharing of identical calls is for, then costs a few bytes a line
+// to plan.
+type keyer struct {
+	box  *tools.Toolbox
+	last struct {
+		tool string
+		raw  json.RawMessage
+		key  callKey
+		ok   bool
+	}
+}
+
+// of is keyOf(j), decoding j's arguments first when the reading left
+// them encoded and they differ from the last job's.
+func (k *keyer) of(j *Job) (callKey, bool, error) {
+	raw := j.rawArgs
+	if len(raw) > 0 && j.Args == nil && j.Tool == k.last.tool && bytes.Equal(raw, k.last.raw) {
+		return k.last.key, k.last.ok, nil
+	}
+	if err := j.withArgs(); err != nil {
+		return callKey{}, false, err
+	}
+	key, ok := keyOf(k.box, j)
+	if len(raw) > 0 {
+		k.last.tool, k.last.raw, k.last.key, k.last.ok = j.Tool, raw, key, ok
+	}
+	return key, ok, nil
+}
+
 // leader is the job of a set of identical calls that the others follow.
 type leader struct {
 	ord int32
@@ -70,12 +103,16 @@ func (p *planned) hasFollowers() bool { return len(p.leaders) > 0 }
 // plan reads src (checked by checkSource) and plans the run: which jobs
 // make calls, which out holds already, and which follow an identical call
 // (the same Toolbox.CallKey) made by this run or done by an earlier one.
-// It reads src once, twice when the batch holds identical calls.
-func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
-	p := &planned{box: box}
-	var keys []callKey // the call key of each job
-	var keyed []int32  // the jobs with a call key
-	for j, err := range src.All() {
+// It reads src once, twice when the batch holds identical calls. n is
+// how many jobs checkSource read there: what the plan keeps is sized for
+// them at once rather than grown (each growth holds the old slice and the
+// new one).
+func plan(box *tools.Toolbox, src Source, out *Output, n int) (*planned, error) {
+	p := &planned{box: box, role: make([]uint8, 0, n), idCheck: make([]uint32, 0, n)}
+	keys := make([]callKey, 0, n) // the call key of each job
+	keyed := make([]int32, 0, n)  // the jobs with a call key
+	ks := keyer{box: box}
+	for j, err := range idsAndTools(src) {
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +129,10 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 			p.skipped++
 		}
 		p.role = append(p.role, role)
-		k, ok := keyOf(box, &j)
+		k, ok, err := ks.of(&j)
+		if err != nil {
+			return nil, fmt.Errorf("batch: job %s: %w", j.ID, err)
+		}
 		if ok {
 			keyed = append(keyed, ord)
 		}
@@ -169,7 +209,8 @@ func plan(box *tools.Toolbox, src Source, out *Output) (*planned, error) {
 func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
 	ord := int32(-1)
 	var cache sameCache
-	for j, err := range src.All() {
+	ks := keyer{box: p.box}
+	for j, err := range idsAndTools(src) {
 		if err != nil {
 			return err
 		}
@@ -180,7 +221,10 @@ func (r *runner) writeFollowers(src Source, p *planned, role uint8) error {
 		if p.role[ord] != role {
 			continue
 		}
-		k, ok := keyOf(p.box, &j)
+		k, ok, err := ks.of(&j)
+		if err != nil {
+			return fmt.Errorf("batch: job %s: %w", j.ID, err)
+		}
 		l, found := p.leaders[k]
 		if !ok || !found {
 			return errors.New("batch: the input changed while the batch ran (a job no longer makes the call it made)")

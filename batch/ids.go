@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+	"math/bits"
 )
 
 // A batch of a million lines must not hold a million ids: the sets of ids
@@ -220,4 +221,71 @@ func valueEnd(b []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// hashSet is a set of 64-bit hashes (the ids of an input while it is
+// checked): an open-addressing table of 8-byte slots, at most three
+// quarters full, about 11–16 bytes a hash (a Go map of them takes 23).
+type hashSet struct {
+	slots []uint64 // 0: empty
+	n     int
+	zero  bool // 0 is in the set (it cannot be a slot's value)
+}
+
+// add adds h and reports whether it was in the set already.
+func (s *hashSet) add(h uint64) (had bool) {
+	if h == 0 {
+		had, s.zero = s.zero, true
+		return had
+	}
+	if 4*(s.n+1) > 3*len(s.slots) {
+		s.grow()
+	}
+	i := s.home(h)
+	for ; s.slots[i] != 0; i = (i + 1) % len(s.slots) {
+		if s.slots[i] == h {
+			return true
+		}
+	}
+	s.slots[i] = h
+	s.n++
+	return false
+}
+
+// home is where h's probe starts.
+func (s *hashSet) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(s.slots)))
+	return int(hi)
+}
+
+// grow makes the table half as large again and places the hashes anew.
+func (s *hashSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(64, len(old)*3/2))
+	for _, h := range old {
+		if h != 0 {
+			i := s.home(h)
+			for s.slots[i] != 0 {
+				i = (i + 1) % len(s.slots)
+			}
+			s.slots[i] = h
+		}
+	}
+}
+
+// reserve makes room for more ids, so that a run that knows how
+// many it will write does not grow the table (and hold the old one and
+// the new one at once) while it writes them.
+func (s *idLines) reserve(more int) {
+	size := (s.n+more)*4/3 + 1
+	if more <= 0 || size <= len(s.slots) {
+		return
+	}
+	old := s.slots
+	s.slots = make([]uint64, max(64, size))
+	for _, v := range old {
+		if v != 0 {
+			s.put(v)
+		}
+	}
 }

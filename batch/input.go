@@ -227,53 +227,100 @@ func argumentProblems(ae *tools.ArgumentError) string {
 
 // parseLine parses one input line; it returns nil and "" for a blank
 // line, or a message saying what is wrong.
-func parseLine(line []byte, n int) (*Job, string) { return parseJob(line, n, true) }
+func parseLine(line []byte, n int) (*Job, string) {
+	j, ok, msg := parseJob(line, n, true, nil)
+	if !ok {
+		return nil, msg
+	}
+	return &j, ""
+}
 
-// parseJob is parseLine; without withArgs, the job's Args are left nil
-// (they are still checked to be a JSON object), for the readings of a
-// run that need only ids and tools.
-func parseJob(line []byte, n int, withArgs bool) (*Job, string) {
+// parseJob is parseLine, returning the job by value (ok is false for a
+// blank line or, with msg, a malformed one); without withArgs, the job's
+// Args are left nil and kept encoded (they are still checked to be a
+// JSON object), for the readings of a run that need only ids and tools.
+// ld, when not nil, is the decoder of the reading the line belongs to
+// (linedecoder.go); a line it does not take is decoded afresh, so the
+// answer is the same either way.
+func parseJob(line []byte, n int, withArgs bool, ld *lineDecoder) (j Job, ok bool, msg string) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
-		return nil, ""
+		return Job{}, false, ""
 	}
 	if line[0] != '{' {
-		return nil, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
+		return Job{}, false, "not a JSON object; each line is {\"id\": ..., \"tool\": ..., \"args\": {...}}"
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
+	// What a decoder fills in is the lineDecoder's (cleared first, so that
+	// no job shares a byte with the next): a local would escape to the
+	// heap through the decoder, once a line.
 	var in inputLine
-	if err := dec.Decode(&in); err != nil {
-		return nil, describeJSONError(err)
+	if ld != nil {
+		ld.in = inputLine{}
+		if ld.line.decode(line, &ld.in, true) {
+			in = ld.in
+		} else {
+			ld = nil // this line is decoded afresh
+		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, "extra text after the JSON object (one call per line)"
+	if ld == nil {
+		if in, msg = decodeLine(line); msg != "" {
+			return Job{}, false, msg
+		}
 	}
-	j := &Job{ID: in.ID, Line: n}
+	j = Job{ID: in.ID, Line: n}
 	if len(in.ID) == 0 || string(in.ID) == "null" {
-		return nil, "id is missing: give each call a unique string or number id"
+		return Job{}, false, "id is missing: give each call a unique string or number id"
 	}
 	if _, err := idKey(in.ID); err != nil {
-		return nil, err.Error()
+		return Job{}, false, err.Error()
 	}
 	if in.Tool == nil || *in.Tool == "" {
-		return nil, "tool is missing: name the tool to call, e.g. \"tool\": \"search_ads\""
+		return Job{}, false, "tool is missing: name the tool to call, e.g. \"tool\": \"search_ads\""
 	}
 	j.Tool = *in.Tool
 	if len(in.Args) > 0 && string(in.Args) != "null" {
 		if in.Args[0] != '{' {
-			return nil, "args must be a JSON object of the tool's arguments"
+			return Job{}, false, "args must be a JSON object of the tool's arguments"
 		}
 		if !withArgs {
-			return j, ""
+			j.rawArgs = in.Args
+			return j, true, ""
 		}
-		d := json.NewDecoder(bytes.NewReader(in.Args))
-		d.UseNumber()
-		if err := d.Decode(&j.Args); err != nil {
-			return nil, "args: " + describeJSONError(err)
+		if ld != nil {
+			ld.out = nil
+			if ld.args.decode(in.Args, &ld.out, false) {
+				j.Args = ld.out
+				return j, true, ""
+			}
+		}
+		if j.Args, msg = decodeArgs(in.Args); msg != "" {
+			return Job{}, false, msg
 		}
 	}
-	return j, ""
+	return j, true, ""
+}
+
+// decodeLine decodes an input line afresh, or says what is wrong with it.
+func decodeLine(line []byte) (in inputLine, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return inputLine{}, describeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return inputLine{}, "extra text after the JSON object (one call per line)"
+	}
+	return in, ""
+}
+
+// decodeArgs decodes a line's arguments afresh, numbers as json.Number.
+func decodeArgs(raw json.RawMessage) (args map[string]any, msg string) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&args); err != nil {
+		return nil, "args: " + describeJSONError(err)
+	}
+	return args, ""
 }
 
 func describeJSONError(err error) string {
@@ -336,7 +383,8 @@ func CheckJobs(cat *tools.Catalogue, jobs []Job) error {
 	if cat != nil {
 		check = toolChecker(cat)
 	}
-	return checkSource(Jobs(jobs), false, check, false)
+	_, err := checkSource(Jobs(jobs), false, check, false)
+	return err
 }
 
 // toolNames lists the catalogue's tool names that keep accepts (all

@@ -217,8 +217,9 @@ func (o *Output) Write(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := lineBufs.Get().(*bytes.Buffer)
+	defer putLineBuf(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rec); err != nil { // Encode ends the line with \n
 		return fmt.Errorf("batch: encoding the result of %s: %w", rec.ID, err)
@@ -246,6 +247,26 @@ func (o *Output) Write(rec *Record) error {
 	o.size += int64(n)
 	o.unsynced = true
 	return nil
+}
+
+// reserve makes room in the set of ids for more ids to be written.
+func (o *Output) reserve(more int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ids.reserve(more)
+}
+
+// lineBufs are the buffers Write encodes a line into, reused from line to
+// line rather than grown afresh for each (a batch writes one line a job).
+var lineBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putLineBuf gives buf back to lineBufs, unless a large result made it
+// too big to keep.
+func putLineBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		lineBufs.Put(buf)
+	}
 }
 
 // Sync flushes the lines written so far to stable storage (fsync).

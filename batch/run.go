@@ -41,10 +41,11 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 	if box == nil || out == nil || src == nil {
 		return Summary{}, errors.New("batch: Run needs a toolbox, jobs and an output")
 	}
-	if err := checkSource(src, false, toolChecker(box.Catalogue()), false); err != nil {
+	n, err := checkSource(src, false, toolChecker(box.Catalogue()), false)
+	if err != nil {
 		return Summary{}, err
 	}
-	p, err := plan(box, src, out) // identical calls run once (dedupe.go)
+	p, err := plan(box, src, out, n) // identical calls run once (dedupe.go)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -55,6 +56,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 	}
 	r.total, r.skipped = p.n, p.skipped
 	r.doneBits = make([]uint64, (p.n+63)/64)
+	out.reserve(p.n - p.skipped)
 	for o, role := range p.role {
 		if role == roleDone {
 			r.doneAt(int32(o))
@@ -69,7 +71,7 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 
 	// The calls are read from src as they are scheduled; a call held
 	// back (a halt that the calls in flight may lift) is made again first.
-	next, stop := iter.Pull2(src.All())
+	next, stop := iter.Pull2(idsAndTools(src)) // arguments decoded for the calls alone
 	defer stop()
 	var ahead []queued // read but not started, the first next
 	ord := int32(-1)
@@ -89,6 +91,10 @@ func RunSource(ctx context.Context, box *tools.Toolbox, src Source, out *Output,
 				return queued{}, false
 			}
 			if p.role[ord] == roleCall {
+				if err := j.withArgs(); err != nil {
+					readErr = fmt.Errorf("batch: job %s: %w", j.ID, err)
+					return queued{}, false
+				}
 				ahead = append(ahead, queued{j, ord})
 			}
 		}

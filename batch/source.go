@@ -3,6 +3,7 @@ package batch
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,15 +69,16 @@ func (in *Input) read(withArgs bool) iter.Seq2[Job, error] {
 		}
 		defer f.Close()
 		stopped := errors.New("stopped")
+		var ld lineDecoder
 		err = eachLine(f, func(n int, line []byte) error {
-			j, msg := parseJob(line, n, withArgs)
+			j, ok, msg := parseJob(line, n, withArgs, &ld)
 			switch {
 			case msg != "":
 				if !yield(Job{}, &lineError{path: in.path, line: n, msg: msg}) {
 					return stopped
 				}
-			case j != nil:
-				if !yield(*j, nil) {
+			case ok:
+				if !yield(j, nil) {
 					return stopped
 				}
 			}
@@ -97,7 +99,8 @@ func (in *Input) Check(box *tools.Toolbox) error {
 	if box == nil {
 		return errors.New("batch: Input.Check needs a toolbox")
 	}
-	return checkSource(in, true, inputChecker(box), true)
+	_, err := checkSource(in, true, inputChecker(box), true)
+	return err
 }
 
 // lightSource is a Source that can also yield its jobs without their
@@ -105,6 +108,20 @@ func (in *Input) Check(box *tools.Toolbox) error {
 // file's lines are then decoded without building the arguments.
 type lightSource interface {
 	withoutArgs() iter.Seq2[Job, error]
+}
+
+// withArgs decodes j's arguments when the reading that yielded j left
+// them encoded; a job read with its arguments is left as it is.
+func (j *Job) withArgs() error {
+	if j.Args != nil || len(j.rawArgs) == 0 {
+		return nil
+	}
+	args, msg := decodeArgs(j.rawArgs)
+	if msg != "" {
+		return errors.New(msg)
+	}
+	j.Args, j.rawArgs = args, nil
+	return nil
 }
 
 // idsAndTools yields src's jobs, without their arguments when src can.
@@ -116,11 +133,22 @@ func idsAndTools(src Source) iter.Seq2[Job, error] {
 }
 
 // eachLine calls fn with each line of r (1-based number, the line with
-// its newline), a byte order mark cut off the first.
+// its newline), a byte order mark cut off the first. The line is valid
+// only until fn returns: a line that fits the reader's buffer is that
+// buffer, and only a longer one is copied out.
 func eachLine(r io.Reader, fn func(n int, line []byte) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
 		if len(line) > 0 {
 			if n == 1 {
 				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
@@ -128,6 +156,9 @@ func eachLine(r io.Reader, fn func(n int, line []byte) error) error {
 			if ferr := fn(n, line); ferr != nil {
 				return ferr
 			}
+		}
+		if cap(long) > 1<<20 {
+			long = nil // a rare huge line is not held for the rest of the reading
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -183,15 +214,16 @@ type seenID struct {
 // are reported as ReadInput reports them, by input line, and a job whose
 // id is repeated is not checked further; without, as CheckJobs reports
 // them, by job. It reads src once, and once more when two ids share a
-// hash, to tell a repeated id from a collision.
-func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool) error {
-	c := &checking{lines: lines, check: check, needArgs: needArgs, seen: map[uint64]struct{}{}}
+// hash, to tell a repeated id from a collision. It returns how many jobs
+// src yielded, for the readings after it to size what they keep.
+func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool) (jobs int, err error) {
+	c := &checking{lines: lines, check: check, needArgs: needArgs}
 	ord := -1
 	for j, err := range c.read(src) {
 		if err != nil {
 			var le *lineError
 			if !errors.As(err, &le) {
-				return err
+				return 0, err
 			}
 			c.bad.addAt(LineError{Line: le.line, Job: -1, Msg: le.msg}, int64(le.line)*2+1)
 			continue
@@ -203,7 +235,7 @@ func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool)
 			continue
 		}
 		h := idHash(key)
-		if _, seen := c.seen[h]; seen {
+		if c.seen.add(h) {
 			// The same id again, or another whose hash collides: the
 			// second reading tells.
 			if c.suspects == nil {
@@ -213,21 +245,20 @@ func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool)
 			if lines {
 				continue
 			}
-		} else {
-			c.seen[h] = struct{}{}
 		}
 		if check != nil {
-			if msg := check(&j); msg != "" {
+			if msg := c.checkJob(&j); msg != "" {
 				c.report(&j, ord, msg, 1)
 			}
 		}
 	}
+	c.seen = hashSet{} // not needed any more: free it before the second reading
 	if len(c.suspects) > 0 {
 		if err := c.confirmRepeats(src); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return c.bad.orNil()
+	return ord + 1, c.bad.orNil()
 }
 
 // checking is the state of checkSource.
@@ -236,16 +267,40 @@ type checking struct {
 	needArgs bool // check reads the jobs' arguments
 	check    func(*Job) string
 	bad      InputError
-	seen     map[uint64]struct{} // the hash of every id (8 bytes an id)
-	suspects map[uint64]bool     // hashes seen more than once
+	seen     hashSet  // the hash of every id (ids.go)
+	passed   struct { // the last job checked, when it passed (checkJob)
+		tool string
+		raw  json.RawMessage
+	}
+	suspects map[uint64]bool // hashes seen more than once
 }
 
-// read yields src's jobs, with their arguments when check needs them.
-func (c *checking) read(src Source) iter.Seq2[Job, error] {
-	if c.needArgs {
-		return src.All()
+// read yields src's jobs; their arguments, when a file's lines hold
+// them, are decoded by checkJob and only when check needs them.
+func (c *checking) read(src Source) iter.Seq2[Job, error] { return idsAndTools(src) }
+
+// checkJob asks check about j, with j's arguments decoded when check
+// needs them. A job whose tool and argument bytes are those of the job
+// before it, which passed, passes without being decoded or checked again:
+// check's answer depends on the tool and the arguments alone, and a batch
+// of repeated lines is then checked for a few bytes a line.
+func (c *checking) checkJob(j *Job) string {
+	raw := j.rawArgs
+	if len(raw) > 0 && c.passed.raw != nil && j.Tool == c.passed.tool && bytes.Equal(raw, c.passed.raw) {
+		return ""
 	}
-	return idsAndTools(src)
+	if c.needArgs {
+		if err := j.withArgs(); err != nil {
+			return err.Error()
+		}
+	}
+	msg := c.check(j)
+	if msg == "" && len(raw) > 0 {
+		c.passed.tool, c.passed.raw = j.Tool, raw
+	} else {
+		c.passed.tool, c.passed.raw = "", nil
+	}
+	return msg
 }
 
 // report adds a problem of the ord-th job; rank orders the problems of
@@ -297,7 +352,7 @@ func (c *checking) confirmRepeats(src Source) error {
 		if !c.lines || c.check == nil || first {
 			continue // checked by the first reading
 		}
-		if msg := c.check(&j); msg != "" {
+		if msg := c.checkJob(&j); msg != "" {
 			c.report(&j, ord, msg, 1)
 		}
 	}

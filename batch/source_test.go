@@ -91,6 +91,17 @@ func TestAnInputFileIsCheckedAsReadInputChecksIt(t *testing.T) {
 		`{"id": "big", "tool": "search_ads", "args": {"search": "coffee", "limit": 500}}`,
 		`{"id": "ok", "tool": "get_budget"}`,
 		`{"id": "nonsense2", "tool": "frobnicate"}`,
+		// Repeated lines: a repeat of a line that passed passes unchecked
+		// (the same tool and argument bytes), a repeat of one that did not
+		// is reported again.
+		`{"id": "ok2", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}`,
+		`{"id": "ok3", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}`,
+		`{"id": "big2", "tool": "search_ads", "args": {"search": "coffee", "limit": 500}}`,
+		`{"id": "big3", "tool": "search_ads", "args": {"search": "coffee", "limit": 500}}`,
+		`{"id": "ok4", "tool": "search_ads", "args": {"search": "coffee", "limit": 20}}`,
+		`{"id": "bad4", "tool": "get_ad", "args": {"search": "coffee", "limit": 20}}`,
+		`{"id": "ok5", "tool": "search_ads", "args": {"search": "coffee",  "limit": 20}}`,
+		`{"id": "big5", "tool": "search_ads", "args": {"search": "coffee", "limit": 501}}`,
 	}, "\n")
 	path := filepath.Join(t.TempDir(), "in.jsonl")
 	if err := os.WriteFile(path, []byte("\xef\xbb\xbf"+text+"\n\n"), 0o644); err != nil {
