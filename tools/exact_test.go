@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/tollgate-mcp/tollgate/budget"
@@ -43,6 +44,29 @@ func TestValidateNamesTheProblem(t *testing.T) {
 	var te *tools.ToolError
 	if err := e.Box.Validate("nope", nil); !errors.As(err, &te) || te.Code != tools.CodeUnknownTool {
 		t.Fatalf("unknown tool: %v", err)
+	}
+}
+
+// TestValidationMessagesDoNotDependOnMapOrder validates arguments with
+// several unknown properties many times: the message names them in one
+// order, sorted, whatever order the map iterates in.
+func TestValidationMessagesDoNotDependOnMapOrder(t *testing.T) {
+	e := testenv.New(t, testenv.Config{})
+	args := map[string]any{"zeta": 1, "alpha": 2, "mid": 3, "beta": 4, "search": "x"}
+	var first string
+	for i := range 50 {
+		err := e.Box.Validate("get_ad", args)
+		if err == nil {
+			t.Fatal("get_ad with unknown arguments passed")
+		}
+		if i == 0 {
+			first = err.Error()
+			if !strings.Contains(first, "'alpha', 'beta', 'mid', 'search', 'zeta'") {
+				t.Fatalf("the unknown arguments are not named in sorted order: %s", first)
+			}
+		} else if err.Error() != first {
+			t.Fatalf("the same arguments read two ways:\n%s\n%s", first, err.Error())
+		}
 	}
 }
 

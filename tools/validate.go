@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -97,6 +98,11 @@ func (t *Tool) Validate(args map[string]any) error {
 			field := strings.Join(e.InstanceLocation, ".")
 			if field == "" {
 				field = "(arguments)"
+			}
+			if k, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+				// In the order of the instance's map: sorted, so that
+				// the same arguments always read the same.
+				sort.Strings(k.Properties)
 			}
 			byField[field] = append(byField[field], e.ErrorKind.LocalizedString(printer()))
 			return
