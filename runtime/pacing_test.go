@@ -185,6 +185,12 @@ func TestPolicyGivesTheRate(t *testing.T) {
 // ietfBucket is an API of our own that limits like a token bucket on the
 // test's clock and speaks only the IETF spelling.
 func ietfBucket(t *testing.T, clk *fakeClock, perSec float64, burst int) (*httptest.Server, *[]int) {
+	return bucketServer(t, clk, perSec, burst, true)
+}
+
+// bucketServer is a token bucket on the test's clock that states its
+// policy in the IETF spelling and, when remaining is set, what is left.
+func bucketServer(t *testing.T, clk *fakeClock, perSec float64, burst int, remaining bool) (*httptest.Server, *[]int) {
 	t.Helper()
 	var mu sync.Mutex
 	lim := rate.NewLimiter(rate.Limit(perSec), burst)
@@ -196,7 +202,9 @@ func ietfBucket(t *testing.T, clk *fakeClock, perSec float64, burst int) (*httpt
 		ok := lim.AllowN(now, 1)
 		tokens := lim.TokensAt(now)
 		w.Header().Set("RateLimit-Policy", `"burst";q=`+strconv.Itoa(burst)+`;w=`+strconv.Itoa(int(float64(burst)/perSec)))
-		w.Header().Set("RateLimit", `"burst";r=`+strconv.Itoa(int(tokens))+`;t=1`)
+		if remaining {
+			w.Header().Set("RateLimit", `"burst";r=`+strconv.Itoa(int(tokens))+`;t=1`)
+		}
 		if !ok {
 			statuses = append(statuses, 429)
 			w.Header().Set("Retry-After", "1")
@@ -387,30 +395,11 @@ func TestFirstRequestCountsInTheMirror(t *testing.T) {
 	}
 }
 
-// policyBucket is a token bucket on the test's clock that states its
-// policy (RateLimit-Policy) but not what is left, like the API the cmd
-// test runs two batch jobs against.
+// policyBucket is ietfBucket stating its policy (RateLimit-Policy) but
+// not what is left, like the API the cmd test runs two batch jobs
+// against.
 func policyBucket(t *testing.T, clk *fakeClock, perSec float64, burst int) (*httptest.Server, *[]int) {
-	t.Helper()
-	var mu sync.Mutex
-	lim := rate.NewLimiter(rate.Limit(perSec), burst)
-	var statuses []int
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		w.Header().Set("RateLimit-Policy", `"burst";q=`+strconv.Itoa(burst)+`;w=`+strconv.Itoa(int(float64(burst)/perSec)))
-		if !lim.AllowN(clk.Now(), 1) {
-			statuses = append(statuses, 429)
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(429)
-			_, _ = w.Write([]byte(`{"error":{"code":"rate_limited","message":"slow down"}}`))
-			return
-		}
-		statuses = append(statuses, 200)
-		_, _ = w.Write([]byte(`{"data":{}}`))
-	}))
-	t.Cleanup(ts.Close)
-	return ts, &statuses
+	return bucketServer(t, clk, perSec, burst, false)
 }
 
 // TestProcessesStartPacedTogether: two clients (two processes) sharing
