@@ -5,7 +5,6 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
-	"math/bits"
 )
 
 // A batch of a million lines must not hold a million ids: the sets of ids
@@ -30,9 +29,8 @@ var idHash = func(key string) uint64 { return maphash.String(hashSeed, key) }
 // reading the key back (keyAt); ids whose hashes collide simply take
 // slots of their own. It costs about 11 bytes an id.
 type idLines struct {
-	f     io.ReaderAt
-	slots []uint64 // 0: empty; else tag<<40 | (offset+1)
-	n     int
+	f         io.ReaderAt
+	slotTable // 0: empty; else tag<<40 | (offset+1)
 }
 
 const (
@@ -41,18 +39,66 @@ const (
 	tagBits = 64 - offBits
 )
 
-// home is where a tag's probe starts in a table of size slots: the tag
-// scaled to the table, so that a grown table places the slots again
-// from their tags alone.
-func home(tag uint64, size int) int { return int(tag * uint64(size) >> tagBits) }
+// slotTable is the storage of idLines and hashSet: an open-addressing
+// table of nonzero 8-byte values, each placed by its top tagBits (so
+// that a grown table places the values again from them alone), probed
+// linearly, at most three quarters full.
+type slotTable struct {
+	slots []uint64 // 0: empty
+	n     int
+}
+
+// home is where the probe of a value with these top bits starts.
+func (t *slotTable) home(v uint64) int { return int((v >> offBits) * uint64(len(t.slots)) >> tagBits) }
+
+// next is the slot after i in a probe.
+func (t *slotTable) next(i int) int { return (i + 1) % len(t.slots) }
+
+// full reports whether one more value would pass three quarters.
+func (t *slotTable) full() bool { return 4*(t.n+1) > 3*len(t.slots) }
+
+// put stores v in the first free slot of its probe (n is the caller's).
+func (t *slotTable) put(v uint64) {
+	i := t.home(v)
+	for t.slots[i] != 0 {
+		i = t.next(i)
+	}
+	t.slots[i] = v
+}
+
+// grow makes the table half as large again.
+func (t *slotTable) grow() { t.resize(max(64, len(t.slots)*3/2)) }
+
+// reserve makes room for more values, so that a run that knows how many
+// it will add does not grow the table (and hold the old one and the new
+// one at once) while it adds them.
+func (t *slotTable) reserve(more int) {
+	size := (t.n+more)*4/3 + 1
+	if more <= 0 || size <= len(t.slots) {
+		return
+	}
+	t.resize(max(64, size))
+}
+
+// resize places the values anew in a table of size slots.
+func (t *slotTable) resize(size int) {
+	old := t.slots
+	t.slots = make([]uint64, size)
+	for _, v := range old {
+		if v != 0 {
+			t.put(v)
+		}
+	}
+}
 
 // find returns the offset of key's line.
 func (s *idLines) find(key string) (int64, bool, error) {
 	if len(s.slots) == 0 {
 		return 0, false, nil
 	}
-	tag := idHash(key) >> offBits
-	for i := home(tag, len(s.slots)); ; i = (i + 1) % len(s.slots) {
+	h := idHash(key)
+	tag := h >> offBits
+	for i := s.home(h); ; i = s.next(i) {
 		v := s.slots[i]
 		if v == 0 {
 			return 0, false, nil
@@ -80,32 +126,12 @@ func (s *idLines) add(key string, off int64) (dup bool, first int64, err error) 
 	if have, found, err := s.find(key); err != nil || found {
 		return found, have, err
 	}
-	if 4*(s.n+1) > 3*len(s.slots) { // at most three quarters full
+	if s.full() {
 		s.grow()
 	}
 	s.put(idHash(key)>>offBits<<offBits | uint64(off+1))
 	s.n++
 	return false, 0, nil
-}
-
-// put stores a slot's value in the first free slot of its probe.
-func (s *idLines) put(v uint64) {
-	i := home(v>>offBits, len(s.slots))
-	for s.slots[i] != 0 {
-		i = (i + 1) % len(s.slots)
-	}
-	s.slots[i] = v
-}
-
-// grow makes the table half as large again and places the slots anew.
-func (s *idLines) grow() {
-	old := s.slots
-	s.slots = make([]uint64, max(64, len(old)*3/2))
-	for _, v := range old {
-		if v != 0 {
-			s.put(v)
-		}
-	}
 }
 
 // each calls fn with the key of every id of the set.
@@ -224,12 +250,11 @@ func valueEnd(b []byte, i int) (int, bool) {
 }
 
 // hashSet is a set of 64-bit hashes (the ids of an input while it is
-// checked): an open-addressing table of 8-byte slots, at most three
-// quarters full, about 11–16 bytes a hash (a Go map of them takes 23).
+// checked), in a slotTable: about 11–16 bytes a hash (a Go map of them
+// takes 23).
 type hashSet struct {
-	slots []uint64 // 0: empty
-	n     int
-	zero  bool // 0 is in the set (it cannot be a slot's value)
+	slotTable
+	zero bool // 0 is in the set (it cannot be a slot's value)
 }
 
 // add adds h and reports whether it was in the set already.
@@ -238,11 +263,11 @@ func (s *hashSet) add(h uint64) (had bool) {
 		had, s.zero = s.zero, true
 		return had
 	}
-	if 4*(s.n+1) > 3*len(s.slots) {
+	if s.full() {
 		s.grow()
 	}
 	i := s.home(h)
-	for ; s.slots[i] != 0; i = (i + 1) % len(s.slots) {
+	for ; s.slots[i] != 0; i = s.next(i) {
 		if s.slots[i] == h {
 			return true
 		}
@@ -250,42 +275,4 @@ func (s *hashSet) add(h uint64) (had bool) {
 	s.slots[i] = h
 	s.n++
 	return false
-}
-
-// home is where h's probe starts.
-func (s *hashSet) home(h uint64) int {
-	hi, _ := bits.Mul64(h, uint64(len(s.slots)))
-	return int(hi)
-}
-
-// grow makes the table half as large again and places the hashes anew.
-func (s *hashSet) grow() {
-	old := s.slots
-	s.slots = make([]uint64, max(64, len(old)*3/2))
-	for _, h := range old {
-		if h != 0 {
-			i := s.home(h)
-			for s.slots[i] != 0 {
-				i = (i + 1) % len(s.slots)
-			}
-			s.slots[i] = h
-		}
-	}
-}
-
-// reserve makes room for more ids, so that a run that knows how
-// many it will write does not grow the table (and hold the old one and
-// the new one at once) while it writes them.
-func (s *idLines) reserve(more int) {
-	size := (s.n+more)*4/3 + 1
-	if more <= 0 || size <= len(s.slots) {
-		return
-	}
-	old := s.slots
-	s.slots = make([]uint64, max(64, size))
-	for _, v := range old {
-		if v != 0 {
-			s.put(v)
-		}
-	}
 }
