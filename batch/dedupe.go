@@ -66,29 +66,24 @@ func keyOf(box *tools.Toolbox, j *Job) (k callKey, ok bool) {
 // to plan.
 type keyer struct {
 	box  *tools.Toolbox
-	last struct {
-		tool string
-		raw  json.RawMessage
-		key  callKey
-		ok   bool
-	}
+	last lastArgs // the last job keyed, with its key
+	key  callKey
+	ok   bool
 }
 
 // of is keyOf(j), decoding j's arguments first when the reading left
 // them encoded and they differ from the last job's.
 func (k *keyer) of(j *Job) (callKey, bool, error) {
-	raw := j.rawArgs
-	if len(raw) > 0 && j.Args == nil && j.Tool == k.last.tool && bytes.Equal(raw, k.last.raw) {
-		return k.last.key, k.last.ok, nil
+	if k.last.repeatedBy(j) {
+		return k.key, k.ok, nil
 	}
+	last := lastArgsOf(j)
 	if err := j.withArgs(); err != nil {
 		return callKey{}, false, err
 	}
-	key, ok := keyOf(k.box, j)
-	if len(raw) > 0 {
-		k.last.tool, k.last.raw, k.last.key, k.last.ok = j.Tool, raw, key, ok
-	}
-	return key, ok, nil
+	k.key, k.ok = keyOf(k.box, j)
+	k.last = last
+	return k.key, k.ok, nil
 }
 
 // leader is the job of a set of identical calls that the others follow.

@@ -124,6 +124,29 @@ func (j *Job) withArgs() error {
 	return nil
 }
 
+// lastArgs is the tool and encoded arguments of a reading's last job: a
+// job written exactly as it (the same tool, the same argument bytes)
+// makes the same call, so what was worked out for that job holds for
+// this one without decoding its arguments. The zero value matches no job.
+type lastArgs struct {
+	tool string
+	raw  json.RawMessage
+}
+
+// lastArgsOf is j's tool and encoded arguments; the zero value when the
+// reading decoded j's arguments (or j was built in code).
+func lastArgsOf(j *Job) lastArgs {
+	if len(j.rawArgs) == 0 {
+		return lastArgs{}
+	}
+	return lastArgs{j.Tool, j.rawArgs}
+}
+
+// repeatedBy reports whether j is written as the job l was taken from.
+func (l lastArgs) repeatedBy(j *Job) bool {
+	return l.raw != nil && j.Args == nil && j.Tool == l.tool && bytes.Equal(j.rawArgs, l.raw)
+}
+
 // idsAndTools yields src's jobs, without their arguments when src can.
 func idsAndTools(src Source) iter.Seq2[Job, error] {
 	if l, ok := src.(lightSource); ok {
@@ -267,11 +290,8 @@ type checking struct {
 	needArgs bool // check reads the jobs' arguments
 	check    func(*Job) string
 	bad      InputError
-	seen     hashSet  // the hash of every id (ids.go)
-	passed   struct { // the last job checked, when it passed (checkJob)
-		tool string
-		raw  json.RawMessage
-	}
+	seen     hashSet         // the hash of every id (ids.go)
+	passed   lastArgs        // the last job checked, when it passed (checkJob)
 	suspects map[uint64]bool // hashes seen more than once
 }
 
@@ -285,21 +305,21 @@ func (c *checking) read(src Source) iter.Seq2[Job, error] { return idsAndTools(s
 // check's answer depends on the tool and the arguments alone, and a batch
 // of repeated lines is then checked for a few bytes a line.
 func (c *checking) checkJob(j *Job) string {
-	raw := j.rawArgs
-	if len(raw) > 0 && c.passed.raw != nil && j.Tool == c.passed.tool && bytes.Equal(raw, c.passed.raw) {
+	if c.passed.repeatedBy(j) {
 		return ""
 	}
+	last := lastArgsOf(j)
 	if c.needArgs {
 		if err := j.withArgs(); err != nil {
+			c.passed = lastArgs{}
 			return err.Error()
 		}
 	}
 	msg := c.check(j)
-	if msg == "" && len(raw) > 0 {
-		c.passed.tool, c.passed.raw = j.Tool, raw
-	} else {
-		c.passed.tool, c.passed.raw = "", nil
+	if msg != "" {
+		last = lastArgs{}
 	}
+	c.passed = last
 	return msg
 }
 
