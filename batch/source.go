@@ -242,7 +242,7 @@ type seenID struct {
 func checkSource(src Source, lines bool, check func(*Job) string, needArgs bool) (jobs int, err error) {
 	c := &checking{lines: lines, check: check, needArgs: needArgs}
 	ord := -1
-	for j, err := range c.read(src) {
+	for j, err := range idsAndTools(src) { // arguments are decoded by checkJob, when check needs them
 		if err != nil {
 			var le *lineError
 			if !errors.As(err, &le) {
@@ -295,10 +295,6 @@ type checking struct {
 	suspects map[uint64]bool // hashes seen more than once
 }
 
-// read yields src's jobs; their arguments, when a file's lines hold
-// them, are decoded by checkJob and only when check needs them.
-func (c *checking) read(src Source) iter.Seq2[Job, error] { return idsAndTools(src) }
-
 // checkJob asks check about j, with j's arguments decoded when check
 // needs them. A job whose tool and argument bytes are those of the job
 // before it, which passed, passes without being decoded or checked again:
@@ -341,7 +337,7 @@ func (c *checking) confirmRepeats(src Source) error {
 	byKey := map[string]seenID{}
 	firstOfHash := map[uint64]bool{}
 	ord := -1
-	for j, err := range c.read(src) {
+	for j, err := range idsAndTools(src) {
 		if err != nil {
 			var le *lineError
 			if errors.As(err, &le) {
