@@ -16,13 +16,13 @@ import (
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 )
 
-// runServe serves the tools over MCP: stdio by default, Streamable HTTP
-// with --http.
 // startGarbageDelay is how long after a server is built its start's
 // garbage is collected: past a host's first exchange (a few ms), well
 // before anyone looks at an idle server's memory.
 const startGarbageDelay = 200 * time.Millisecond
 
+// runServe serves the tools over MCP: stdio by default, Streamable HTTP
+// with --http.
 func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	defer startgc.End() // at the latest; see releaseStart below
 	logger, err := o.gateway.logger(c.stderr, o.logLevel)
@@ -56,8 +56,8 @@ func runServe(ctx context.Context, c *cli, o *serveOptions) error {
 	// server would keep (it allocates nothing that would trigger a
 	// collection): collect it and give the memory back once the host's
 	// first requests (initialize, tools/list) have been answered, rather
-	// than on the same cores as them.
-	// The collector runs at its usual pace from then on (startgc).
+	// than on the same cores as them. The collector runs at its usual
+	// pace from then on (startgc).
 	releaseStart := time.AfterFunc(startGarbageDelay, func() {
 		startgc.End()
 		debug.FreeOSMemory()
