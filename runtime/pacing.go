@@ -338,15 +338,12 @@ func (p *Pace) pressed(at time.Time) bool {
 // server's wake-up time from a 429, and corrects the bucket mirror.
 func (p *Pace) Observe(o Observation) {
 	p.Done++
-	if o.Status == 0 {
-		// No answer: nothing learnt, but a probe need not hold the others.
-		if !p.Seen {
-			p.ProbeUntil = time.Time{}
-		}
-		return
-	}
 	if !p.Seen {
+		// A probe's answer, or its failure: it need not hold the others.
 		p.ProbeUntil = time.Time{}
+	}
+	if o.Status == 0 {
+		return // no answer: nothing learnt
 	}
 	p.Seen = true
 	l := o.Limit
@@ -387,12 +384,8 @@ func (p *Pace) Observe(o Observation) {
 	if limited {
 		rem = 0
 	}
-	r := Reading{
-		Seq: o.Seq, Sent: o.Sent, Received: o.Received, Remaining: rem, Accepted: !limited,
-		Full:    !limited && p.Burst >= 1 && rem == p.Burst-1,
-		Flight:  max(0, p.Seq-p.Done),
-		Overlap: max(0, p.Done-o.Done-1),
-	}
+	r := p.readingOf(o, !limited)
+	r.Remaining, r.Full = rem, !limited && p.Burst >= 1 && rem == p.Burst-1
 	mid := o.Received
 	if o.Sent.Before(o.Received) {
 		mid = o.Sent.Add(o.Received.Sub(o.Sent) / 2)
@@ -435,6 +428,17 @@ func (p *Pace) Observe(o Observation) {
 		if first.After(p.Next) {
 			p.Next = first
 		}
+	}
+}
+
+// readingOf is the reading of o's answer, accepted or not, as far as it
+// does not depend on headers: when it was sent and received, and how many
+// requests were in flight beside it.
+func (p *Pace) readingOf(o Observation, accepted bool) Reading {
+	return Reading{
+		Seq: o.Seq, Sent: o.Sent, Received: o.Received, Accepted: accepted,
+		Flight:  max(0, p.Seq-p.Done),
+		Overlap: max(0, p.Done-o.Done-1),
 	}
 }
 

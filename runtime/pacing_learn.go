@@ -285,10 +285,8 @@ func (p *Pace) learn429(o Observation, limited bool) {
 	if !limited {
 		p.Accepted++
 	}
-	r := Reading{
-		Seq: o.Seq, Sent: o.Sent, Received: o.Received, Accepted: !limited, Count: p.Accepted,
-		Flight: max(0, p.Seq-p.Done), Overlap: max(0, p.Done-o.Done-1),
-	}
+	r := p.readingOf(o, !limited)
+	r.Count = p.Accepted
 	if lo := headerlessBound(p.Readings, r); lo > p.RateMin {
 		p.RateMin = clampRate(lo)
 	}
