@@ -133,22 +133,7 @@ func ReadInput(r io.Reader, box *tools.Toolbox) ([]Job, error) {
 	if box == nil {
 		return nil, errors.New("batch: ReadInput needs a toolbox")
 	}
-	unknown := map[string]bool{}
-	return readJobs(r, func(j *Job) string {
-		if _, ok := box.Catalogue().Lookup(j.Tool); !ok {
-			msg := unknownTool(box.Catalogue(), j.Tool, !unknown[j.Tool])
-			unknown[j.Tool] = true
-			return msg
-		}
-		if err := box.Validate(j.Tool, j.Args); err != nil {
-			var ae *tools.ArgumentError
-			if errors.As(err, &ae) {
-				return argumentProblems(ae)
-			}
-			return err.Error()
-		}
-		return ""
-	})
+	return readJobs(r, inputChecker(box))
 }
 
 // readJobs reads the input line by line; check, when not nil, is asked
