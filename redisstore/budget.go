@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
 // Defaults of BudgetOptions.
@@ -339,7 +340,7 @@ func (b *Budget) Close() error {
 			if err == nil || ctx.Err() != nil {
 				break
 			}
-			if sleepCtx(ctx, min(b.beat, 100*time.Millisecond)) != nil {
+			if runtime.SystemClock().Sleep(ctx, min(b.beat, 100*time.Millisecond)) != nil {
 				break
 			}
 		}

@@ -50,7 +50,7 @@ func (b *Budget) do(ctx context.Context, op string, args ...any) (result, error)
 			}
 			continue
 		case "wait":
-			if err := sleepCtx(ctx, r.wait); err != nil {
+			if err := runtime.SystemClock().Sleep(ctx, r.wait); err != nil {
 				return r, b.errorf("waiting %v for every live process to rejoin a new ledger: %w", r.wait, err)
 			}
 			continue

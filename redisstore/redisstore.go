@@ -59,7 +59,6 @@
 package redisstore
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -151,16 +150,4 @@ func validPrefix(p string) error {
 		return fmt.Errorf("redisstore: invalid key prefix %q: it must not contain '{' or '}'", p)
 	}
 	return nil
-}
-
-// sleepCtx waits d, or less if ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

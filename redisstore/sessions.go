@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
 // The gateway's state shared by the instances of one deployment: session
@@ -236,7 +237,7 @@ func (s *ledgerKey) update(ctx context.Context, fn func(*budget.Ledger)) (budget
 		if attempt > 0 {
 			// Contenders spread out: up to 1 ms doubling to 32 ms.
 			d := time.Millisecond << min(attempt-1, 5)
-			if err := sleepCtx(ctx, d/2+rand.N(d/2+1)); err != nil {
+			if err := runtime.SystemClock().Sleep(ctx, d/2+rand.N(d/2+1)); err != nil {
 				return out, fmt.Errorf("redisstore: a session's budget: %w", err)
 			}
 		}
