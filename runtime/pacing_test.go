@@ -90,6 +90,32 @@ func TestServerWithoutHeadersRampsUp(t *testing.T) {
 	}
 }
 
+// sixteenCallers has sixteen callers reserve from start on, each asking
+// again at the instant it is told, and returns when each was let go, in
+// order; reserved, when set, is told of every slot (to answer it).
+func sixteenCallers(p *runtime.Pace, start time.Time, reserved func(d runtime.Decision, now time.Time)) []time.Time {
+	var sent []time.Time
+	now := start
+	for len(sent) < 16 {
+		next := now.Add(time.Hour)
+		for range 16 - len(sent) {
+			d := p.Reserve(now)
+			if d.Reserved {
+				sent = append(sent, now)
+				if reserved != nil {
+					reserved(d, now)
+				}
+				continue
+			}
+			if d.At.Before(next) {
+				next = d.At
+			}
+		}
+		now = next
+	}
+	return sent
+}
+
 // TestAfterA429CallersShareTheWakeUp: a 429 with Retry-After 1 s stops
 // every caller until then, and from then on they go one by one at the
 // server's pace (10/s here), not all at once.
@@ -106,22 +132,7 @@ func TestAfterA429CallersShareTheWakeUp(t *testing.T) {
 		}
 	}
 	// Sixteen callers ask at every instant they are told; count the slots.
-	var sent []time.Time
-	now := wake
-	for len(sent) < 16 {
-		next := now.Add(time.Hour)
-		for range 16 - len(sent) {
-			d := p.Reserve(now)
-			if d.Reserved {
-				sent = append(sent, d.At)
-				continue
-			}
-			if d.At.Before(next) {
-				next = d.At
-			}
-		}
-		now = next
-	}
+	sent := sixteenCallers(&p, wake, nil)
 	if !sent[0].Equal(wake) {
 		t.Errorf("first request after the wake-up at %v; want %v", sent[0], wake)
 	}
@@ -311,23 +322,9 @@ func TestServerWithoutHeadersIsPacedAfterA429(t *testing.T) {
 		t.Fatalf("before the wake-up: %+v; want to wait until %v for rate_limited", d, wake)
 	}
 	// Sixteen callers from the wake-up on, every answer accepted at once.
-	var sent []time.Time
-	now := wake
-	for len(sent) < 16 {
-		next := now.Add(time.Hour)
-		for range 16 - len(sent) {
-			d := p.Reserve(now)
-			if d.Reserved {
-				sent = append(sent, now)
-				p.Observe(runtime.Observation{Seq: d.Seq, Done: d.Done, Sent: now, Received: now, Status: 200})
-				continue
-			}
-			if d.At.Before(next) {
-				next = d.At
-			}
-		}
-		now = next
-	}
+	sent := sixteenCallers(&p, wake, func(d runtime.Decision, now time.Time) {
+		p.Observe(runtime.Observation{Seq: d.Seq, Done: d.Done, Sent: now, Received: now, Status: 200})
+	})
 	if !sent[0].Equal(wake) {
 		t.Errorf("first request after the wake-up at %v; want %v", sent[0], wake)
 	}
