@@ -5,6 +5,8 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+
+	"github.com/tollgate-mcp/tollgate/internal/jsonscan"
 )
 
 // A batch of a million lines must not hold a million ids: the sets of ids
@@ -163,8 +165,9 @@ func (s *idLines) keyAt(off int64) (string, error) {
 	}
 	head := buf[:n]
 	if bytes.HasPrefix(head, idPrefix) {
-		i := skipSpace(head, len(idPrefix))
-		if end, ok := valueEnd(head, i); ok {
+		// The id ends before the bytes read do, or it may be cut short.
+		i := jsonscan.SkipSpace(head, len(idPrefix))
+		if end, ok := jsonscan.ValueEnd(head, i); ok && end < len(head) {
 			if k, err := idKey(head[i:end]); err == nil {
 				return k, nil
 			}
@@ -214,39 +217,6 @@ func lineNumber(f io.ReaderAt, off int64) int {
 		}
 	}
 	return n
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
-// valueEnd returns where the JSON string or number at b[i:] ends, and
-// whether it ends within b followed by a delimiter.
-func valueEnd(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	if b[i] == '"' {
-		for j := i + 1; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, true
-			}
-		}
-		return 0, false
-	}
-	for j := i; j < len(b); j++ {
-		switch b[j] {
-		case ',', '}', ' ', '\t', '\r', '\n':
-			return j, j > i
-		}
-	}
-	return 0, false
 }
 
 // hashSet is a set of 64-bit hashes (the ids of an input while it is

@@ -3,6 +3,8 @@ package runtime
 import (
 	"encoding/binary"
 	"encoding/json"
+
+	"github.com/tollgate-mcp/tollgate/internal/jsonscan"
 )
 
 // member is where one member of the body's top-level object lies: its
@@ -63,7 +65,7 @@ func (sc *bodyScan) recode(d int) {
 // space skips whitespace at i, at depth d, and notes it when it lies
 // inside the text (not around it).
 func (sc *bodyScan) space(b []byte, i, d int) int {
-	j := skipSpace(b, i)
+	j := jsonscan.SkipSpace(b, i)
 	if j != i && d >= 1 {
 		sc.recode(d)
 	}
@@ -79,7 +81,7 @@ func (sc *bodyScan) scan(b []byte) bool {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
 	n := len(b)
-	i := skipSpace(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	rootObject := i < n && b[i] == '{'
 	sc.rootObject = rootObject
 	const (
@@ -158,7 +160,7 @@ func (sc *bodyScan) scan(b []byte) bool {
 				sc.members[len(sc.members)-1].valEnd = i
 			}
 			if d == 0 {
-				return skipSpace(b, i) == n
+				return jsonscan.SkipSpace(b, i) == n
 			}
 			i = sc.space(b, i, d)
 			if i >= n {
@@ -206,18 +208,6 @@ func (sc *bodyScan) scan(b []byte) bool {
 			state = stValue
 		}
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // needsUnquote reports whether a name holds an escape or a non-ASCII

@@ -10,6 +10,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/tollgate-mcp/tollgate/internal/jsonscan"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -325,7 +326,7 @@ func (t *Tool) project(data json.RawMessage, args map[string]any) json.RawMessag
 		return data
 	}
 	trimmed := bytes.TrimSpace(data)
-	if end, err := valueEnd(trimmed, 0); err != nil || end != len(trimmed) {
+	if end, ok := jsonscan.ValueEnd(trimmed, 0); !ok || end != len(trimmed) {
 		return data
 	}
 	var buf bytes.Buffer
@@ -407,11 +408,11 @@ var errBadJSON = errors.New("tools: not the JSON expected")
 // members calls fn with the key (quoted, as written) and the value of
 // each member of the JSON object raw, in order.
 func members(raw []byte, fn func(key, val []byte) error) error {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return errBadJSON
 	}
-	i = skipSpace(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		return nil
 	}
@@ -419,26 +420,26 @@ func members(raw []byte, fn func(key, val []byte) error) error {
 		if i >= len(raw) || raw[i] != '"' {
 			return errBadJSON
 		}
-		ke, err := valueEnd(raw, i)
-		if err != nil {
-			return err
+		ke, ok := jsonscan.ValueEnd(raw, i)
+		if !ok {
+			return errBadJSON
 		}
-		j := skipSpace(raw, ke)
+		j := jsonscan.SkipSpace(raw, ke)
 		if j >= len(raw) || raw[j] != ':' {
 			return errBadJSON
 		}
-		vs := skipSpace(raw, j+1)
-		ve, err := valueEnd(raw, vs)
-		if err != nil {
-			return err
+		vs := jsonscan.SkipSpace(raw, j+1)
+		ve, ok := jsonscan.ValueEnd(raw, vs)
+		if !ok {
+			return errBadJSON
 		}
 		if err := fn(raw[i:ke], raw[vs:ve]); err != nil {
 			return err
 		}
-		i = skipSpace(raw, ve)
+		i = jsonscan.SkipSpace(raw, ve)
 		switch {
 		case i < len(raw) && raw[i] == ',':
-			i = skipSpace(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		case i < len(raw) && raw[i] == '}':
 			return nil
 		default:
@@ -449,92 +450,32 @@ func members(raw []byte, fn func(key, val []byte) error) error {
 
 // elements calls fn with each element of the JSON array raw, in order.
 func elements(raw []byte, fn func(it []byte) error) error {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '[' {
 		return errBadJSON
 	}
-	i = skipSpace(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
 		return nil
 	}
 	for {
-		e, err := valueEnd(raw, i)
-		if err != nil {
-			return err
+		e, ok := jsonscan.ValueEnd(raw, i)
+		if !ok {
+			return errBadJSON
 		}
 		if err := fn(raw[i:e]); err != nil {
 			return err
 		}
-		i = skipSpace(raw, e)
+		i = jsonscan.SkipSpace(raw, e)
 		switch {
 		case i < len(raw) && raw[i] == ',':
-			i = skipSpace(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		case i < len(raw) && raw[i] == ']':
 			return nil
 		default:
 			return errBadJSON
 		}
 	}
-}
-
-// valueEnd returns the index just past the JSON value starting at i.
-func valueEnd(raw []byte, i int) (int, error) {
-	if i >= len(raw) {
-		return 0, errBadJSON
-	}
-	switch raw[i] {
-	case '"':
-		for j := i + 1; j < len(raw); j++ {
-			switch raw[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
-			}
-		}
-		return 0, errBadJSON
-	case '{', '[':
-		depth, inString := 0, false
-		for j := i; j < len(raw); j++ {
-			c := raw[j]
-			switch {
-			case inString:
-				if c == '\\' {
-					j++
-				} else if c == '"' {
-					inString = false
-				}
-			case c == '"':
-				inString = true
-			case c == '{' || c == '[':
-				depth++
-			case c == '}' || c == ']':
-				if depth--; depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errBadJSON
-	}
-	j := i
-scan:
-	for ; j < len(raw); j++ {
-		switch raw[j] {
-		case ',', '}', ']', ' ', '\t', '\r', '\n':
-			break scan
-		}
-	}
-	if j == i {
-		return 0, errBadJSON
-	}
-	return j, nil
-}
-
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // isViewArg reports arguments that tollgate answers and never sends.
