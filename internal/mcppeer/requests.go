@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -15,6 +16,33 @@ type Result struct {
 	IsError bool
 	SC      map[string]any // structuredContent
 	Text    string         // the first content block's text, if it is text
+}
+
+// request sends a request with whichever client p is, mg's or cs's, and
+// decodes its result into out as the MCP JSON both libraries marshal
+// their results to, so what a test reads is the same for both.
+func (p *Peer) request(out any, mg func(*client.Client) (any, error), cs func(*sdk.ClientSession) (any, error)) error {
+	var res any
+	var err error
+	if p.mg != nil {
+		res, err = mg(p.mg)
+	} else {
+		res, err = cs(p.cs)
+	}
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// content is a content block of a result.
+type content struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
 }
 
 // Call calls a tool; a JSON-RPC error fails the test.
@@ -30,35 +58,29 @@ func (p *Peer) Call(t *testing.T, name string, args map[string]any) Result {
 // CallErr calls a tool and returns a JSON-RPC error (or the end of ctx)
 // as an error.
 func (p *Peer) CallErr(ctx context.Context, name string, args map[string]any) (Result, error) {
-	if p.mg != nil {
+	var res struct {
+		IsError           bool           `json:"isError"`
+		StructuredContent map[string]any `json:"structuredContent"`
+		Content           []content      `json:"content"`
+	}
+	err := p.request(&res, func(c *client.Client) (any, error) {
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = args
-		res, err := p.mg.CallTool(ctx, req)
-		if err != nil {
-			return Result{}, err
+		return c.CallTool(ctx, req)
+	}, func(cs *sdk.ClientSession) (any, error) {
+		params := &sdk.CallToolParams{Name: name, Arguments: args}
+		if p.level != "" {
+			params.Meta = sdk.Meta{mcp.MetaKeyLogLevel: p.level}
 		}
-		out := Result{IsError: res.IsError, SC: AsMap(res.StructuredContent)}
-		if len(res.Content) > 0 {
-			if tc, ok := mcp.AsTextContent(res.Content[0]); ok {
-				out.Text = tc.Text
-			}
-		}
-		return out, nil
-	}
-	params := &sdk.CallToolParams{Name: name, Arguments: args}
-	if p.level != "" {
-		params.Meta = sdk.Meta{mcp.MetaKeyLogLevel: p.level}
-	}
-	res, err := p.cs.CallTool(ctx, params)
+		return cs.CallTool(ctx, params)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	out := Result{IsError: res.IsError, SC: AsMap(res.StructuredContent)}
-	if len(res.Content) > 0 {
-		if tc, ok := res.Content[0].(*sdk.TextContent); ok {
-			out.Text = tc.Text
-		}
+	out := Result{IsError: res.IsError, SC: res.StructuredContent}
+	if len(res.Content) > 0 && res.Content[0].Type == "text" {
+		out.Text = res.Content[0].Text
 	}
 	return out, nil
 }
@@ -67,32 +89,23 @@ func (p *Peer) CallErr(ctx context.Context, name string, args map[string]any) (R
 // none), by tool name.
 func (p *Peer) Tools(t *testing.T) map[string]json.RawMessage {
 	t.Helper()
-	out := map[string]json.RawMessage{}
-	if p.mg != nil {
-		list, err := p.mg.ListTools(context.Background(), mcp.ListToolsRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tl := range list.Tools {
-			raw, _ := json.Marshal(tl)
-			var w struct {
-				OutputSchema json.RawMessage `json:"outputSchema"`
-			}
-			_ = json.Unmarshal(raw, &w)
-			out[tl.Name] = w.OutputSchema
-		}
-		return out
+	var list struct {
+		Tools []struct {
+			Name         string          `json:"name"`
+			OutputSchema json.RawMessage `json:"outputSchema"`
+		} `json:"tools"`
 	}
-	list, err := p.cs.ListTools(context.Background(), nil)
+	err := p.request(&list, func(c *client.Client) (any, error) {
+		return c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	}, func(cs *sdk.ClientSession) (any, error) {
+		return cs.ListTools(context.Background(), nil)
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("tools/list: %v", err)
 	}
+	out := map[string]json.RawMessage{}
 	for _, tl := range list.Tools {
-		var raw json.RawMessage
-		if tl.OutputSchema != nil {
-			raw, _ = json.Marshal(tl.OutputSchema)
-		}
-		out[tl.Name] = raw
+		out[tl.Name] = tl.OutputSchema
 	}
 	return out
 }
@@ -100,44 +113,44 @@ func (p *Peer) Tools(t *testing.T) map[string]json.RawMessage {
 // Read returns a resource's text.
 func (p *Peer) Read(t *testing.T, uri string) string {
 	t.Helper()
-	if p.mg != nil {
+	var res struct {
+		Contents []struct {
+			Text *string `json:"text"`
+		} `json:"contents"`
+	}
+	err := p.request(&res, func(c *client.Client) (any, error) {
 		req := mcp.ReadResourceRequest{}
 		req.Params.URI = uri
-		res, err := p.mg.ReadResource(context.Background(), req)
-		if err != nil {
-			t.Fatalf("read %s: %v", uri, err)
-		}
-		tc, ok := res.Contents[0].(mcp.TextResourceContents)
-		if !ok {
-			t.Fatalf("read %s: contents are %T", uri, res.Contents[0])
-		}
-		return tc.Text
-	}
-	res, err := p.cs.ReadResource(context.Background(), &sdk.ReadResourceParams{URI: uri})
+		return c.ReadResource(context.Background(), req)
+	}, func(cs *sdk.ClientSession) (any, error) {
+		return cs.ReadResource(context.Background(), &sdk.ReadResourceParams{URI: uri})
+	})
 	if err != nil {
 		t.Fatalf("read %s: %v", uri, err)
 	}
-	return res.Contents[0].Text
+	if len(res.Contents) == 0 || res.Contents[0].Text == nil {
+		t.Fatalf("read %s: no text contents: %+v", uri, res.Contents)
+	}
+	return *res.Contents[0].Text
 }
 
 // Resources lists the resource URIs.
 func (p *Peer) Resources(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	if p.mg != nil {
-		res, err := p.mg.ListResources(context.Background(), mcp.ListResourcesRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res.Resources {
-			out = append(out, r.URI)
-		}
-		return out
+	var res struct {
+		Resources []struct {
+			URI string `json:"uri"`
+		} `json:"resources"`
 	}
-	res, err := p.cs.ListResources(context.Background(), nil)
+	err := p.request(&res, func(c *client.Client) (any, error) {
+		return c.ListResources(context.Background(), mcp.ListResourcesRequest{})
+	}, func(cs *sdk.ClientSession) (any, error) {
+		return cs.ListResources(context.Background(), nil)
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("resources/list: %v", err)
 	}
+	var out []string
 	for _, r := range res.Resources {
 		out = append(out, r.URI)
 	}
@@ -151,41 +164,35 @@ type PromptInfo struct {
 	Optional []string
 }
 
-// arg files an argument under Required or Optional.
-func (pi *PromptInfo) arg(name string, required bool) {
-	if required {
-		pi.Required = append(pi.Required, name)
-	} else {
-		pi.Optional = append(pi.Optional, name)
-	}
-}
-
 // Prompts lists the prompts.
 func (p *Peer) Prompts(t *testing.T) []PromptInfo {
 	t.Helper()
-	var out []PromptInfo
-	if p.mg != nil {
-		res, err := p.mg.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pr := range res.Prompts {
-			pi := PromptInfo{Name: pr.Name}
-			for _, a := range pr.Arguments {
-				pi.arg(a.Name, a.Required)
-			}
-			out = append(out, pi)
-		}
-		return out
+	var res struct {
+		Prompts []struct {
+			Name      string `json:"name"`
+			Arguments []struct {
+				Name     string `json:"name"`
+				Required bool   `json:"required"`
+			} `json:"arguments"`
+		} `json:"prompts"`
 	}
-	res, err := p.cs.ListPrompts(context.Background(), nil)
+	err := p.request(&res, func(c *client.Client) (any, error) {
+		return c.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
+	}, func(cs *sdk.ClientSession) (any, error) {
+		return cs.ListPrompts(context.Background(), nil)
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("prompts/list: %v", err)
 	}
+	var out []PromptInfo
 	for _, pr := range res.Prompts {
 		pi := PromptInfo{Name: pr.Name}
 		for _, a := range pr.Arguments {
-			pi.arg(a.Name, a.Required)
+			if a.Required {
+				pi.Required = append(pi.Required, a.Name)
+			} else {
+				pi.Optional = append(pi.Optional, a.Name)
+			}
 		}
 		out = append(out, pi)
 	}
@@ -194,29 +201,26 @@ func (p *Peer) Prompts(t *testing.T) []PromptInfo {
 
 // Prompt renders a prompt and returns its messages' text.
 func (p *Peer) Prompt(name string, args map[string]string) (string, error) {
-	var b strings.Builder
-	if p.mg != nil {
+	var res struct {
+		Messages []struct {
+			Content content `json:"content"`
+		} `json:"messages"`
+	}
+	err := p.request(&res, func(c *client.Client) (any, error) {
 		req := mcp.GetPromptRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = args
-		res, err := p.mg.GetPrompt(context.Background(), req)
-		if err != nil {
-			return "", err
-		}
-		for _, m := range res.Messages {
-			if tc, ok := mcp.AsTextContent(m.Content); ok {
-				b.WriteString(tc.Text)
-			}
-		}
-		return b.String(), nil
-	}
-	res, err := p.cs.GetPrompt(context.Background(), &sdk.GetPromptParams{Name: name, Arguments: args})
+		return c.GetPrompt(context.Background(), req)
+	}, func(cs *sdk.ClientSession) (any, error) {
+		return cs.GetPrompt(context.Background(), &sdk.GetPromptParams{Name: name, Arguments: args})
+	})
 	if err != nil {
 		return "", err
 	}
+	var b strings.Builder
 	for _, m := range res.Messages {
-		if tc, ok := m.Content.(*sdk.TextContent); ok {
-			b.WriteString(tc.Text)
+		if m.Content.Type == "text" {
+			b.WriteString(m.Content.Text)
 		}
 	}
 	return b.String(), nil
