@@ -28,17 +28,21 @@ type exchange struct {
 }
 
 // messages are the JSON-RPC messages of the answer.
-func (x *exchange) messages() []map[string]any {
+func (x *exchange) messages() []map[string]any { return Messages(x.ctype, x.body.Bytes()) }
+
+// Messages returns the JSON-RPC messages of an HTTP answer's body: each
+// event's data of an SSE stream (contentType text/event-stream), else
+// the body itself if it is a JSON-RPC message.
+func Messages(contentType string, body []byte) []map[string]any {
 	var out []map[string]any
-	raw := x.body.Bytes()
-	if !strings.HasPrefix(x.ctype, "text/event-stream") {
+	if !strings.HasPrefix(contentType, "text/event-stream") {
 		var m map[string]any
-		if json.Unmarshal(raw, &m) == nil {
+		if json.Unmarshal(body, &m) == nil && m["jsonrpc"] != nil {
 			out = append(out, m)
 		}
 		return out
 	}
-	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
