@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
@@ -254,16 +255,17 @@ func TestACancelledRequestGetsNoResponse(t *testing.T) {
 // cancellation. Either way the API request is dropped, no response for
 // the call is on the wire, and nothing stays reserved.
 func TestClientCancellationOverHTTP(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		api := newHangingAPI(t)
 		e := testenv.New(t, testenv.Config{NoClient: true, BaseURL: api.srv.URL})
 		_, url := serve(t, e, gateway.Config{Clients: twoClients(t, nil, nil)})
-		p := dial(t, url, aliceToken, k, nil)
+		p := mcppeer.HTTP(t, k, url, aliceToken, mcppeer.Options{})
 
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			_, err := p.callErr(ctx, "search_ads", map[string]any{"search": "coffee", "limit": 30})
+			_, err := p.CallErr(ctx, "search_ads", map[string]any{"search": "coffee", "limit": 30})
 			done <- err
 		}()
 		select {
@@ -280,19 +282,19 @@ func TestClientCancellationOverHTTP(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the cancellation did not stop the call")
 		}
-		if k.sdk {
+		if k.SDK {
 			// The SDK also ends the call's HTTP request, so its
 			// notification may find the call already ended (unmatched).
 			waitMetric(t, metricsURL(url), "tollgate_cancellations_total", nil, 1)
-			if n := p.wire.posts(string(mcp.MethodNotificationCancelled)); len(n) != 1 {
+			if n := p.Wire.Posts(string(mcp.MethodNotificationCancelled)); len(n) != 1 {
 				t.Errorf("%d notifications/cancelled on the wire, want the SDK's one", len(n))
 			}
 		}
 		var callID any
-		for _, c := range p.wire.posts(string(mcp.MethodToolsCall)) {
-			callID = c.request["id"]
+		for _, c := range p.Wire.Posts(string(mcp.MethodToolsCall)) {
+			callID = c.Request["id"]
 		}
-		for _, m := range p.wire.answers() {
+		for _, m := range p.Wire.Answers() {
 			if m["id"] != nil && testenv.MustJSON(m["id"]) == testenv.MustJSON(callID) {
 				t.Errorf("a response to the cancelled call is on the wire: %s", testenv.MustJSON(m))
 			}

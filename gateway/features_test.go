@@ -1,17 +1,16 @@
 package gateway_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/approvaltest"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
@@ -30,18 +29,6 @@ func featureConfig(t *testing.T, o mcpserver.Options) gateway.Config {
 	return gateway.Config{Clients: twoClients(t, nil, nil), Server: o}
 }
 
-// onWire reports whether the gateway sent a message with method to the
-// peer, over any of its HTTP exchanges.
-func onWire(p *httpPeer, method string) []map[string]any {
-	var out []map[string]any
-	for _, m := range p.wire.answers() {
-		if m["method"] == method {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // TestBudgetSubscriptionOverHTTP subscribes to tollgate://budget
 // (resources/subscribe on 2025-11-25, a subscriptions/listen stream on
 // 2026-07-28) and makes two paid calls in a row: the first change is
@@ -51,39 +38,37 @@ func onWire(p *httpPeer, method string) []map[string]any {
 // lose a notification queued just before a response, see
 // TestLoggingOverHTTP; the trailing one does not race.)
 func TestBudgetSubscriptionOverHTTP(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true})
 		_, url := serve(t, e, featureConfig(t, mcpserver.Options{BudgetNotifyEvery: 200 * time.Millisecond}))
-		p := dial(t, url, aliceToken, k, nil)
-		p.subscribe(t, mcpserver.BudgetURI)
-		p.call(t, "lookup", map[string]any{"q": "coffee"}) // free: the budget does not change
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 2})
-		p.waitFor(t, "notifications/resources/updated", func() bool { return len(p.updates) > 0 })
-		p.mu.Lock()
-		first := p.updates[0]
-		p.mu.Unlock()
-		if first != mcpserver.BudgetURI {
+		p := mcppeer.HTTP(t, k, url, aliceToken, mcppeer.Options{})
+		p.Subscribe(t, mcpserver.BudgetURI)
+		p.Call(t, "lookup", map[string]any{"q": "coffee"}) // free: the budget does not change
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 2})
+		p.WaitFor(t, "notifications/resources/updated", func(s mcppeer.Seen) bool { return len(s.Updates) > 0 })
+		if first := p.Updates()[0]; first != mcpserver.BudgetURI {
 			t.Errorf("updated %s, want %s", first, mcpserver.BudgetURI)
 		}
-		sent := onWire(p, mcp.MethodNotificationResourceUpdated)
+		sent := p.Wire.Sent(mcp.MethodNotificationResourceUpdated)
 		if len(sent) == 0 {
 			t.Fatal("the client saw an update that is not on the wire")
 		}
-		if k.modern() {
+		if k.Modern() {
 			// 2026-07-28 tags it with the listen request it answers.
 			meta, _ := sent[0]["params"].(map[string]any)["_meta"].(map[string]any)
 			if meta[mcp.MetaKeySubscriptionID] == nil {
 				t.Errorf("a 2026-07-28 update without %s: %s", mcp.MetaKeySubscriptionID, testenv.MustJSON(sent[0]))
 			}
-			if len(p.wire.posts(string(mcp.MethodSubscriptionsListen))) == 0 {
+			if len(p.Wire.Posts(string(mcp.MethodSubscriptionsListen))) == 0 {
 				t.Error("no subscriptions/listen went over HTTP")
 			}
-		} else if len(p.wire.posts(string(mcp.MethodResourcesSubscribe))) == 0 {
+		} else if len(p.Wire.Posts(string(mcp.MethodResourcesSubscribe))) == 0 {
 			t.Error("no resources/subscribe went over HTTP")
 		}
 		var view map[string]any
-		if err := json.Unmarshal([]byte(p.read(t, mcpserver.BudgetURI)), &view); err != nil {
+		if err := json.Unmarshal([]byte(p.Read(t, mcpserver.BudgetURI)), &view); err != nil {
 			t.Fatal(err)
 		}
 		if got := testenv.Num(t, testenv.Obj(t, view, "budget"), "runSpent"); got != 5 {
@@ -92,37 +77,16 @@ func TestBudgetSubscriptionOverHTTP(t *testing.T) {
 	})
 }
 
-// approvalConfig asks before a call spends more than 20 credits.
-func approvalConfig(t *testing.T) (*testenv.Env, gateway.Config) {
-	t.Helper()
-	e := testenv.New(t, testenv.Config{NoClient: true, Budget: &budget.Config{MaxCredits: 1000}})
-	if _, err := e.Ctrl.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return e, featureConfig(t, mcpserver.Options{ConfirmAbove: 20})
-}
-
-// user answers every question the same way and records them.
-type user struct {
-	action, choice string
-	mu             sync.Mutex
-	asked          []string
-}
-
-func (u *user) elicit(_ context.Context, msg string) (string, map[string]any, error) {
-	u.mu.Lock()
-	u.asked = append(u.asked, msg)
-	u.mu.Unlock()
-	if u.action != "accept" {
-		return u.action, nil, nil
-	}
-	return "accept", map[string]any{"choice": u.choice}, nil
-}
-
-func (u *user) questions() []string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return append([]string(nil), u.asked...)
+// overHTTP is the MCP face behind the gateway, for approvaltest's
+// scenarios: alice's client over HTTP, and a check that the question
+// went over the network in the revision's terms.
+var overHTTP = approvaltest.Face{
+	Start: func(t *testing.T, cfg testenv.Config, o mcpserver.Options) (*testenv.Env, approvaltest.Dial) {
+		e := testenv.New(t, cfg)
+		_, url := serve(t, e, featureConfig(t, o))
+		return e, func(k mcppeer.Kind, po mcppeer.Options) *mcppeer.Peer { return mcppeer.HTTP(t, k, url, aliceToken, po) }
+	},
+	Asked: checkQuestionOnTheWire,
 }
 
 // checkQuestionOnTheWire checks that the question went over HTTP in the
@@ -130,13 +94,13 @@ func (u *user) questions() []string {
 // own stream, answered by a POST of the client's response; on
 // 2026-07-28 an input-required result whose requestState the gateway
 // sealed to the caller, and a retry that carries it with the answer.
-func checkQuestionOnTheWire(t *testing.T, p *httpPeer, action string) {
+func checkQuestionOnTheWire(t *testing.T, p *mcppeer.Peer, action string) {
 	t.Helper()
-	calls := p.wire.posts(string(mcp.MethodToolsCall))
-	if !p.kind.modern() {
+	calls := p.Wire.Posts(string(mcp.MethodToolsCall))
+	if !p.Kind.Modern() {
 		var asked bool
 		for _, c := range calls {
-			for _, m := range c.answer {
+			for _, m := range c.Answer {
 				asked = asked || m["method"] == string(mcp.MethodElicitationCreate)
 			}
 		}
@@ -144,8 +108,8 @@ func checkQuestionOnTheWire(t *testing.T, p *httpPeer, action string) {
 			t.Error("no elicitation/create on the call's stream")
 		}
 		var answered bool
-		for _, r := range p.wire.posts("") {
-			res, _ := r.request["result"].(map[string]any)
+		for _, r := range p.Wire.Posts("") {
+			res, _ := r.Request["result"].(map[string]any)
 			answered = answered || res["action"] == action
 		}
 		if !answered {
@@ -156,7 +120,7 @@ func checkQuestionOnTheWire(t *testing.T, p *httpPeer, action string) {
 	if len(calls) != 2 {
 		t.Fatalf("%d tools/call POSTs, want the call and its retry", len(calls))
 	}
-	first := calls[0].answer
+	first := calls[0].Answer
 	if len(first) == 0 {
 		t.Fatal("the first round's answer is not on the wire")
 	}
@@ -165,7 +129,7 @@ func checkQuestionOnTheWire(t *testing.T, p *httpPeer, action string) {
 	if res["resultType"] != string(mcp.ResultTypeInputRequired) || !strings.HasPrefix(state, "tg1.") {
 		t.Fatalf("first round: want an input-required result with a state sealed by the gateway, got %s", testenv.MustJSON(res))
 	}
-	params, _ := calls[1].request["params"].(map[string]any)
+	params, _ := calls[1].Request["params"].(map[string]any)
 	if params["requestState"] != state {
 		t.Errorf("the retry carries requestState %v, want the sealed %q", params["requestState"], state)
 	}
@@ -176,54 +140,16 @@ func checkQuestionOnTheWire(t *testing.T, p *httpPeer, action string) {
 }
 
 func TestSpendApprovalAcceptedOverHTTP(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
-		e, cfg := approvalConfig(t)
-		_, url := serve(t, e, cfg)
-		u := &user{action: "accept", choice: "once"}
-		p := dial(t, url, aliceToken, k, u.elicit)
-
-		r := p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25})
-		if r.IsError || len(testenv.Rows(t, r.SC)) != 25 {
-			t.Fatalf("an approved call did not run as asked: %s", testenv.MustJSON(r.SC))
-		}
-		q := u.questions()
-		if len(q) != 1 {
-			t.Fatalf("the user was asked %d times, want once", len(q))
-		}
-		for _, want := range []string{"search_ads", "up to 25 credits", "more than the 20"} {
-			if !strings.Contains(q[0], want) {
-				t.Errorf("the question %q does not say %q", q[0], want)
-			}
-		}
-		if spent := e.SB.Spent(e.Key); spent != 25 {
-			t.Errorf("the approved call spent %d, want 25", spent)
-		}
-		checkQuestionOnTheWire(t, p, "accept")
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
+		approvaltest.Accepted(t, overHTTP, k)
 	})
 }
 
 func TestSpendApprovalDeclinedOverHTTP(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
-		e, cfg := approvalConfig(t)
-		_, url := serve(t, e, cfg)
-		u := &user{action: "decline"}
-		p := dial(t, url, aliceToken, k, u.elicit)
-
-		r := p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25})
-		if !r.IsError {
-			t.Fatalf("a declined call ran: %s", testenv.MustJSON(r.SC))
-		}
-		testenv.WantAdviceJSON(t, r.SC, "spend_declined", budget.SourceBudget)
-		if len(u.questions()) != 1 {
-			t.Errorf("the user was asked %d times, want once", len(u.questions()))
-		}
-		if spent := e.SB.Spent(e.Key); spent != 0 {
-			t.Errorf("a declined call spent %d credits", spent)
-		}
-		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
-			t.Errorf("after the decline the deployment holds %d and spent %d; want 0, 0", st.InFlight, st.RunSpent)
-		}
-		checkQuestionOnTheWire(t, p, "decline")
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
+		approvaltest.Declined(t, overHTTP, k, "decline", "", "declined")
 	})
 }
 
@@ -239,20 +165,21 @@ func TestSpendApprovalDeclinedOverHTTP(t *testing.T) {
 // finds the request done; mark3labs/mcp-go#969, open), most often under
 // 2026-07-28. The result itself carries the same facts.
 func TestLoggingOverHTTP(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true})
 		_, url := serve(t, e, featureConfig(t, mcpserver.Options{}))
-		p := dial(t, url, aliceToken, k, nil)
-		p.setLevel(t, "warning")
+		p := mcppeer.HTTP(t, k, url, aliceToken, mcppeer.Options{})
+		p.SetLevel(t, "warning")
 		for page := 1; page <= 2; page++ {
 			e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "2"})
-			if r := p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": page}); r.IsError {
+			if r := p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": page}); r.IsError {
 				t.Fatalf("search_ads: %s", testenv.MustJSON(r.SC))
 			}
 		}
 		// The 429s' waits; the pace those 429s teach (the sandbox sends
 		// no rate-limit headers here) may add pacing waits.
-		waits := func(logs []logMsg) int {
+		waits := func(logs []mcppeer.LogMsg) int {
 			n := 0
 			for _, l := range logs {
 				if msg, _ := l.Data["message"].(string); l.Data["event"] == "retry_wait" && strings.Contains(msg, "rate_limited") {
@@ -261,8 +188,8 @@ func TestLoggingOverHTTP(t *testing.T) {
 			}
 			return n
 		}
-		p.waitFor(t, "a warning for each retry wait", func() bool { return waits(p.logs) == 2 })
-		for _, l := range p.logsCopy() {
+		p.WaitFor(t, "a warning for each retry wait", func(s mcppeer.Seen) bool { return waits(s.Logs) == 2 })
+		for _, l := range p.Logs() {
 			if l.Level != "warning" && l.Level != "error" {
 				t.Errorf("a %s message (%v) below the level asked (warning)", l.Level, l.Data["event"])
 			}
@@ -270,7 +197,7 @@ func TestLoggingOverHTTP(t *testing.T) {
 				t.Errorf("retry message %q says neither rate_limited nor pacing", msg)
 			}
 		}
-		sent := onWire(p, string(mcp.MethodNotificationMessage))
+		sent := p.Wire.Sent(string(mcp.MethodNotificationMessage))
 		if len(sent) < 2 {
 			t.Errorf("%d notifications/message on the wire, want at least 2", len(sent))
 		}
@@ -279,14 +206,14 @@ func TestLoggingOverHTTP(t *testing.T) {
 				t.Errorf("a log message holds the API key: %s", raw)
 			}
 		}
-		if !k.modern() {
-			if len(p.wire.posts(string(mcp.MethodSetLogLevel))) == 0 {
+		if !k.Modern() {
+			if len(p.Wire.Posts(string(mcp.MethodSetLogLevel))) == 0 {
 				t.Error("no logging/setLevel went over HTTP")
 			}
 			return
 		}
-		for _, c := range p.wire.posts(string(mcp.MethodToolsCall)) {
-			meta, _ := c.request["params"].(map[string]any)["_meta"].(map[string]any)
+		for _, c := range p.Wire.Posts(string(mcp.MethodToolsCall)) {
+			meta, _ := c.Request["params"].(map[string]any)["_meta"].(map[string]any)
 			if meta[mcp.MetaKeyLogLevel] != "warning" {
 				t.Errorf("a 2026-07-28 call without the log level in its _meta: %s", testenv.MustJSON(meta))
 			}
@@ -306,53 +233,11 @@ func TestLoggingOverHTTP(t *testing.T) {
 // question until its user answers; the answer then finds no call and
 // spends nothing. The test's user answers when the test ends.
 func TestCancellingAQuestionOverHTTPReleasesItsCredits(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
-		if k.modern() {
+	t.Parallel()
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
+		if k.Modern() {
 			t.Skip("nothing is held while a 2026-07-28 client asks")
 		}
-		e, cfg := approvalConfig(t)
-		_, url := serve(t, e, cfg)
-		open, answer := make(chan struct{}), make(chan struct{})
-		var once sync.Once
-		p := dial(t, url, aliceToken, k, func(ctx context.Context, _ string) (string, map[string]any, error) {
-			once.Do(func() { close(open) })
-			select {
-			case <-ctx.Done():
-				return "", nil, ctx.Err()
-			case <-answer:
-				return "decline", nil, nil
-			}
-		})
-		t.Cleanup(func() { close(answer) }) // before the client closes
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			_, err := p.callErr(ctx, "search_ads", map[string]any{"search": "coffee", "limit": 50})
-			done <- err
-		}()
-		select {
-		case <-open:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the question was never asked")
-		}
-		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 50 {
-			t.Errorf("while asking, the deployment holds %d credits, want 50", st.InFlight)
-		}
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the cancelled call did not end")
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for testenv.StatusOf(t, e.Ctrl).InFlight != 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if st := testenv.StatusOf(t, e.Ctrl); st.InFlight != 0 || st.RunSpent != 0 {
-			t.Errorf("after the cancellation the deployment holds %d and spent %d; want 0, 0", st.InFlight, st.RunSpent)
-		}
-		if spent := e.SB.Spent(e.Key); spent != 0 {
-			t.Errorf("the sandbox charged %d credits without a yes", spent)
-		}
+		approvaltest.CancelWhileAsking(t, overHTTP, k)
 	})
 }

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 )
 
@@ -161,25 +161,8 @@ func (c *rawClient) request(ctx context.Context, method string, body []byte, hdr
 
 // parseReply reads the JSON-RPC messages of an answer's body b.
 func parseReply(resp *http.Response, b []byte) reply {
-	r := reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var m map[string]any
-				if json.Unmarshal([]byte(data), &m) == nil {
-					r.msgs = append(r.msgs, m)
-				}
-			}
-		}
-	} else {
-		var m map[string]any
-		if json.Unmarshal(b, &m) == nil && m["jsonrpc"] != nil {
-			r.msgs = append(r.msgs, m)
-		}
-	}
-	return r
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b),
+		msgs: mcppeer.Messages(resp.Header.Get("Content-Type"), b)}
 }
 
 // rpc posts a JSON-RPC request (id > 0) or notification (id == 0). A

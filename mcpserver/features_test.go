@@ -10,13 +10,14 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/buildinfo"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
 
 // events lists the event field of log messages at level.
-func events(logs []logMsg, level string) []string {
+func events(logs []mcppeer.LogMsg, level string) []string {
 	var out []string
 	for _, l := range logs {
 		if level == "" || l.Level == level {
@@ -31,27 +32,27 @@ func events(logs []logMsg, level string) []string {
 // checks the ones a rate limit, the 80% warning, a fitted page and a halt
 // produce, and that none holds the API key.
 func TestLogMessagesTellWaitsHaltsAndWarnings(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Budget: &budget.Config{MaxCredits: 30}})
-		p := connect(t, e, k, peerOptions{})
-		p.setLevel(t, "debug")
+		p := connect(t, e, k, mcppeer.Options{})
+		p.SetLevel(t, "debug")
 		e.SB.Inject(sandbox.Fault{Kind: sandbox.FaultRateLimited, PathPrefix: "/v1/ads", RetryAfter: "2"})
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25})
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25, "page": 2})
-		r := p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25, "page": 3})
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25})
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25, "page": 2})
+		r := p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 25, "page": 3})
 		testenv.WantAdviceJSON(t, r.SC, budget.CodeCapReached, budget.SourceBudget)
 
 		want := map[string]string{"retry_wait": "warning", "budget_warning": "warning", "fitted": "notice", "halt": "warning", "call": "debug"}
-		p.waitFor(t, "the log messages", func() bool {
+		p.WaitFor(t, "the log messages", func(s mcppeer.Seen) bool {
 			seen := map[string]bool{}
-			for _, l := range p.logs {
+			for _, l := range s.Logs {
 				if ev, _ := l.Data["event"].(string); want[ev] == l.Level {
 					seen[ev] = true
 				}
 			}
 			return len(seen) == len(want)
 		})
-		for _, l := range p.logsCopy() {
+		for _, l := range p.Logs() {
 			raw, _ := json.Marshal(l)
 			if strings.Contains(string(raw), e.Key) {
 				t.Errorf("a log message holds the API key: %s", raw)
@@ -63,7 +64,7 @@ func TestLogMessagesTellWaitsHaltsAndWarnings(t *testing.T) {
 		// The 429's wait says so; the pace it teaches (the sandbox sends
 		// no rate-limit headers here) may add pacing waits.
 		limited := 0
-		for _, l := range p.logsCopy() {
+		for _, l := range p.Logs() {
 			if l.Data["event"] == "retry_wait" {
 				msg := l.Data["message"].(string)
 				switch {
@@ -85,35 +86,35 @@ func TestLogMessagesTellWaitsHaltsAndWarnings(t *testing.T) {
 // logging/setLevel; 2026-07-28 sends nothing to a request without a
 // level), and are once it does.
 func TestNoLogMessagesBelowTheLevelAsked(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Budget: &budget.Config{MaxCredits: 1}})
-		p := connect(t, e, k, peerOptions{})
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": 3}) // fitted to 1
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5})            // halted
-		p.setLevel(t, "warning")
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": 2}) // halted
+		p := connect(t, e, k, mcppeer.Options{})
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": 3}) // fitted to 1
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5})            // halted
+		p.SetLevel(t, "warning")
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 5, "page": 2}) // halted
 		// Messages of one client arrive in order: once the last halt's
 		// warning is here, the earlier ones would be too.
-		p.waitFor(t, "the halt warning", func() bool { return slices.Contains(events(p.logs, "warning"), "halt") })
-		if got := events(p.logsCopy(), ""); !slices.Equal(got, []string{"halt"}) {
+		p.WaitFor(t, "the halt warning", func(s mcppeer.Seen) bool { return slices.Contains(events(s.Logs, "warning"), "halt") })
+		if got := events(p.Logs(), ""); !slices.Equal(got, []string{"halt"}) {
 			t.Errorf("log events = %v, want only the one halt after the level was set", got)
 		}
 	})
 }
 
 func TestBudgetSubscriptionIsToldAfterAPaidCall(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Server: mcpserver.Options{BudgetNotifyEvery: 20 * time.Millisecond}})
-		p := connect(t, e, k, peerOptions{})
-		p.subscribe(t, mcpserver.BudgetURI)
-		p.call(t, "lookup", map[string]any{"q": "coffee"}) // free: the budget does not change
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
-		p.waitFor(t, "notifications/resources/updated", func() bool { return len(p.updates) > 0 })
-		if u := p.updatesCopy(); u[0] != mcpserver.BudgetURI {
+		p := connect(t, e, k, mcppeer.Options{})
+		p.Subscribe(t, mcpserver.BudgetURI)
+		p.Call(t, "lookup", map[string]any{"q": "coffee"}) // free: the budget does not change
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 3})
+		p.WaitFor(t, "notifications/resources/updated", func(s mcppeer.Seen) bool { return len(s.Updates) > 0 })
+		if u := p.Updates(); u[0] != mcpserver.BudgetURI {
 			t.Errorf("updated %v, want %s", u, mcpserver.BudgetURI)
 		}
 		var view map[string]any
-		if err := json.Unmarshal([]byte(p.read(t, mcpserver.BudgetURI)), &view); err != nil {
+		if err := json.Unmarshal([]byte(p.Read(t, mcpserver.BudgetURI)), &view); err != nil {
 			t.Fatal(err)
 		}
 		if got := testenv.Num(t, testenv.Obj(t, view, "budget"), "runSpent"); got != 3 {
@@ -121,14 +122,14 @@ func TestBudgetSubscriptionIsToldAfterAPaidCall(t *testing.T) {
 		}
 		// Two more calls in a row: one more update at once or at the end
 		// of the interval, the two changes in at most two updates.
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 2})
-		p.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 3})
-		p.waitFor(t, "the update after the last call", func() bool { return len(p.updates) >= 2 })
-		if n := len(p.updatesCopy()); n > 3 {
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 2})
+		p.Call(t, "search_ads", map[string]any{"search": "coffee", "limit": 2, "page": 3})
+		p.WaitFor(t, "the update after the last call", func(s mcppeer.Seen) bool { return len(s.Updates) >= 2 })
+		if n := len(p.Updates()); n > 3 {
 			t.Errorf("%d updates for three paid calls, want 2 or 3", n)
 		}
 		var after map[string]any
-		_ = json.Unmarshal([]byte(p.read(t, mcpserver.BudgetURI)), &after)
+		_ = json.Unmarshal([]byte(p.Read(t, mcpserver.BudgetURI)), &after)
 		if got := testenv.Num(t, testenv.Obj(t, after, "budget"), "runSpent"); got != 7 {
 			t.Errorf("runSpent = %d after three calls, want 7", got)
 		}
@@ -136,19 +137,19 @@ func TestBudgetSubscriptionIsToldAfterAPaidCall(t *testing.T) {
 }
 
 func TestResourcesAreTheBudgetAndTheOpenAPIDocumentWithoutAPICalls(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Load: true})
-		p := connect(t, e, k, peerOptions{})
-		if got := p.resources(t); !slices.Contains(got, mcpserver.BudgetURI) || !slices.Contains(got, mcpserver.OpenAPIURI) {
+		p := connect(t, e, k, mcppeer.Options{})
+		if got := p.Resources(t); !slices.Contains(got, mcpserver.BudgetURI) || !slices.Contains(got, mcpserver.OpenAPIURI) {
 			t.Fatalf("resources/list = %v", got)
 		}
 		before := e.SB.Requests()
 		var doc map[string]any
-		if err := json.Unmarshal([]byte(p.read(t, mcpserver.OpenAPIURI)), &doc); err != nil || doc["openapi"] == nil || doc["paths"] == nil {
+		if err := json.Unmarshal([]byte(p.Read(t, mcpserver.OpenAPIURI)), &doc); err != nil || doc["openapi"] == nil || doc["paths"] == nil {
 			t.Errorf("the OpenAPI resource is not the document: %v", err)
 		}
 		var view map[string]any
-		if err := json.Unmarshal([]byte(p.read(t, mcpserver.BudgetURI)), &view); err != nil {
+		if err := json.Unmarshal([]byte(p.Read(t, mcpserver.BudgetURI)), &view); err != nil {
 			t.Fatal(err)
 		}
 		if got := testenv.Num(t, testenv.WantBudget(t, view), "runCap"); got != 1000 {
@@ -161,11 +162,11 @@ func TestResourcesAreTheBudgetAndTheOpenAPIDocumentWithoutAPICalls(t *testing.T)
 }
 
 func TestPromptsRenderPlansSizedToTheBudget(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Budget: &budget.Config{MaxCredits: 40}})
-		p := connect(t, e, k, peerOptions{})
+		p := connect(t, e, k, mcppeer.Options{})
 		subjects := map[string]string{mcpserver.PromptCompetitorBrief: "brand", mcpserver.PromptAdAngles: "topic", mcpserver.PromptShopTeardown: "shop"}
-		list := p.prompts(t)
+		list := p.Prompts(t)
 		if len(list) != len(subjects) {
 			t.Fatalf("prompts/list = %+v, want %d prompts", list, len(subjects))
 		}
@@ -176,7 +177,7 @@ func TestPromptsRenderPlansSizedToTheBudget(t *testing.T) {
 			}
 		}
 		for name, arg := range subjects {
-			text, err := p.prompt(name, map[string]string{arg: "Lark Coffee"})
+			text, err := p.Prompt(name, map[string]string{arg: "Lark Coffee"})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -185,20 +186,20 @@ func TestPromptsRenderPlansSizedToTheBudget(t *testing.T) {
 					t.Errorf("%s does not say %q:\n%s", name, want, text)
 				}
 			}
-			if text, _ := p.prompt(name, map[string]string{arg: "x", "credits": "12"}); !strings.Contains(text, "at most 12 credits") {
+			if text, _ := p.Prompt(name, map[string]string{arg: "x", "credits": "12"}); !strings.Contains(text, "at most 12 credits") {
 				t.Errorf("%s with credits 12:\n%s", name, text)
 			}
-			if text, _ := p.prompt(name, map[string]string{arg: "x", "credits": "500"}); !strings.Contains(text, "at most 40 credits") || !strings.Contains(text, "allows only 40") {
+			if text, _ := p.Prompt(name, map[string]string{arg: "x", "credits": "500"}); !strings.Contains(text, "at most 40 credits") || !strings.Contains(text, "allows only 40") {
 				t.Errorf("%s with more credits than the budget allows:\n%s", name, text)
 			}
-			if _, err := p.prompt(name, nil); err == nil {
+			if _, err := p.Prompt(name, nil); err == nil {
 				t.Errorf("%s without %s: no error", name, arg)
 			}
-			if _, err := p.prompt(name, map[string]string{arg: "x", "credits": "lots"}); err == nil {
+			if _, err := p.Prompt(name, map[string]string{arg: "x", "credits": "lots"}); err == nil {
 				t.Errorf("%s with credits 'lots': no error", name)
 			}
 		}
-		text, _ := p.prompt(mcpserver.PromptCompetitorBrief, map[string]string{"brand": "Lark Coffee"})
+		text, _ := p.Prompt(mcpserver.PromptCompetitorBrief, map[string]string{"brand": "Lark Coffee"})
 		for _, step := range []string{"1. lookup", "get_advertiser", "list_advertiser_ads", "search_tiktok_library", "query_google_ads", "get_shop"} {
 			if !strings.Contains(text, step) {
 				t.Errorf("the competitor brief's plan lacks %q", step)
@@ -208,11 +209,11 @@ func TestPromptsRenderPlansSizedToTheBudget(t *testing.T) {
 }
 
 func TestServerInfoNamesTollgateAndItsBuild(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true})
-		p := connect(t, e, k, peerOptions{})
+		p := connect(t, e, k, mcppeer.Options{})
 		want := struct{ Name, Title, Version, WebsiteURL string }{mcpserver.DefaultName, mcpserver.DefaultTitle, buildinfo.Version(), mcpserver.DefaultWebsiteURL}
-		got := struct{ Name, Title, Version, WebsiteURL string }{p.info.Name, p.info.Title, p.info.Version, p.info.WebsiteURL}
+		got := struct{ Name, Title, Version, WebsiteURL string }{p.Info.Name, p.Info.Title, p.Info.Version, p.Info.WebsiteURL}
 		if got != want {
 			t.Errorf("serverInfo = %+v, want %+v", got, want)
 		}
@@ -222,10 +223,10 @@ func TestServerInfoNamesTollgateAndItsBuild(t *testing.T) {
 // TestAToolThatDoesNotExistIsAProtocolError: MCP says an unknown tool is
 // a JSON-RPC error, not a tool result.
 func TestAToolThatDoesNotExistIsAProtocolError(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true})
-		p := connect(t, e, k, peerOptions{})
-		r, err := p.callErr(context.Background(), "search_the_web", map[string]any{"q": "x"})
+		p := connect(t, e, k, mcppeer.Options{})
+		r, err := p.CallErr(context.Background(), "search_the_web", map[string]any{"q": "x"})
 		if err == nil {
 			t.Fatalf("calling a tool that does not exist answered a result: %s", testenv.MustJSON(r.SC))
 		}

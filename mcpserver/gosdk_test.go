@@ -3,7 +3,6 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -11,21 +10,10 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/tollgate-mcp/tollgate/gateway"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
-
-// bearer adds the HTTP token to every request of the official SDK's client.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
-}
 
 // TestOfficialGoSDKClientOverHTTP drives the server with an MCP client
 // that is not mcp-go: the official Go SDK, over Streamable HTTP.
@@ -36,7 +24,7 @@ func TestOfficialGoSDKClientOverHTTP(t *testing.T) {
 	ctx := context.Background()
 
 	c := sdk.NewClient(&sdk.Implementation{Name: "go-sdk-test", Version: "1"}, nil)
-	hc := &http.Client{Transport: bearer{token: httpToken, next: http.DefaultTransport}}
+	hc := (&mcppeer.Wire{}).Client(httpToken, nil) // adds the bearer token
 	cs, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: url, HTTPClient: hc, DisableStandaloneSSE: true}, nil)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)

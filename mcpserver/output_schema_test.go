@@ -11,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/mcppeer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/mcpserver"
 	"github.com/tollgate-mcp/tollgate/tools"
@@ -58,7 +59,7 @@ func newSchemaChecker(t *testing.T, listed map[string]json.RawMessage) *schemaCh
 }
 
 // check validates one result of tool and counts it.
-func (c *schemaChecker) check(t *testing.T, tool string, r result) {
+func (c *schemaChecker) check(t *testing.T, tool string, r mcppeer.Result) {
 	t.Helper()
 	s, ok := c.schemas[tool]
 	if !ok {
@@ -97,7 +98,7 @@ func (c *schemaChecker) missing() []string {
 	return out
 }
 
-func firstID(t *testing.T, r result) string {
+func firstID(t *testing.T, r mcppeer.Result) string {
 	t.Helper()
 	rows := testenv.Rows(t, r.SC)
 	if len(rows) == 0 {
@@ -116,18 +117,18 @@ func firstID(t *testing.T, r result) string {
 // outputSchema its client listed. mcp-go's own output validation is on
 // (testenv), so a success that did not conform would arrive as an error.
 func TestEveryResultMeetsItsToolsOutputSchema(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Load: true, Budget: &budget.Config{MaxCredits: 300},
 			Box: tools.Config{MaxResultBytes: 16 << 10}})
-		p := connect(t, e, k, peerOptions{})
-		c := newSchemaChecker(t, p.tools(t))
-		call := func(tool string, args map[string]any) result {
+		p := connect(t, e, k, mcppeer.Options{})
+		c := newSchemaChecker(t, p.Tools(t))
+		call := func(tool string, args map[string]any) mcppeer.Result {
 			t.Helper()
-			r := p.call(t, tool, args)
+			r := p.Call(t, tool, args)
 			c.check(t, tool, r)
 			return r
 		}
-		ok := func(tool string, args map[string]any) result {
+		ok := func(tool string, args map[string]any) mcppeer.Result {
 			t.Helper()
 			r := call(tool, args)
 			if r.IsError {
@@ -184,7 +185,7 @@ func TestEveryResultMeetsItsToolsOutputSchema(t *testing.T) {
 		if big.SC["truncated"] == nil {
 			t.Errorf("a 100-row page under a 16 KiB limit was not truncated")
 		}
-		var halt result
+		var halt mcppeer.Result
 		fitted := false
 		for i := 0; i < 10 && !halt.IsError; i++ {
 			halt = call("search_ads", map[string]any{"search": "coffee", "limit": 100, "page": 2})
@@ -213,10 +214,10 @@ func TestEveryResultMeetsItsToolsOutputSchema(t *testing.T) {
 // TestDynamicModeResultsMeetTheirOutputSchemas does the same for the
 // dynamic-mode tools.
 func TestDynamicModeResultsMeetTheirOutputSchemas(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, k peerKind) {
+	mcppeer.ForEach(t, func(t *testing.T, k mcppeer.Kind) {
 		e := testenv.New(t, testenv.Config{NoClient: true, Server: mcpserver.Options{Mode: mcpserver.ModeDynamic}})
-		p := connect(t, e, k, peerOptions{})
-		c := newSchemaChecker(t, p.tools(t))
+		p := connect(t, e, k, mcppeer.Options{})
+		c := newSchemaChecker(t, p.Tools(t))
 		for _, tc := range []struct {
 			tool string
 			args map[string]any
@@ -229,13 +230,13 @@ func TestDynamicModeResultsMeetTheirOutputSchemas(t *testing.T) {
 			{mcpserver.ToolCallOperation, map[string]any{"name": "get_ad", "arguments": map[string]any{"adId": "facebook_0"}}},
 			{tools.ToolGetBudget, nil},
 		} {
-			c.check(t, tc.tool, p.call(t, tc.tool, tc.args))
+			c.check(t, tc.tool, p.Call(t, tc.tool, tc.args))
 		}
 		if m := c.missing(); len(m) > 0 {
 			t.Errorf("tools never seen succeeding: %v", m)
 		}
 		// describe_operation hands out the operation's output schema too.
-		r := p.call(t, mcpserver.ToolDescribeOperation, map[string]any{"name": "get_shop"})
+		r := p.Call(t, mcpserver.ToolDescribeOperation, map[string]any{"name": "get_shop"})
 		if s := fmt.Sprint(r.SC["outputSchema"]); !strings.Contains(s, "advice") && !strings.Contains(s, "error") {
 			t.Errorf("describe_operation lacks the output schema: %s", testenv.MustJSON(r.SC))
 		}
