@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 )
 
 // The compact default projections of list tools, and the fields and
@@ -44,35 +44,29 @@ var adCompact = []string{"id", "status", "daysRunning", "firstSeenAt", "media.ty
 // (not through arrays) that are ids, names, titles, statuses, types,
 // dates or numbers, leaving out URLs, free text and lists; nil (every
 // field) when that would leave nothing out.
-func derivedCompact(op *openapi3.Operation, s *shape) []string {
+func derivedCompact(op *openapi.Operation, s *shape) []string {
 	var out []string
 	dropped := false
-	var walk func(prefix string, sc *openapi3.Schema, depth int)
-	walk = func(prefix string, sc *openapi3.Schema, depth int) {
-		props := map[string]*openapi3.SchemaRef{}
+	var walk func(prefix string, sc *openapi.Schema, depth int)
+	walk = func(prefix string, sc *openapi.Schema, depth int) {
+		props := map[string]*openapi.Schema{}
 		for n, p := range sc.Properties {
 			props[n] = p
 		}
 		for _, part := range sc.AllOf {
-			if part != nil && part.Value != nil {
-				for n, p := range part.Value.Properties {
-					props[n] = p
-				}
+			for n, p := range part.Properties {
+				props[n] = p
 			}
 		}
-		for name, p := range props {
-			if p == nil || p.Value == nil {
-				continue
-			}
+		for name, v := range props {
 			path := name
 			if prefix != "" {
 				path = prefix + "." + name
 			}
-			v := p.Value
 			switch {
-			case v.Type != nil && v.Type.Is("object") && depth < 1:
+			case v.Type.Is("object") && depth < 1:
 				walk(path, v, depth+1)
-			case v.Type == nil || v.Type.Is("object") || v.Type.Is("array"),
+			case len(v.Type) == 0 || v.Type.Is("object") || v.Type.Is("array"),
 				strings.HasSuffix(strings.ToLower(name), "url"):
 				dropped = true
 			case v.Type.Is("integer"), v.Type.Is("number"), v.Type.Is("boolean"),
@@ -97,23 +91,20 @@ func derivedCompact(op *openapi3.Operation, s *shape) []string {
 }
 
 // rowSchema is the schema of one row of a list operation's data.
-func rowSchema(op *openapi3.Operation) *openapi3.Schema {
-	if op.Responses == nil {
-		return nil
-	}
+func rowSchema(op *openapi.Operation) *openapi.Schema {
 	r := op.Responses.Status(200)
-	if r == nil || r.Value == nil {
+	if r == nil {
 		return nil
 	}
-	mt := r.Value.Content.Get("application/json")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+	mt := r.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
 		return nil
 	}
-	data := mt.Schema.Value.Properties["data"]
-	if data == nil || data.Value == nil || data.Value.Items == nil {
+	data := mt.Schema.Properties["data"]
+	if data == nil {
 		return nil
 	}
-	return data.Value.Items.Value
+	return data.Items
 }
 
 // addViewArgs gives an API tool the arguments tollgate answers itself:
@@ -121,7 +112,7 @@ func rowSchema(op *openapi3.Operation) *openapi3.Schema {
 // default of list tools), and fresh on the paid reads the cache may
 // answer. It also adds how to use them to the description. Call it
 // after the operation's own parameters are in t.props.
-func (t *Tool) addViewArgs(op *openapi3.Operation) {
+func (t *Tool) addViewArgs(op *openapi.Operation) {
 	readOnly := t.Annotations.ReadOnly
 	if s := dataShape(op); s != nil && readOnly {
 		if _, clash := t.props[ArgFields]; !clash {

@@ -18,9 +18,9 @@ import (
 //go:generate go test -run ^TestBuiltInCatalogueIsCurrent$ -update .
 
 // A compiled catalogue is what Parse makes of an OpenAPI document, in a
-// form that needs no OpenAPI parsing to use: converting the document with
-// kin-openapi is most of what a start costs (the built-in document's 400
-// KB take a tenth of a second and a hundred megabytes of garbage), and
+// form that needs no OpenAPI parsing to use: converting the document is
+// most of what a start costs (the built-in document's 400 KB take tens of
+// milliseconds and about 30 megabytes of garbage), and
 // the same document always gives the same catalogue. It is keyed by the
 // SHA-256 of the document (Digest):
 //
@@ -31,7 +31,7 @@ import (
 //   - Load writes the compiled form of any other document beside its
 //     cached copy and reads it back at the next start with the same
 //     document;
-//   - only a document seen for the first time goes through kin-openapi.
+//   - only a document seen for the first time is read and converted.
 //
 // The JSON Schema validators of the input schemas, the argument schemas
 // and the data shapes are derived from the compiled form on a tool's first

@@ -1,10 +1,9 @@
 package tools
 
 import (
-	"slices"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 )
 
 // Conversion of OpenAPI parameters and schemas into the JSON Schema of a
@@ -20,11 +19,11 @@ const maxSchemaDepth = 6
 
 // paramSchema is the argument schema of a path or query parameter, or a
 // reason why tollgate cannot send it.
-func paramSchema(p *openapi3.Parameter) (map[string]any, string) {
-	if p.Schema == nil || p.Schema.Value == nil {
+func paramSchema(p *openapi.Parameter) (map[string]any, string) {
+	if p.Schema == nil {
 		return nil, "it has no schema (content-encoded parameters are not supported)"
 	}
-	s := jsonSchema(p.Schema.Value, 0)
+	s := jsonSchema(p.Schema, 0)
 	typ, _ := s["type"].(string)
 	switch {
 	case p.In == "query" && typ == "object":
@@ -47,54 +46,45 @@ func paramSchema(p *openapi3.Parameter) (map[string]any, string) {
 
 // body is the properties of a JSON request body that become arguments.
 type body struct {
-	props    map[string]*openapi3.Schema
+	props    map[string]*openapi.Schema
 	required []string
 }
 
 // bodySchema returns the properties of a JSON request body (merging
 // allOf), or a reason why tollgate cannot send it as arguments.
-func bodySchema(rb *openapi3.RequestBody) (body, string) {
-	b := body{props: map[string]*openapi3.Schema{}}
+func bodySchema(rb *openapi.RequestBody) (body, string) {
+	b := body{props: map[string]*openapi.Schema{}}
 	mt := rb.Content.Get("application/json")
 	if mt == nil {
-		for ct, m := range rb.Content {
+		for _, ct := range rb.Content.Types() {
 			if strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
-				mt = m
+				mt = rb.Content[ct]
 				break
 			}
 		}
 	}
 	if mt == nil {
-		types := make([]string, 0, len(rb.Content))
-		for ct := range rb.Content {
-			types = append(types, ct)
-		}
-		slices.Sort(types)
-		return b, "it is not JSON (" + strings.Join(types, ", ") + ")"
+		return b, "it is not JSON (" + strings.Join(rb.Content.Types(), ", ") + ")"
 	}
-	if mt.Schema == nil || mt.Schema.Value == nil {
+	if mt.Schema == nil {
 		return b, ""
 	}
-	var collect func(s *openapi3.Schema, depth int)
-	collect = func(s *openapi3.Schema, depth int) {
+	var collect func(s *openapi.Schema, depth int)
+	collect = func(s *openapi.Schema, depth int) {
 		if depth > maxSchemaDepth {
 			return
 		}
 		for n, p := range s.Properties {
-			if p.Value != nil {
-				b.props[n] = p.Value
-			}
+			b.props[n] = p
 		}
 		b.required = append(b.required, s.Required...)
 		for _, sub := range s.AllOf {
-			if sub.Value != nil {
-				collect(sub.Value, depth+1)
-			}
+			collect(sub, depth+1)
 		}
 	}
-	s := mt.Schema.Value
+	s := mt.Schema
 	collect(s, 0)
-	notObject := s.Type != nil && !s.Type.Is("object")
+	notObject := len(s.Type) > 0 && !s.Type.Is("object")
 	if len(b.props) == 0 && (len(s.OneOf) > 0 || len(s.AnyOf) > 0 || notObject) {
 		return b, "a body that is not an object with properties (oneOf, anyOf, an array) is not supported"
 	}
@@ -103,15 +93,15 @@ func bodySchema(rb *openapi3.RequestBody) (body, string) {
 
 // jsonSchema converts an OpenAPI 3.0 schema into the JSON Schema subset
 // MCP hosts and OpenAI function calling accept.
-func jsonSchema(s *openapi3.Schema, depth int) map[string]any {
+func jsonSchema(s *openapi.Schema, depth int) map[string]any {
 	out := map[string]any{}
 	if depth > maxSchemaDepth {
 		return out
 	}
-	if s.Type != nil && len(s.Type.Slice()) == 1 {
-		out["type"] = s.Type.Slice()[0]
+	if typ := s.Type.Single(); typ != "" {
+		out["type"] = typ
 		if s.Nullable {
-			out["type"] = []any{s.Type.Slice()[0], "null"}
+			out["type"] = []any{typ, "null"}
 		}
 	}
 	if s.Description != "" {
@@ -147,15 +137,13 @@ func jsonSchema(s *openapi3.Schema, depth int) map[string]any {
 	if s.MaxItems != nil {
 		out["maxItems"] = *s.MaxItems
 	}
-	if s.Items != nil && s.Items.Value != nil {
-		out["items"] = jsonSchema(s.Items.Value, depth+1)
+	if s.Items != nil {
+		out["items"] = jsonSchema(s.Items, depth+1)
 	}
 	if len(s.Properties) > 0 {
 		props := map[string]any{}
 		for n, p := range s.Properties {
-			if p.Value != nil {
-				props[n] = jsonSchema(p.Value, depth+1)
-			}
+			props[n] = jsonSchema(p, depth+1)
 		}
 		out["properties"] = props
 		if len(s.Required) > 0 {

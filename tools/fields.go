@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 
 	"github.com/tollgate-mcp/tollgate/internal/jsonscan"
 	"github.com/tollgate-mcp/tollgate/runtime"
@@ -39,24 +39,21 @@ type shape struct {
 // dataShape returns the shape of the data of op's success response, or
 // nil when the document does not describe it as an object or a list of
 // objects.
-func dataShape(op *openapi3.Operation) *shape {
-	if op.Responses == nil {
-		return nil
-	}
+func dataShape(op *openapi.Operation) *shape {
 	for _, code := range []int{200, 201} {
 		r := op.Responses.Status(code)
-		if r == nil || r.Value == nil {
+		if r == nil {
 			continue
 		}
-		mt := r.Value.Content.Get("application/json")
-		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		mt := r.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil {
 			continue
 		}
-		data := mt.Schema.Value.Properties["data"]
-		if data == nil || data.Value == nil {
+		data := mt.Schema.Properties["data"]
+		if data == nil {
 			return nil
 		}
-		s := shapeOf(data.Value, 0)
+		s := shapeOf(data, 0)
 		if s == nil || s.scalar {
 			return nil
 		}
@@ -67,29 +64,24 @@ func dataShape(op *openapi3.Operation) *shape {
 
 // shapeOf converts a schema; arrays are transparent (a path goes through
 // them to their items).
-func shapeOf(s *openapi3.Schema, depth int) *shape {
+func shapeOf(s *openapi.Schema, depth int) *shape {
 	if s == nil || depth > 12 {
 		return nil
 	}
-	if s.Items != nil && s.Items.Value != nil && s.Type != nil && s.Type.Is("array") {
-		return shapeOf(s.Items.Value, depth+1)
+	if s.Items != nil && s.Type.Is("array") {
+		return shapeOf(s.Items, depth+1)
 	}
 	out := &shape{kids: map[string]*shape{}}
-	merge := func(s *openapi3.Schema) {
+	merge := func(s *openapi.Schema) {
 		for name, p := range s.Properties {
-			if p == nil || p.Value == nil {
-				continue
-			}
-			if k := shapeOf(p.Value, depth+1); k != nil {
+			if k := shapeOf(p, depth+1); k != nil {
 				out.kids[name] = k
 			}
 		}
 	}
 	merge(s)
 	for _, part := range s.AllOf {
-		if part != nil && part.Value != nil {
-			merge(part.Value)
-		}
+		merge(part)
 	}
 	out.scalar = len(out.kids) == 0
 	return out

@@ -14,9 +14,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -187,8 +186,8 @@ func Parse(doc []byte, source string) (*Catalogue, error) {
 	return assemble(api, source, func() []byte { return doc }, problems)
 }
 
-// convert makes the API tools of an OpenAPI document with kin-openapi,
-// in path and method order, and lists its problems.
+// convert makes the API tools of an OpenAPI document (read by
+// internal/openapi), in path and method order, and lists its problems.
 func convert(doc []byte) ([]*Tool, []Problem, error) {
 	spec, problems, err := loadDocument(doc)
 	if err != nil {
@@ -196,17 +195,10 @@ func convert(doc []byte) ([]*Tool, []Problem, error) {
 	}
 	var out []*Tool
 	taken := map[string]bool{}
-	paths := spec.Paths.Keys()
-	sort.Strings(paths)
-	for _, path := range paths {
-		item := spec.Paths.Value(path)
-		methods := make([]string, 0, 4)
-		for m := range item.Operations() {
-			methods = append(methods, m)
-		}
-		sort.Strings(methods)
-		for _, method := range methods {
-			op := item.Operations()[method]
+	for _, path := range spec.SortedPaths() {
+		item := spec.Paths[path]
+		for _, mo := range item.Operations() {
+			method, op := mo.Method, mo.Operation
 			ov, ref, isKnown := known(method, path)
 			if ov.hidden {
 				continue
@@ -221,7 +213,7 @@ func convert(doc []byte) ([]*Tool, []Problem, error) {
 			skip := func(reason string) {
 				problems = append(problems, Problem{Operation: key, OperationID: op.OperationID, Skipped: true, Reason: reason})
 			}
-			if err := op.Validate(context.Background(), openapi3.DisableExamplesValidation(), openapi3.DisableSchemaPatternValidation()); err != nil {
+			if err := spec.Check(item, op); err != nil {
 				skip("invalid operation: " + err.Error())
 				continue
 			}
@@ -273,7 +265,7 @@ func assemble(api []*Tool, source string, doc func() []byte, problems []Problem)
 // the write semantics and the limits the document may leave out come from
 // there. notes are parameters left out or described conservatively; an
 // error means the operation cannot be offered.
-func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operation, ov overlay, ref *apispec.Operation) (*Tool, []Problem, error) {
+func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operation, ov overlay, ref *apispec.Operation) (*Tool, []Problem, error) {
 	method = strings.ToUpper(method)
 	t := &Tool{
 		Name:       ov.name,
@@ -293,11 +285,7 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 
 	var required []string
 	params := append(slices.Clone(item.Parameters), op.Parameters...)
-	for _, pr := range params {
-		p := pr.Value
-		if p == nil {
-			continue
-		}
+	for _, p := range params {
 		if p.In != "query" && p.In != "path" {
 			if p.Required {
 				return nil, notes, fmt.Errorf("required %s parameter %q: tollgate only sends path, query and JSON body arguments", p.In, p.Name)
@@ -327,8 +315,8 @@ func buildTool(method, path string, item *openapi3.PathItem, op *openapi3.Operat
 			return nil, notes, fmt.Errorf("path parameter {%s} is not declared", name)
 		}
 	}
-	if op.RequestBody != nil && op.RequestBody.Value != nil {
-		rb := op.RequestBody.Value
+	if op.RequestBody != nil {
+		rb := op.RequestBody
 		body, why := bodySchema(rb)
 		switch {
 		case why != "" && rb.Required:
@@ -510,7 +498,7 @@ func (t *Tool) addParam(name string, in paramIn, s map[string]any) error {
 
 // describe writes the model-facing description: purpose, cost, paging,
 // access.
-func describe(t *Tool, ov overlay, op *openapi3.Operation, ref *apispec.Operation) string {
+func describe(t *Tool, ov overlay, op *openapi.Operation, ref *apispec.Operation) string {
 	var b strings.Builder
 	about := ov.about
 	if about == "" {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 )
 
 // Output schemas: the JSON Schema of what a tool's call returns (MCP's
@@ -30,18 +30,16 @@ import (
 const maxOutputSchemaDepth = 16
 
 // apiOutputSchema returns the output schema of an API operation's tool.
-func apiOutputSchema(op *openapi3.Operation) json.RawMessage {
+func apiOutputSchema(op *openapi.Operation) json.RawMessage {
 	data, more := map[string]any{}, map[string]any{}
 	if s := successResponseSchema(op); s != nil {
-		if d, ok := s.Properties["data"]; ok && d.Value != nil {
-			data = outputJSONSchema(d.Value, 0)
+		if d, ok := s.Properties["data"]; ok && d != nil {
+			data = outputJSONSchema(d, 0)
 			for name, p := range s.Properties {
 				switch name {
 				case "data", "requestId", "pagination":
 				default:
-					if p.Value != nil {
-						more[name] = outputJSONSchema(p.Value, 0)
-					}
+					more[name] = outputJSONSchema(p, 0)
 				}
 			}
 		} else {
@@ -55,21 +53,14 @@ func apiOutputSchema(op *openapi3.Operation) json.RawMessage {
 
 // successResponseSchema is the JSON body schema of the operation's first
 // 2xx response, or nil.
-func successResponseSchema(op *openapi3.Operation) *openapi3.Schema {
-	if op.Responses == nil {
-		return nil
-	}
-	for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
+func successResponseSchema(op *openapi.Operation) *openapi.Schema {
+	for _, code := range slices.Sorted(maps.Keys(op.Responses)) {
 		if len(code) != 3 || code[0] != '2' {
 			continue
 		}
-		r := op.Responses.Value(code)
-		if r == nil || r.Value == nil {
-			continue
-		}
-		mt := r.Value.Content.Get("application/json")
-		if mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
-			return mt.Schema.Value
+		mt := op.Responses[code].Content.Get("application/json")
+		if mt != nil && mt.Schema != nil {
+			return mt.Schema
 		}
 	}
 	return nil
@@ -203,7 +194,7 @@ func BudgetStatusSchema() map[string]any {
 
 // outputJSONSchema converts an OpenAPI 3.0 schema into JSON Schema for
 // output validation (see the comment at the top of this file).
-func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
+func outputJSONSchema(s *openapi.Schema, depth int) map[string]any {
 	out := map[string]any{}
 	if depth > maxOutputSchemaDepth {
 		return out
@@ -211,10 +202,7 @@ func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
 	if s.Description != "" {
 		out["description"] = s.Description
 	}
-	var typ string
-	if s.Type != nil && len(s.Type.Slice()) == 1 {
-		typ = s.Type.Slice()[0]
-	}
+	typ := s.Type.Single()
 	if typ != "" {
 		if s.Nullable {
 			out["type"] = []any{typ, "null"}
@@ -232,15 +220,13 @@ func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
 	if s.Format == "date-time" || s.Format == "date" {
 		out["format"] = s.Format
 	}
-	if s.Items != nil && s.Items.Value != nil {
-		out["items"] = outputJSONSchema(s.Items.Value, depth+1)
+	if s.Items != nil {
+		out["items"] = outputJSONSchema(s.Items, depth+1)
 	}
 	if len(s.Properties) > 0 {
 		props := map[string]any{}
 		for n, p := range s.Properties {
-			if p.Value != nil {
-				props[n] = outputJSONSchema(p.Value, depth+1)
-			}
+			props[n] = outputJSONSchema(p, depth+1)
 		}
 		out["properties"] = props
 		if len(s.Required) > 0 {
@@ -249,15 +235,13 @@ func outputJSONSchema(s *openapi3.Schema, depth int) map[string]any {
 			out["required"] = req
 		}
 	}
-	if ap := s.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
-		out["additionalProperties"] = outputJSONSchema(ap.Value, depth+1)
+	if ap := s.AdditionalProperties.Schema; ap != nil {
+		out["additionalProperties"] = outputJSONSchema(ap, depth+1)
 	}
-	sub := func(list openapi3.SchemaRefs) []any {
+	sub := func(list []*openapi.Schema) []any {
 		subs := make([]any, 0, len(list))
 		for _, r := range list {
-			if r.Value != nil {
-				subs = append(subs, outputJSONSchema(r.Value, depth+1))
-			}
+			subs = append(subs, outputJSONSchema(r, depth+1))
 		}
 		return subs
 	}

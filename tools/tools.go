@@ -1,7 +1,7 @@
 // Package tools turns the TrendTrack API into tools for LLM agents.
 //
-// A [Catalogue] is built from the API's OpenAPI document (parsed with
-// kin-openapi) plus an overlay written in Go (overlay*.go) for what the document does
+// A [Catalogue] is built from the API's OpenAPI document (read by
+// internal/openapi) plus an overlay written in Go (overlay*.go) for what the document does
 // not say: a stable snake_case name, a description written for a model,
 // the credit cost model the budget controller needs, a toolset and MCP
 // annotations. The overlay is keyed by method and path template, the

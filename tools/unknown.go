@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate-mcp/tollgate/internal/openapi"
 )
 
 // Operations of a live document that tollgate does not know (a new
@@ -17,7 +17,7 @@ import (
 // UnknownCallBound), and only GETs are read-only.
 
 // unknownOverlay describes an operation tollgate does not know.
-func unknownOverlay(method, path string, op *openapi3.Operation) overlay {
+func unknownOverlay(method, path string, op *openapi.Operation) overlay {
 	about := strings.TrimSpace(op.Summary)
 	if d := strings.TrimSpace(op.Description); d != "" && d != about {
 		if about != "" && !strings.HasSuffix(about, ".") {
