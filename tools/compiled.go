@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/tollgate-mcp/tollgate/internal/argschema"
 )
 
 //go:generate go test -run ^TestBuiltInCatalogueIsCurrent$ -update .
@@ -33,7 +33,7 @@ import (
 //     document;
 //   - only a document seen for the first time is read and converted.
 //
-// The JSON Schema validators of the input schemas, the argument schemas
+// The argument validators of the input schemas, the argument schemas
 // and the data shapes are derived from the compiled form on a tool's first
 // use (derived), so that a start builds only what it lists.
 
@@ -194,7 +194,7 @@ func writeCompiled(path string, cc *compiledCatalogue) error {
 }
 
 // derived is what a tool derives from its input schema and data shape on
-// first use: the compiled JSON Schema validator, the argument schemas by
+// first use: the compiled argument validator (argschema), the argument schemas by
 // name (numbers as json.Number) and the data shape's tree.
 type derived struct {
 	name  string
@@ -202,7 +202,7 @@ type derived struct {
 	paths []string
 
 	once   sync.Once
-	schema *jsonschema.Schema
+	schema *argschema.Schema
 	err    error
 	props  map[string]map[string]any
 	shape  *shape
@@ -210,7 +210,7 @@ type derived struct {
 
 // newDerived returns the lazy parts of tool name; schema, when not nil,
 // is input already compiled.
-func newDerived(name string, input json.RawMessage, paths []string, schema *jsonschema.Schema) *derived {
+func newDerived(name string, input json.RawMessage, paths []string, schema *argschema.Schema) *derived {
 	return &derived{name: name, input: input, paths: paths, schema: schema}
 }
 
@@ -243,7 +243,7 @@ func argSchemas(input json.RawMessage) map[string]map[string]any {
 
 // validator is t's compiled input schema; nil (and no error) for a tool
 // without one.
-func (t *Tool) validator() (*jsonschema.Schema, error) {
+func (t *Tool) validator() (*argschema.Schema, error) {
 	if t.lazy == nil {
 		return nil, nil
 	}

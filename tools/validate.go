@@ -1,41 +1,23 @@
 package tools
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-
+	"github.com/tollgate-mcp/tollgate/internal/argschema"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
-// Argument validation uses santhosh-tekuri/jsonschema: a maintained,
-// complete JSON Schema validator, so a tool's declared input schema and
-// what tollgate enforces can never drift apart.
+// Argument validation uses internal/argschema: it implements exactly the
+// JSON Schema subset tollgate writes for arguments and refuses to compile
+// any other keyword, so a tool's declared input schema and what tollgate
+// enforces can never drift apart.
 
-// printer words validation errors; made on the first one, so that a start
-// does not load x/text's language tables.
-var printer = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
-
-func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	url := "tollgate:///tools/" + name + ".json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
-	}
-	return c.Compile(url)
+// compileSchema compiles the input schema of tool name (its callers name
+// the tool in their errors; a *argschema.CompileError names the keyword).
+func compileSchema(name string, raw []byte) (*argschema.Schema, error) {
+	return argschema.Compile(raw)
 }
 
 // ArgumentError is a tool call whose arguments do not match the tool's
@@ -66,52 +48,32 @@ func (e *ArgumentError) Advice() runtime.Advice {
 }
 
 // Validate checks args against the tool's input schema: nil, or an
-// *ArgumentError naming each field and what it allows. args must be
-// JSON-like values (as encoding/json decodes them).
+// *ArgumentError naming each field and what it allows, every problem
+// found. args are JSON-like values, as encoding/json decodes them or as a
+// Go caller builds them (any int or float; other values are read as their
+// JSON encoding).
 func (t *Tool) Validate(args map[string]any) error {
 	sch, err := t.validator()
 	if sch == nil {
 		return err
 	}
-	// Round-trip through JSON so numbers reach the validator in the form
-	// it expects, whatever the caller built args with.
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: "(arguments)", Location: "arguments", Expected: []string{"arguments must be a JSON object: " + err.Error()}}}}
+	// A nil map is no object at all, as its JSON (null) says.
+	var inst any = args
+	if args == nil {
+		inst = nil
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: "(arguments)", Location: "arguments", Expected: []string{err.Error()}}}}
-	}
-	err = sch.Validate(inst)
-	if err == nil {
+	problems := sch.Validate(inst)
+	if len(problems) == 0 {
 		return t.checkFields(args)
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return &ArgumentError{Tool: t.Name, Problems: []runtime.ValidationError{{Field: "(arguments)", Location: "arguments", Expected: []string{err.Error()}}}}
-	}
 	byField := map[string][]string{}
-	var leaves func(*jsonschema.ValidationError)
-	leaves = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			field := strings.Join(e.InstanceLocation, ".")
-			if field == "" {
-				field = "(arguments)"
-			}
-			if k, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
-				// In the order of the instance's map: sorted, so that
-				// the same arguments always read the same.
-				sort.Strings(k.Properties)
-			}
-			byField[field] = append(byField[field], e.ErrorKind.LocalizedString(printer()))
-			return
+	for _, p := range problems {
+		field := p.Field()
+		if field == "" {
+			field = "(arguments)"
 		}
-		for _, c := range e.Causes {
-			leaves(c)
-		}
+		byField[field] = append(byField[field], p.Message)
 	}
-	leaves(ve)
 	fields := make([]string, 0, len(byField))
 	for f := range byField {
 		fields = append(fields, f)

@@ -219,7 +219,7 @@ func TestBatchUsageErrorsExit2(t *testing.T) {
 		"unknown flag":      {[]string{"--in", in, "--out", out, "--bogus"}, "unknown flag --bogus"},
 		"stray argument":    {[]string{"--in", in, "--out", out, "extra"}, `unexpected argument "extra"`},
 		"negative max-page": {[]string{"--crawl", "search_ads", "--out", out, "--max-pages", "-1"}, "--max-pages -1"},
-		"crawl args schema": {[]string{"--sandbox", "--crawl", "search_ads", "--args", `{"search":"x","limit":500}`, "--out", out}, "--args: invalid arguments for search_ads: limit: maximum"},
+		"crawl args schema": {[]string{"--sandbox", "--crawl", "search_ads", "--args", `{"search":"x","limit":500}`, "--out", out}, "--args: invalid arguments for search_ads: limit: must be <= 100 but got 500"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cl, _, stderr := batchCLI(nil, "")

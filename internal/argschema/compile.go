@@ -1,0 +1,246 @@
+package argschema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Compile compiles the JSON Schema document raw. It fails with a
+// *CompileError for a keyword outside the subset (see the package doc), a
+// keyword whose value is not of the kind it takes, or a pattern Go's
+// regexp cannot compile; with a plain error for bytes that are not one
+// JSON value.
+func Compile(raw []byte) (*Schema, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("argschema: the schema is not JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("argschema: the schema is followed by more data")
+	}
+	return compile(doc, "")
+}
+
+// annotations are the keywords that do not constrain a value; each maps
+// to the JSON kind its value must be ("" for any).
+var annotations = map[string]string{
+	"title": "string", "description": "string", "$comment": "string", "format": "string",
+	"default": "", "examples": "array",
+	"deprecated": "boolean", "readOnly": "boolean", "writeOnly": "boolean",
+}
+
+func compile(doc any, loc string) (*Schema, error) {
+	s := &Schema{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
+	switch d := doc.(type) {
+	case bool:
+		s.never = !d
+		return s, nil
+	case map[string]any:
+		keys := make([]string, 0, len(d))
+		for k := range d {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := s.keyword(k, d[k], loc); err != nil {
+				return nil, err
+			}
+		}
+		return s, nil
+	default:
+		return nil, &CompileError{Location: loc, Reason: fmt.Sprintf("a schema must be a JSON object or a boolean, not %s", kindOf(doc))}
+	}
+}
+
+// keyword compiles one keyword of the schema at loc into s.
+func (s *Schema) keyword(k string, v any, loc string) error {
+	bad := func(format string, a ...any) error {
+		return &CompileError{Location: loc, Keyword: k, Reason: fmt.Sprintf(format, a...)}
+	}
+	var err error
+	switch k {
+	case "type":
+		err = s.compileType(v, loc)
+	case "enum":
+		vals, ok := v.([]any)
+		if !ok {
+			return bad("want an array, got %s", kindOf(v))
+		}
+		s.enum, s.hasEnum = vals, true
+		s.enumText = enumMessage(vals)
+	case "minimum", "maximum":
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad("want a number, got %s", kindOf(v))
+		}
+		f, perr := strconv.ParseFloat(string(n), 64)
+		if perr != nil {
+			return bad("%s is out of range", n)
+		}
+		if k == "minimum" {
+			s.min = &bound{f: f, text: string(n)}
+		} else {
+			s.max = &bound{f: f, text: string(n)}
+		}
+	case "minLength", "maxLength", "minItems", "maxItems":
+		n, ok := count(v)
+		if !ok {
+			return bad("want a non-negative integer, got %s", display(v))
+		}
+		switch k {
+		case "minLength":
+			s.minLen = n
+		case "maxLength":
+			s.maxLen = n
+		case "minItems":
+			s.minItems = n
+		default:
+			s.maxItems = n
+		}
+	case "pattern":
+		p, ok := v.(string)
+		if !ok {
+			return bad("want a string, got %s", kindOf(v))
+		}
+		if s.pattern, err = regexp.Compile(p); err != nil {
+			return bad("%q is not a regular expression Go can compile: %v", p, err)
+		}
+	case "items":
+		s.items, err = compile(v, loc+"/items")
+	case "additionalProperties":
+		s.additional, err = compile(v, loc+"/additionalProperties")
+	case "properties":
+		props, ok := v.(map[string]any)
+		if !ok {
+			return bad("want an object, got %s", kindOf(v))
+		}
+		s.props = make(map[string]*Schema, len(props))
+		for n, p := range props {
+			if s.props[n], err = compile(p, loc+"/properties/"+pointerEscape(n)); err != nil {
+				return err
+			}
+			s.propNames = append(s.propNames, n)
+		}
+		sort.Strings(s.propNames)
+	case "required":
+		names, ok := v.([]any)
+		if !ok {
+			return bad("want an array of strings, got %s", kindOf(v))
+		}
+		for _, n := range names {
+			name, ok := n.(string)
+			if !ok {
+				return bad("want an array of strings, got an item %s", display(n))
+			}
+			if slices.Contains(s.required, name) {
+				return bad("%q is listed twice", name)
+			}
+			s.required = append(s.required, name)
+		}
+	default:
+		want, ok := annotations[k]
+		if !ok {
+			return bad("not supported (tollgate's argument validator implements %s)", supported())
+		}
+		if want != "" && kindOf(v) != want {
+			return bad("want %s, got %s", article(want), kindOf(v))
+		}
+	}
+	return err
+}
+
+// compileType compiles the value of the type keyword.
+func (s *Schema) compileType(v any, loc string) error {
+	bad := func(format string, a ...any) error {
+		return &CompileError{Location: loc, Keyword: "type", Reason: fmt.Sprintf(format, a...)}
+	}
+	var names []any
+	switch t := v.(type) {
+	case string:
+		names = []any{t}
+	case []any:
+		if len(t) == 0 {
+			return bad("want at least one type name")
+		}
+		names = t
+	default:
+		return bad("want a type name or an array of them, got %s", kindOf(v))
+	}
+	var texts []string
+	for _, n := range names {
+		name, _ := n.(string)
+		t := typeOfName(name)
+		if t == 0 {
+			return bad("%s is not a JSON Schema type", display(n))
+		}
+		if s.types&t != 0 {
+			return bad("%q is listed twice", name)
+		}
+		s.types |= t
+		texts = append(texts, name)
+	}
+	s.typeText = strings.Join(texts, " or ")
+	return nil
+}
+
+// count is v as the non-negative integer a length keyword takes (1.0 is
+// 1, as in JSON Schema).
+func count(v any) (int, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 0); err == nil {
+		return int(i), i >= 0
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f < 0 || f != float64(int(f)) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// enumMessage is what a value outside vals is told.
+func enumMessage(vals []any) string {
+	if len(vals) == 1 {
+		return "value must be " + display(vals[0])
+	}
+	texts := make([]string, len(vals))
+	for i, v := range vals {
+		texts[i] = display(v)
+	}
+	return "value must be one of " + strings.Join(texts, ", ")
+}
+
+// supported lists the keywords Compile implements, for its errors.
+func supported() string {
+	kws := []string{"type", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
+		"minItems", "maxItems", "items", "properties", "required", "additionalProperties"}
+	for a := range annotations {
+		kws = append(kws, a)
+	}
+	sort.Strings(kws[13:])
+	return strings.Join(kws, ", ")
+}
+
+// pointerEscape escapes a property name for a JSON Pointer.
+func pointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// article is "a string", "an array", ...
+func article(kind string) string {
+	if strings.IndexByte("aeiou", kind[0]) >= 0 {
+		return "an " + kind
+	}
+	return "a " + kind
+}

@@ -1,0 +1,80 @@
+package mcpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tollgate-mcp/tollgate/tools"
+)
+
+// TestDynamicToolArgumentsAgreeWithSanthosh checks the input schemas of
+// the dynamic-mode tools the way tools' differential test checks the
+// catalogue's: tollgate's validator and santhosh-tekuri/jsonschema accept
+// and refuse the same arguments and name the same fields.
+func TestDynamicToolArgumentsAgreeWithSanthosh(t *testing.T) {
+	t.Parallel()
+	argSets := []map[string]any{
+		nil, {}, {"bogus": 1.0}, {"name": "search_ads"}, {"name": 1.0}, {"name": nil}, {"name": []any{"x"}},
+		{"query": "tiktok"}, {"query": 3.0, "toolset": "nope"}, {"toolset": "ads"}, {"toolset": nil},
+		{"name": "search_ads", "arguments": map[string]any{"search": "x"}}, {"name": "x", "arguments": "x"},
+		{"name": "x", "arguments": []any{}, "extra": true},
+	}
+	for _, tl := range dynamicTools(tools.BuiltIn()) {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(tl.InputSchema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("mem:///"+tl.Name+".json", doc); err != nil {
+			t.Fatal(err)
+		}
+		sch, err := c.Compile("mem:///" + tl.Name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range argSets {
+			raw, _ := json.Marshal(args)
+			inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+			var want []string
+			var ve *jsonschema.ValidationError
+			if errors.As(sch.Validate(inst), &ve) {
+				var leaves func(*jsonschema.ValidationError)
+				leaves = func(e *jsonschema.ValidationError) {
+					if len(e.Causes) == 0 {
+						f := strings.Join(e.InstanceLocation, ".")
+						if f == "" {
+							f = "(arguments)"
+						}
+						if !slices.Contains(want, f) {
+							want = append(want, f)
+						}
+					}
+					for _, c := range e.Causes {
+						leaves(c)
+					}
+				}
+				leaves(ve)
+				sort.Strings(want)
+			}
+			var got []string
+			var ae *tools.ArgumentError
+			if err := tl.Validate(args); errors.As(err, &ae) {
+				for _, p := range ae.Problems {
+					got = append(got, p.Field)
+				}
+			} else if err != nil {
+				t.Fatalf("%s.Validate(%s) = %v", tl.Name, raw, err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %s: fields at fault %q, santhosh says %q", tl.Name, raw, got, want)
+			}
+		}
+	}
+}
