@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,6 +303,13 @@ func sharedEnv(t *testing.T) func() (*env, *fixtures) {
 // pagination, what it charged against the documented bound, and that the
 // answer has the documented shape.
 func TestEveryOperation(t *testing.T) {
+	// The routes share apispec's table: serving must not change it.
+	before := apispec.Operations()
+	t.Cleanup(func() {
+		if !reflect.DeepEqual(before, apispec.Table()) {
+			t.Error("serving every operation changed apispec's shared table")
+		}
+	})
 	shared := sharedEnv(t)
 	shared()
 	for _, o := range apispec.Operations() {

@@ -106,10 +106,13 @@ func pattern(p string) *regexp.Regexp {
 	return re
 }
 
-// parseQuery validates the query string against the operation's query
-// parameters.
-func parseQuery(specs []apispec.Param, q url.Values, out values, errs *problems) {
-	for _, p := range specs {
+// parseQuery validates the query string against the query parameters
+// among the operation's params.
+func parseQuery(params []apispec.Param, q url.Values, out values, errs *problems) {
+	for _, p := range params {
+		if p.In != apispec.InQuery {
+			continue
+		}
 		raw, present := q[p.Name]
 		if p.Type == apispec.TypeArray {
 			var items []string

@@ -49,9 +49,8 @@ func mapRows[S, T any](xs []S, f func(S) T) *rows {
 
 // route is one operation of the table with its handler.
 type route struct {
-	op     apispec.Operation
+	op     *apispec.Operation // in apispec's shared table
 	segs   []string
-	query  []apispec.Param
 	handle handler
 }
 
@@ -59,21 +58,17 @@ type route struct {
 // an operation has no handler or a handler no operation: the sandbox serves
 // exactly the table.
 var routeTable = sync.OnceValue(func() []*route {
-	var out []*route
-	seen := map[string]bool{}
-	for _, o := range apispec.Operations() {
+	ops := apispec.Table()
+	out := make([]*route, 0, len(ops))
+	seen := make(map[string]bool, len(ops))
+	for i := range ops {
+		o := &ops[i]
 		h := handlers[o.ID]
 		if h == nil {
 			panic(fmt.Sprintf("sandbox: operation %s (%s) has no handler", o.ID, o.Key()))
 		}
 		seen[o.ID] = true
-		r := &route{op: o, handle: h, segs: strings.Split(strings.TrimPrefix(o.Path, "/"), "/")}
-		for _, p := range o.Params {
-			if p.In == apispec.InQuery {
-				r.query = append(r.query, p)
-			}
-		}
-		out = append(out, r)
+		out = append(out, &route{op: o, handle: h, segs: strings.Split(strings.TrimPrefix(o.Path, "/"), "/")})
 	}
 	for id := range handlers {
 		if !seen[id] {

@@ -57,7 +57,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reqID, notFound("No route %s %s. See /v1/openapi.json for the routes this API serves.", r.Method, path))
 		return
 	}
-	c := &call{s: s, r: r, op: &rt.op, now: now, reqID: reqID, path: pathVals, v: values{}}
+	c := &call{s: s, r: r, op: rt.op, now: now, reqID: reqID, path: pathVals, v: values{}}
 	if rt.op.Access == apispec.AccessPublic {
 		res, e := rt.handle(c)
 		if e != nil {
@@ -75,7 +75,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // documentation for their order).
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, rt *route, c *call) {
 	ctx := r.Context()
-	o := &rt.op
+	o := rt.op
 	fail := func(e *apiError) {
 		if s.delay(ctx) {
 			writeError(w, c.reqID, e)
@@ -171,7 +171,7 @@ func (s *Server) validate(c *call, rt *route) []validationError {
 	if err != nil {
 		return []validationError{{Field: "query-string", Location: "query-string", Expected: []string{"query string must be validly percent-encoded"}}}
 	}
-	parseQuery(rt.query, q, c.v, &errs)
+	parseQuery(rt.op.Params, q, c.v, &errs)
 	if rt.op.Body != nil {
 		obj, berrs := readBody(c.r)
 		if berrs != nil {
@@ -182,7 +182,7 @@ func (s *Server) validate(c *call, rt *route) []validationError {
 	if len(errs) > 0 {
 		return errs
 	}
-	finish(&rt.op, c.v, &errs)
+	finish(rt.op, c.v, &errs)
 	return errs
 }
 

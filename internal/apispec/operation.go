@@ -375,6 +375,13 @@ func Operations() []Operation {
 	return out
 }
 
+// Table returns every operation in the order of Operations without
+// copying it: the slice and everything it refers to are shared by every
+// caller and must not be modified. It is for a reader that keeps the
+// operations for the life of the process (the sandbox's routes), where a
+// copy would double what the table holds.
+func Table() []Operation { return table() }
+
 // Lookup returns the operation with method and path template.
 func Lookup(method, path string) (Operation, bool) {
 	method = strings.ToUpper(method)
