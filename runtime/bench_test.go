@@ -53,7 +53,7 @@ func BenchmarkDoSandbox(b *testing.B) {
 
 // BenchmarkPage is one 20-row page (about 34 KB) over real HTTP from the
 // sandbox: through Client.Do, and as a raw GET of the same URL (the
-// baseline of tollgate bench's first row). The sandbox's own work is in
+// baseline of the bench harness's first row). The sandbox's own work is in
 // both; the difference is the client's.
 func BenchmarkPage(b *testing.B) {
 	sb := sandbox.New(sandbox.Config{RateLimit: sandbox.RateLimit{Disabled: true}})

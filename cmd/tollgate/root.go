@@ -89,7 +89,7 @@ one budget controller that halts a run before a call would end in a 402.`,
 	root.SetHelpCommandGroupID(cmdGroupOther)
 	root.SetCompletionCommandGroupID(cmdGroupOther)
 	for _, sub := range []*cobra.Command{
-		newDemoCmd(c), newServeCmd(c), newBatchCmd(c), newUsageCmd(c), newSandboxCmd(c), newLedgerCmd(c), newHealthcheckCmd(c), newBenchCmd(c), newVersionCmd(c),
+		newDemoCmd(c), newServeCmd(c), newBatchCmd(c), newUsageCmd(c), newSandboxCmd(c), newLedgerCmd(c), newHealthcheckCmd(c), newVersionCmd(c),
 	} {
 		root.AddCommand(sub)
 	}

@@ -1,4 +1,4 @@
-// Package bench is tollgate's measuring harness, behind `tollgate bench`:
+// Package bench is tollgate's measuring harness, behind `go run ./internal/cmd/bench`:
 // it runs each comparison of the performance goals (issue 11) against
 // its baseline, interleaved in one run, and prints the table of ratios
 // with their spread.

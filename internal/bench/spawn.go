@@ -83,7 +83,7 @@ func moduleDir(ctx context.Context) (string, error) {
 	gomod := strings.TrimSpace(string(out))
 	data, err := os.ReadFile(gomod)
 	if err != nil || !bytes.HasPrefix(data, []byte("module github.com/tollgate-mcp/tollgate\n")) {
-		return "", errors.New("not in a tollgate checkout: run tollgate bench from the repository (it builds the binaries it spawns), or pass -tollgate and -bare")
+		return "", errors.New("not in a tollgate checkout: run go run ./internal/cmd/bench from the repository (it builds the binaries it spawns), or pass -tollgate and -bare")
 	}
 	return filepath.Dir(gomod), nil
 }

@@ -25,7 +25,7 @@ var (
 	callQuery = url.Values{"search": {"coffee"}, "limit": {"20"}}
 )
 
-// Profile labels: a CPU profile of a run (tollgate bench -cpuprofile)
+// Profile labels: a CPU profile of a run (internal/cmd/bench -cpuprofile)
 // tells the sides apart with pprof -tagfocus side=tollgate, and so on.
 const (
 	labelSide = "side"

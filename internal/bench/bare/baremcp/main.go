@@ -1,6 +1,6 @@
 // Command baremcp serves the benchmarks' baseline MCP server (package
 // bare) over stdio, or over Streamable HTTP at ADDR/mcp with -http ADDR.
-// tollgate bench builds it and runs it beside tollgate serve.
+// The bench harness (internal/cmd/bench) builds it and runs it beside tollgate serve.
 package main
 
 import (
