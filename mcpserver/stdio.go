@@ -90,7 +90,9 @@ loop:
 
 // readLines sends each non-empty line of in, then the error that ended it.
 func readLines(in io.Reader, lines chan<- []byte, readErr chan<- error, stop <-chan struct{}) {
-	r := bufio.NewReaderSize(in, 64<<10)
+	// ReadBytes gathers a line longer than the buffer, so the buffer
+	// only sets how much one read asks for: most messages are small.
+	r := bufio.NewReaderSize(in, 16<<10)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {

@@ -280,3 +280,28 @@ func TestStdioServesTheStatelessRevision(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStdioReadsAMessageLongerThanItsBuffer sends a call whose arguments
+// are much longer than the reader's buffer, between two short messages:
+// each is read whole and answered.
+func TestStdioReadsAMessageLongerThanItsBuffer(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.Config{NoClient: true})
+	c := startRaw(t, e)
+	c.send(t, map[string]any{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": map[string]any{
+		"protocolVersion": mcp.LATEST_PROTOCOL_VERSION, "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "t", "version": "1"}}})
+	long := strings.Repeat("coffee ", 40<<10) // 280 KB, past any read buffer
+	c.send(t, map[string]any{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": map[string]any{
+		"name": "search_ads", "arguments": map[string]any{"search": long, "limit": 2}}})
+	c.send(t, map[string]any{"jsonrpc": "2.0", "id": 3, "method": "tools/list"})
+	isError, sc := callResult(t, c.wait(t, "tools/call", withID(2)))
+	if !isError || !strings.Contains(testenv.MustJSON(sc), "search") {
+		t.Errorf("a 280 KB search was not read whole and refused by its schema: %.300s", testenv.MustJSON(sc))
+	}
+	if tools := testenv.Obj(t, c.wait(t, "tools/list", withID(3)), "result"); tools["tools"] == nil {
+		t.Errorf("the message after the long one was not answered")
+	}
+	if err := c.closeInput(t); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -75,7 +75,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, restore the default handling: commands
 	// finish their calls in flight, and a second Ctrl-C kills at once.
-	go func() { <-ctx.Done(); stop() }()
+	context.AfterFunc(ctx, stop)
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdinIsTerminal: isTerminal(os.Stdin), stderrIsTerminal: isTerminal(os.Stderr), self: selfCommand()}
 	code := run(ctx, c, os.Args[1:])
