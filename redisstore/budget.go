@@ -43,7 +43,9 @@ const flushBatch = 64
 //go:embed ledger.lua
 var ledgerSource string
 
-var ledgerScript = redis.NewScript(ledgerSource)
+// ledgerScript is made at first use, as the cache's scripts are: a
+// process that never talks to Redis does not hash them at start.
+var ledgerScript = sync.OnceValue(func() *redis.Script { return redis.NewScript(ledgerSource) })
 
 // BudgetOptions configure a Budget. Zero values mean the documented
 // defaults.

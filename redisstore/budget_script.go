@@ -80,7 +80,7 @@ func (b *Budget) run(ctx context.Context, op string, args ...any) (result, error
 	cctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	argv := append([]any{op, b.id, epoch, gen, b.ttl.Milliseconds()}, args...)
-	raw, err := ledgerScript.Run(cctx, b.client, b.keys, argv...).Slice()
+	raw, err := ledgerScript().Run(cctx, b.client, b.keys, argv...).Slice()
 	if err != nil {
 		if ctx.Err() != nil {
 			return result{}, ctx.Err()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -133,7 +134,8 @@ func (b *CacheBackend) Close() error {
 
 // loadScript returns {generation, value or false}, and marks the entry
 // as just used.
-var loadScript = redis.NewScript(`
+var loadScript = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(`
 local gen = redis.call('GET', KEYS[1]) or '0'
 local k = ARGV[1] .. gen .. ':' .. ARGV[2]
 local v = redis.call('GET', k)
@@ -142,11 +144,13 @@ if v then
 end
 return {gen, v}
 `)
+})
 
 // saveScript stores the value if the group is still at the generation
 // given, then evicts the least recently used entries until the total
 // fits the bound. It returns 1 when stored.
-var saveScript = redis.NewScript(`
+var saveScript = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(`
 local cur = redis.call('GET', KEYS[1]) or '0'
 if cur ~= ARGV[2] then return 0 end
 local k = ARGV[1] .. ARGV[2] .. ':' .. ARGV[3]
@@ -174,10 +178,11 @@ while total > max do
 end
 return 1
 `)
+})
 
 // Load implements cache.Backend.
 func (b *CacheBackend) Load(ctx context.Context, group, key string) ([]byte, uint64, bool, error) {
-	res, err := loadScript.Run(ctx, b.client, []string{b.genPref + group, b.lru, b.tick}, b.entPref+group+":", key).Slice()
+	res, err := loadScript().Run(ctx, b.client, []string{b.genPref + group, b.lru, b.tick}, b.entPref+group+":", key).Slice()
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("redisstore: cache load: %w", err)
 	}
@@ -216,7 +221,7 @@ func (b *CacheBackend) Save(ctx context.Context, group, key string, gen uint64, 
 	if ms <= 0 {
 		return nil
 	}
-	err := saveScript.Run(ctx, b.client, []string{b.genPref + group, b.lru, b.sizes, b.total, b.tick},
+	err := saveScript().Run(ctx, b.client, []string{b.genPref + group, b.lru, b.sizes, b.total, b.tick},
 		b.entPref+group+":", strconv.FormatUint(gen, 10), key, value, ms, b.max).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: cache save: %w", err)

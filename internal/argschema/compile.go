@@ -30,12 +30,21 @@ func Compile(raw []byte) (*Schema, error) {
 	return compile(doc, "")
 }
 
-// annotations are the keywords that do not constrain a value; each maps
-// to the JSON kind its value must be ("" for any).
-var annotations = map[string]string{
-	"title": "string", "description": "string", "$comment": "string", "format": "string",
-	"default": "", "examples": "array",
-	"deprecated": "boolean", "readOnly": "boolean", "writeOnly": "boolean",
+// annotation reports whether keyword k does not constrain a value, and
+// the JSON kind its value must be ("" for any). A switch rather than a
+// map: nothing is built at package initialisation.
+func annotation(k string) (kind string, ok bool) {
+	switch k {
+	case "title", "description", "$comment", "format":
+		return "string", true
+	case "default":
+		return "", true
+	case "examples":
+		return "array", true
+	case "deprecated", "readOnly", "writeOnly":
+		return "boolean", true
+	}
+	return "", false
 }
 
 func compile(doc any, loc string) (*Schema, error) {
@@ -147,7 +156,7 @@ func (s *Schema) keyword(k string, v any, loc string) error {
 			s.required = append(s.required, name)
 		}
 	default:
-		want, ok := annotations[k]
+		want, ok := annotation(k)
 		if !ok {
 			return bad("not supported (tollgate's argument validator implements %s)", supported())
 		}
@@ -224,11 +233,9 @@ func enumMessage(vals []any) string {
 // supported lists the keywords Compile implements, for its errors.
 func supported() string {
 	kws := []string{"type", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
-		"minItems", "maxItems", "items", "properties", "required", "additionalProperties"}
-	for a := range annotations {
-		kws = append(kws, a)
-	}
-	sort.Strings(kws[13:])
+		"minItems", "maxItems", "items", "properties", "required", "additionalProperties",
+		// the annotations (see annotation), sorted
+		"$comment", "default", "deprecated", "description", "examples", "format", "readOnly", "title", "writeOnly"}
 	return strings.Join(kws, ", ")
 }
 
