@@ -1,16 +1,12 @@
 package mcpserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/tollgate-mcp/tollgate/internal/argschema/argschematest"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -27,41 +23,15 @@ func TestDynamicToolArgumentsAgreeWithSanthosh(t *testing.T) {
 		{"name": "x", "arguments": []any{}, "extra": true},
 	}
 	for _, tl := range dynamicTools(tools.BuiltIn()) {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(tl.InputSchema))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("mem:///"+tl.Name+".json", doc); err != nil {
-			t.Fatal(err)
-		}
-		sch, err := c.Compile("mem:///" + tl.Name + ".json")
+		o, err := argschematest.NewOracle(tl.Name, tl.InputSchema)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, args := range argSets {
 			raw, _ := json.Marshal(args)
-			inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-			var want []string
-			var ve *jsonschema.ValidationError
-			if errors.As(sch.Validate(inst), &ve) {
-				var leaves func(*jsonschema.ValidationError)
-				leaves = func(e *jsonschema.ValidationError) {
-					if len(e.Causes) == 0 {
-						f := strings.Join(e.InstanceLocation, ".")
-						if f == "" {
-							f = "(arguments)"
-						}
-						if !slices.Contains(want, f) {
-							want = append(want, f)
-						}
-					}
-					for _, c := range e.Causes {
-						leaves(c)
-					}
-				}
-				leaves(ve)
-				sort.Strings(want)
+			want, err := o.Fields(args)
+			if err != nil {
+				t.Fatal(err)
 			}
 			var got []string
 			var ae *tools.ArgumentError

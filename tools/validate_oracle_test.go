@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/tollgate-mcp/tollgate/internal/argschema/argschematest"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
@@ -22,65 +21,26 @@ import (
 // its schema, both must accept or refuse alike and name the same fields.
 
 // oracle is the santhosh validator of one input schema.
-type oracle struct{ sch *jsonschema.Schema }
+type oracle struct{ o *argschematest.Oracle }
 
 func newOracle(t testing.TB, tl *tools.Tool) oracle {
 	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(tl.InputSchema))
+	o, err := argschematest.NewOracle(tl.Name, tl.InputSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := jsonschema.NewCompiler()
-	url := "tollgate:///oracle/" + tl.Name + ".json"
-	if err := c.AddResource(url, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
-	if err != nil {
-		t.Fatalf("%s: santhosh does not compile the input schema: %v", tl.Name, err)
-	}
-	return oracle{sch}
+	return oracle{o}
 }
 
 // fields returns the fields the oracle finds at fault ("(arguments)" for
 // the root), sorted; nil when it accepts args.
 func (o oracle) fields(t *testing.T, args any) []string {
 	t.Helper()
-	raw, err := json.Marshal(args)
+	f, err := o.o.Fields(args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ve *jsonschema.ValidationError
-	if err := o.sch.Validate(inst); err == nil {
-		return nil
-	} else if !errors.As(err, &ve) {
-		t.Fatalf("santhosh: %v", err)
-	}
-	set := map[string]bool{}
-	var leaves func(*jsonschema.ValidationError)
-	leaves = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			f := strings.Join(e.InstanceLocation, ".")
-			if f == "" {
-				f = "(arguments)"
-			}
-			set[f] = true
-		}
-		for _, c := range e.Causes {
-			leaves(c)
-		}
-	}
-	leaves(ve)
-	out := make([]string, 0, len(set))
-	for f := range set {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
+	return f
 }
 
 // ours returns the fields tl.Validate finds at fault, sorted; nil when
@@ -319,9 +279,7 @@ func BenchmarkValidate(b *testing.B) {
 				t0 := time.Now()
 				_ = tl.Validate(c.args)
 				t1 := time.Now()
-				raw, _ := json.Marshal(c.args)
-				inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-				_ = o.sch.Validate(inst)
+				_ = o.o.Validate(c.args)
 				ourTime, theirTime = ourTime+t1.Sub(t0), theirTime+time.Since(t1)
 			}
 			b.ReportMetric(float64(ourTime)/float64(theirTime), "ours/santhosh")

@@ -156,12 +156,7 @@ func positiveList(flagName, s string) ([]int, error) {
 	return out, nil
 }
 
+// splitList splits a comma-separated flag value, spaces ignored.
 func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
