@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/tollgate-mcp/tollgate/internal/bufpool"
 )
 
 // ErrLocked is returned by OpenOutput when another run holds the file.
@@ -217,8 +219,8 @@ func (o *Output) Write(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	buf := lineBufs.Get().(*bytes.Buffer)
-	defer putLineBuf(buf)
+	buf := lineBufs.Get()
+	defer lineBufs.Put(buf)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rec); err != nil { // Encode ends the line with \n
@@ -257,17 +259,9 @@ func (o *Output) reserve(more int) {
 }
 
 // lineBufs are the buffers Write encodes a line into, reused from line to
-// line rather than grown afresh for each (a batch writes one line a job).
-var lineBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// putLineBuf gives buf back to lineBufs, unless a large result made it
-// too big to keep.
-func putLineBuf(buf *bytes.Buffer) {
-	if buf.Cap() <= 64<<10 {
-		buf.Reset()
-		lineBufs.Put(buf)
-	}
-}
+// line rather than grown afresh for each (a batch writes one line a job);
+// one that a large result grew past 64 KiB is not kept.
+var lineBufs = bufpool.Pool{Max: 64 << 10}
 
 // Sync flushes the lines written so far to stable storage (fsync).
 func (o *Output) Sync() error {

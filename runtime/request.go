@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+
+	"github.com/tollgate-mcp/tollgate/internal/bufpool"
 )
 
 // Request is one API operation to perform.
@@ -312,18 +313,13 @@ func readBody(r io.Reader, size int64) ([]byte, error) {
 	}
 }
 
-// bodyBuffers are readUnsized's buffers, kept up to maxPooledBody.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBody = 1 << 20
+// bodyBuffers are readUnsized's buffers, kept up to 1 MiB.
+var bodyBuffers = bufpool.Pool{Max: 1 << 20}
 
 func readUnsized(r io.Reader) ([]byte, error) {
-	b := bodyBuffers.Get().(*bytes.Buffer)
-	b.Reset()
+	b := bodyBuffers.Get()
 	_, err := b.ReadFrom(io.LimitReader(r, maxBody))
 	data := append([]byte{}, b.Bytes()...)
-	if b.Cap() <= maxPooledBody {
-		bodyBuffers.Put(b)
-	}
+	bodyBuffers.Put(b)
 	return data, err
 }

@@ -14,136 +14,57 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/opfixtures"
 	"github.com/tollgate-mcp/tollgate/sandbox"
 )
 
-// fixtures are ids of real resources of one sandbox, so that a request to
-// any operation can be built that succeeds.
+// fixtures are the shared argument fixtures (internal/opfixtures) of one
+// workspace of a sandbox, found over HTTP, and the workspace's key.
 type fixtures struct {
-	key                string
-	ad, adv            string
-	shop, domain       string
-	tracker            string
-	trackerFolder      int64
-	email, tiktok      string
-	favFolder, favMove map[string]string // by kind: a folder, another folder
-	favSaved, favItem  map[string]string // by kind: a saved-row id, the saved thing
+	key string
+	*opfixtures.Fixtures
 }
 
-// newFixtures finds and creates the resources an operation may need.
+// newFixtures makes a workspace and finds and creates the resources an
+// operation may need, through the API over HTTP.
 func newFixtures(t *testing.T, e *env) *fixtures {
 	t.Helper()
 	key := e.s.NewWorkspace(sandbox.Credits{Recurring: 10000, Topup: 1 << 40})
-	fx := &fixtures{key: key, favFolder: map[string]string{}, favMove: map[string]string{}, favSaved: map[string]string{}, favItem: map[string]string{}}
-	first := func(r *response) map[string]any {
+	call := func(t testing.TB, id string, args map[string]any) json.RawMessage {
 		t.Helper()
-		rows, _ := r.json(t)["data"].([]any)
-		if len(rows) == 0 {
-			t.Fatalf("fixture: no rows in %s", r.body)
+		o, ok := apispec.ByID(id)
+		if !ok {
+			t.Fatalf("fixture: no operation %s", id)
 		}
-		return rows[0].(map[string]any)
+		path, q, body := render(o, args)
+		r := e.send3(o.Method, path, q, body, key)
+		if r.status < 200 || r.status > 299 {
+			t.Fatalf("fixture: %s %s: status %d: %s", o.Method, path, r.status, r.body)
+		}
+		var env struct{ Data json.RawMessage }
+		if err := json.Unmarshal(r.body, &env); err != nil || env.Data == nil {
+			t.Fatalf("fixture: %s %s: no data in %s", o.Method, path, r.body)
+		}
+		return env.Data
 	}
-	ad := first(e.get("/v1/ads?search=coffee&limit=1&mediaType=video", key))
-	fx.ad = ad["id"].(string)
-	fx.adv = ad["advertiser"].(map[string]any)["id"].(string)
-	shop := first(e.get("/v1/shops?limit=1", key))
-	fx.shop, fx.domain = shop["id"].(string), shop["domain"].(string)
-	tr := first(e.get("/v1/brandtrackers?limit=1&sortBy=activeAds", key))
-	fx.tracker = tr["id"].(string)
-	folders := e.get("/v1/brandtrackers/folders", key).json(t)["data"].([]any)
-	fx.trackerFolder = int64(folders[0].(map[string]any)["id"].(float64))
-	fx.email = first(e.do("POST", "/v1/emails/query", key, map[string]any{"limit": 1}))["id"].(string)
-	fx.tiktok = first(e.get("/v1/tiktok/library?limit=1", key))["id"].(string)
-	items := map[string][2]string{"ads": {"adId", fx.ad}, "shops": {"websiteId", fx.shop}, "emails": {"emailId", fx.email}}
-	for kind, it := range items {
-		base := "/v1/favorites/" + kind
-		a := e.do("POST", base+"/folders?scope=workspace", key, map[string]any{"name": "A"})
-		b := e.do("POST", base+"/folders?scope=workspace", key, map[string]any{"name": "B"})
-		wantStatus(t, a, 201)
-		fx.favFolder[kind] = a.json(t)["data"].(map[string]any)["id"].(string)
-		fx.favMove[kind] = b.json(t)["data"].(map[string]any)["id"].(string)
-		s := e.do("POST", base+"?scope=workspace", key, map[string]any{it[0]: it[1], "folderId": fx.favFolder[kind]})
-		wantStatus(t, s, 201)
-		fx.favSaved[kind] = fmt.Sprint(s.json(t)["data"].(map[string]any)["id"])
-		fx.favItem[kind] = it[1]
-	}
-	return fx
-}
-
-// value returns a value for parameter p of o that makes a valid request,
-// or nil when p is better left out.
-func (fx *fixtures) value(o apispec.Operation, p apispec.Param) any {
-	kind := ""
-	if o.Tag == "Favorites" {
-		kind = strings.Split(o.Path, "/")[3]
-	}
-	switch p.Name {
-	case "adId":
-		return fx.ad
-	case "advertiserId":
-		return fx.adv
-	case "shopId", "identifier":
-		if p.In != apispec.InPath {
-			return nil // the operations that take it in the query or body take one of several ids
-		}
-		return fx.shop
-	case "websiteId":
-		if p.In == apispec.InBody && o.ID == "createBrandtracker" {
-			return nil
-		}
-		return fx.shop
-	case "brandtrackerId":
-		return fx.tracker
-	case "brandtrackerIds":
-		if p.Example != nil {
-			return []string{fx.tracker}
-		}
-	case "folderId":
-		if kind != "" {
-			if strings.HasPrefix(o.ID, "moveSaved") {
-				return fx.favMove[kind]
-			}
-			if p.In == apispec.InPath {
-				return fx.favFolder[kind]
-			}
-			return nil
-		}
-		if p.In == apispec.InPath {
-			return strconv.FormatInt(fx.trackerFolder, 10)
-		}
-		if p.Required {
-			return fx.trackerFolder
-		}
-		return nil
-	case "favoriteId":
-		return fx.favSaved[kind]
-	case "emailId":
-		return fx.email
-	case "itemId":
-		return fx.tiktok
-	case "domain", "scopeDomain":
-		if p.Example != nil {
-			return fx.domain
-		}
-	case "facebookPageId":
-		if p.Example != nil {
-			return fx.adv
-		}
-	case "folderIds":
-		if p.Required {
-			return []string{fx.favFolder[kind], fx.favMove[kind]}
-		}
-	case "targetFolderId", "parentId":
-		return nil
-	}
-	if p.Example != nil || p.Required {
-		return p.Example
-	}
-	return nil
+	return &fixtures{key: key, Fixtures: opfixtures.Find(t, call, true)}
 }
 
 // request builds a valid request to o: its path, query and body.
 func (fx *fixtures) request(o apispec.Operation) (string, url.Values, map[string]any) {
+	return render(o, fx.Args(o))
+}
+
+// requiredFor returns what else a request needs when param is set to
+// value (a required-when constraint), or nil.
+func (fx *fixtures) requiredFor(o apispec.Operation, param, value string) (string, any) {
+	return fx.RequiredFor(o, param, value)
+}
+
+// render puts args (JSON values by name) where o takes them: escaped into
+// the path, as query strings (a list as the parameter repeated), or into
+// the JSON body (nil when o takes none).
+func render(o apispec.Operation, args map[string]any) (string, url.Values, map[string]any) {
 	path := o.Path
 	q := url.Values{}
 	var body map[string]any
@@ -151,16 +72,18 @@ func (fx *fixtures) request(o apispec.Operation) (string, url.Values, map[string
 		body = map[string]any{}
 	}
 	for _, p := range append(slices.Clone(o.Params), o.Body...) {
-		v := fx.value(o, p)
-		if v == nil {
+		v, ok := args[p.Name]
+		if !ok {
 			continue
 		}
 		switch p.In {
 		case apispec.InPath:
 			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(fmt.Sprint(v)))
 		case apispec.InQuery:
-			if vs, ok := v.([]string); ok {
-				q[p.Name] = vs
+			if vs, ok := v.([]any); ok {
+				for _, x := range vs {
+					q.Add(p.Name, fmt.Sprint(x))
+				}
 			} else {
 				q.Set(p.Name, fmt.Sprint(v))
 			}
@@ -169,22 +92,6 @@ func (fx *fixtures) request(o apispec.Operation) (string, url.Values, map[string
 		}
 	}
 	return path, q, body
-}
-
-// requiredFor returns what else a request needs when param is set to
-// value (a required-when constraint), or nil.
-func (fx *fixtures) requiredFor(o apispec.Operation, param, value string) (string, any) {
-	for _, c := range o.Constraints {
-		if c.Kind == apispec.RequiredWhen && c.If == param && c.Equals == value {
-			switch c.Params[0] {
-			case "targetFolderId":
-				return c.Params[0], fx.favMove[strings.Split(o.Path, "/")[3]]
-			case "value":
-				return c.Params[0], "Shop Now"
-			}
-		}
-	}
-	return "", nil
 }
 
 func (e *env) send3(method, path string, q url.Values, body map[string]any, key string) *response {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/opfixtures"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
@@ -108,7 +108,7 @@ func (e *opEnv) lastSent() *runtime.Request {
 }
 
 // call runs a tool and returns its success, failing the test otherwise.
-func (e *opEnv) call(t *testing.T, name string, args map[string]any) *tools.Success {
+func (e *opEnv) call(t testing.TB, name string, args map[string]any) *tools.Success {
 	t.Helper()
 	res := e.box.Call(context.Background(), name, args)
 	if res.IsError {
@@ -127,137 +127,42 @@ func first(t *testing.T, s *tools.Success) map[string]any {
 	return rows[0]
 }
 
-// toolFixtures are ids of real resources of one workspace, found and
-// created through the tools themselves, so that a valid call of any tool
-// can be built.
-type toolFixtures struct {
-	ad, adv, shop, domain, tracker, email, tiktok string
-	trackerFolder                                 int64
-	favFolder, favMove, favSaved                  map[string]string // by kind (ads, shops, emails)
-}
+// toolFixtures are the shared argument fixtures (internal/opfixtures) of
+// one workspace, found and created through the tools themselves, so that
+// a valid call of any tool can be built.
+type toolFixtures struct{ *opfixtures.Fixtures }
 
+// newToolFixtures finds the fixtures by calling, for each operation, the
+// built-in tool of it; with favorites it creates the favorites fixtures too.
 func newToolFixtures(t *testing.T, e *opEnv, favorites bool) *toolFixtures {
 	t.Helper()
-	fx := &toolFixtures{favFolder: map[string]string{}, favMove: map[string]string{}, favSaved: map[string]string{}}
-	ad := first(t, e.call(t, "search_ads", map[string]any{"search": "coffee", "limit": 1, "mediaType": "video"}))
-	fx.ad, fx.adv = ad["id"].(string), ad["advertiser"].(map[string]any)["id"].(string)
-	shop := first(t, e.call(t, "search_shops", map[string]any{"limit": 1}))
-	fx.shop, fx.domain = shop["id"].(string), shop["domain"].(string)
-	fx.tracker = first(t, e.call(t, "list_brandtrackers", map[string]any{"limit": 1, "sortBy": "activeAds"}))["id"].(string)
-	fx.trackerFolder = int64(first(t, e.call(t, "list_brandtracker_folders", nil))["id"].(float64))
-	fx.email = first(t, e.call(t, "query_emails", map[string]any{"limit": 1}))["id"].(string)
-	fx.tiktok = first(t, e.call(t, "search_tiktok_library", map[string]any{"limit": 1}))["id"].(string)
-	if !favorites {
-		return fx
-	}
-	items := map[string][2]string{"ads": {"adId", fx.ad}, "shops": {"websiteId", fx.shop}, "emails": {"emailId", fx.email}}
-	for kind, it := range items {
-		noun := strings.TrimSuffix(kind, "s")
-		id := func(s *tools.Success) string {
-			var v struct{ ID any }
-			_ = json.Unmarshal(s.Data, &v)
-			return fmt.Sprint(v.ID)
-		}
-		fx.favFolder[kind] = id(e.call(t, "create_favorite_"+noun+"_folder", map[string]any{"scope": "workspace", "name": "A"}))
-		fx.favMove[kind] = id(e.call(t, "create_favorite_"+noun+"_folder", map[string]any{"scope": "workspace", "name": "B"}))
-		fx.favSaved[kind] = id(e.call(t, "save_favorite_"+noun, map[string]any{"scope": "workspace", it[0]: it[1], "folderId": fx.favFolder[kind]}))
-	}
-	return fx
-}
-
-// value is an argument for parameter p of o that makes a valid call, or
-// nil when p is better left out.
-func (fx *toolFixtures) value(o apispec.Operation, p apispec.Param) any {
-	kind := ""
-	if o.Tag == "Favorites" {
-		kind = strings.Split(o.Path, "/")[3]
-	}
-	switch p.Name {
-	case "adId":
-		return fx.ad
-	case "advertiserId":
-		return fx.adv
-	case "shopId", "identifier":
-		if p.In != apispec.InPath {
-			return nil
-		}
-		return fx.shop
-	case "websiteId":
-		if p.In == apispec.InBody && o.ID == "createBrandtracker" {
-			return nil
-		}
-		return fx.shop
-	case "brandtrackerId":
-		return fx.tracker
-	case "brandtrackerIds":
-		if p.Example != nil {
-			return []any{fx.tracker}
-		}
-	case "folderId":
-		switch {
-		case kind != "" && strings.HasPrefix(o.ID, "moveSaved"):
-			return fx.favMove[kind]
-		case kind != "" && p.In == apispec.InPath:
-			return fx.favFolder[kind]
-		case kind != "":
-			return nil
-		case p.In == apispec.InPath || p.Required:
-			return fx.trackerFolder
-		}
-		return nil
-	case "favoriteId":
-		return fx.favSaved[kind]
-	case "emailId":
-		return fx.email
-	case "itemId":
-		return fx.tiktok
-	case "domain", "scopeDomain":
-		if p.Example != nil {
-			return fx.domain
-		}
-	case "facebookPageId":
-		if p.Example != nil {
-			return fx.adv
-		}
-	case "folderIds":
-		if p.Required {
-			return []any{fx.favFolder[kind], fx.favMove[kind]}
-		}
-	case "targetFolderId", "parentId":
-		return nil
-	}
-	if p.Example != nil || p.Required {
-		if s, ok := p.Example.([]string); ok {
-			out := make([]any, len(s))
-			for i, v := range s {
-				out[i] = v
+	call := func(t testing.TB, op string, args map[string]any) json.RawMessage {
+		t.Helper()
+		for _, tl := range tools.BuiltIn().Tools() {
+			if tl.Operation == op {
+				return e.call(t, tl.Name, args).Data
 			}
-			return out
 		}
-		return p.Example
+		t.Fatalf("fixture: no tool calls %s", op)
+		return nil
 	}
-	return nil
+	return &toolFixtures{opfixtures.Find(t, call, favorites)}
 }
 
 // args builds valid arguments for a call of tl, without limit, asking
 // for every field of the answer.
 func (fx *toolFixtures) args(tl *tools.Tool, o apispec.Operation) map[string]any {
-	args := map[string]any{}
-	var props map[string]json.RawMessage
 	var schema struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 	}
 	_ = json.Unmarshal(tl.InputSchema, &schema)
-	props = schema.Properties
-	for _, p := range append(slices.Clone(o.Params), o.Body...) {
-		if _, offered := props[p.Name]; !offered || p.Name == "limit" {
-			continue
-		}
-		if v := fx.value(o, p); v != nil {
-			args[p.Name] = v
+	args := fx.Args(o)
+	for name := range args {
+		if _, offered := schema.Properties[name]; !offered || name == "limit" {
+			delete(args, name)
 		}
 	}
-	if _, projects := props[tools.ArgFields]; projects {
+	if _, projects := schema.Properties[tools.ArgFields]; projects {
 		args[tools.ArgFields] = []any{"*"} // the answer as the API gives it
 	}
 	return args
@@ -489,17 +394,17 @@ func TestABudgetRunWhoseModelNeverSendsLimit(t *testing.T) {
 				{"search_ads", map[string]any{"search": "coffee"}},
 				{"query_ads", map[string]any{}},
 				{"list_brandtrackers", map[string]any{}},
-				{"list_brandtracker_ads", map[string]any{"brandtrackerId": fx.tracker}},
-				{"list_brandtracker_hooks", map[string]any{"brandtrackerId": fx.tracker}},
-				{"get_brandtracker_ad_copy_evolution", map[string]any{"brandtrackerId": fx.tracker}},
-				{"get_brandtracker_time_series", map[string]any{"brandtrackerId": fx.tracker}},
-				{"get_brandtracker_demography", map[string]any{"brandtrackerId": fx.tracker}},
-				{"list_brandtracker_creative_tests", map[string]any{"brandtrackerId": fx.tracker}},
-				{"list_advertiser_ads", map[string]any{"advertiserId": fx.adv}},
+				{"list_brandtracker_ads", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"list_brandtracker_hooks", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"get_brandtracker_ad_copy_evolution", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"get_brandtracker_time_series", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"get_brandtracker_demography", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"list_brandtracker_creative_tests", map[string]any{"brandtrackerId": fx.Tracker}},
+				{"list_advertiser_ads", map[string]any{"advertiserId": fx.Advertiser}},
 				{"search_shops", map[string]any{}},
 				{"list_brandtracker_folders", map[string]any{}},
 				{"list_favorite_ads", map[string]any{"scope": "workspace"}},
-				{"get_ad", map[string]any{"adId": fx.ad}},
+				{"get_ad", map[string]any{"adId": fx.Ad}},
 				{"list_workspace_top_ads", map[string]any{}},
 			}
 			var (
