@@ -58,7 +58,7 @@ func successResponseSchema(op *openapi.Operation) *openapi.Schema {
 		if len(code) != 3 || code[0] != '2' {
 			continue
 		}
-		mt := op.Responses[code].Content.Get("application/json")
+		mt := op.Responses[code].Content.JSON()
 		if mt != nil && mt.Schema != nil {
 			return mt.Schema
 		}

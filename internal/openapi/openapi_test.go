@@ -179,9 +179,28 @@ func TestContentGetMatchesMediaRanges(t *testing.T) {
 		{openapi.Content{"application/*": wild}, "application/json", wild},
 		{openapi.Content{"text/csv, application/json": list}, "application/json", list},
 		{openapi.Content{"text/csv": mt()}, "application/json", nil},
+		{openapi.Content{"application/json; charset=utf-8": param}, "application/json", param},
+		{openapi.Content{"text/csv, Application/JSON ; charset=utf-8": list}, "application/json", list},
 	} {
 		if got := c.content.Get(c.ask); got != c.want {
 			t.Errorf("%v.Get(%q) = %p, want %p", c.content.Types(), c.ask, got, c.want)
+		}
+	}
+}
+
+func TestContentJSONFindsJSONAndPlusJSONTypes(t *testing.T) {
+	mt := func() *openapi.MediaType { return &openapi.MediaType{} }
+	plain, problem, vnd := mt(), mt(), mt()
+	for _, c := range []struct {
+		content openapi.Content
+		want    *openapi.MediaType
+	}{
+		{openapi.Content{"application/json; charset=utf-8": plain, "application/problem+json": problem}, plain},
+		{openapi.Content{"application/vnd.api+json; charset=utf-8": vnd, "text/html": mt()}, vnd},
+		{openapi.Content{"text/html": mt(), "application/xml": mt()}, nil},
+	} {
+		if got := c.content.JSON(); got != c.want {
+			t.Errorf("%v.JSON() = %p, want %p", c.content.Types(), got, c.want)
 		}
 	}
 }
