@@ -111,6 +111,12 @@ func jsonSchema(s *openapi.Schema, depth int) map[string]any {
 	if s.Max != nil {
 		out["maximum"] = *s.Max
 	}
+	if s.ExclusiveMin != nil {
+		out["exclusiveMinimum"] = *s.ExclusiveMin
+	}
+	if s.ExclusiveMax != nil {
+		out["exclusiveMaximum"] = *s.ExclusiveMax
+	}
 	if s.MinLength > 0 {
 		out["minLength"] = s.MinLength
 	}

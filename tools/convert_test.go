@@ -100,3 +100,78 @@ func TestJSONBodiesAndResponsesAreFoundWhateverTheirMediaTypeParameters(t *testi
 		})
 	}
 }
+
+func TestExclusiveBoundsOf30And31AreEnforced(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		version string
+		schema  map[string]any
+	}{
+		{"3.0.3", map[string]any{"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1, "exclusiveMaximum": true}},
+		{"3.1.0", map[string]any{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
+	} {
+		t.Run(c.version, func(t *testing.T) {
+			item := map[string]any{"get": map[string]any{
+				"parameters": []any{map[string]any{"name": "share", "in": "query", "schema": c.schema}},
+				"responses":  okResponse,
+			}}
+			tl, _ := widgetTool(t, miniDoc(c.version, item, nil), "list_widgets")
+			for v, ok := range map[float64]bool{0: false, 0.5: true, 1: false} {
+				err := tl.Validate(map[string]any{"share": v})
+				if (err == nil) != ok {
+					t.Errorf("share %v: Validate = %v, want accepted %v", v, err, ok)
+				}
+			}
+			err := tl.Validate(map[string]any{"share": 0.0})
+			if err == nil || !strings.Contains(err.Error(), "must be > 0") || !strings.Contains(err.Error(), "allowed: number, above 0, below 1") {
+				t.Errorf("Validate(share 0) = %v, want it to say > 0 and what is allowed", err)
+			}
+		})
+	}
+}
+
+func TestLengthsWrittenAsDecimalsOrHugeAreKept(t *testing.T) {
+	t.Parallel()
+	item := map[string]any{"get": map[string]any{
+		"parameters": []any{
+			map[string]any{"name": "q", "in": "query", "schema": json.RawMessage(`{"type": "string", "minLength": 2.0, "maxLength": 1e1}`)},
+			map[string]any{"name": "note", "in": "query", "schema": json.RawMessage(`{"type": "string", "maxLength": 18446744073709551615}`)},
+			map[string]any{"name": "tags", "in": "query", "schema": json.RawMessage(`{"type": "array", "items": {"type": "string"}, "maxItems": 1e30}`)},
+		},
+		"responses": okResponse,
+	}}
+	tl, cat := widgetTool(t, miniDoc("3.0.3", item, nil), "list_widgets")
+	if len(cat.Problems()) != 0 {
+		t.Errorf("problems: %v", cat.Problems())
+	}
+	if err := tl.Validate(map[string]any{"q": "a"}); err == nil || !strings.Contains(err.Error(), "length must be >= 2") {
+		t.Errorf("Validate(q a) = %v, want minLength 2.0 enforced", err)
+	}
+	if err := tl.Validate(map[string]any{"q": strings.Repeat("é", 10), "note": strings.Repeat("x", 1000), "tags": []any{"a"}}); err != nil {
+		t.Errorf("Validate = %v, want ten characters within maxLength 1e1 and huge maxima no bound", err)
+	}
+}
+
+func TestReadOnlyPropertiesAreNotArgumentsAndWriteOnlyOnesNotRequiredInAnswers(t *testing.T) {
+	t.Parallel()
+	widget := map[string]any{"type": "object", "required": []any{"id", "name", "secret"}, "properties": map[string]any{
+		"id":     map[string]any{"type": "string", "readOnly": true},
+		"name":   map[string]any{"type": "string"},
+		"secret": map[string]any{"type": "string", "writeOnly": true},
+	}}
+	item := map[string]any{"post": map[string]any{
+		"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": widget}}},
+		"responses": map[string]any{"201": map[string]any{"description": "ok", "content": map[string]any{"application/json": map[string]any{
+			"schema": map[string]any{"type": "object", "properties": map[string]any{"data": widget}}}}}},
+	}}
+	tl, _ := widgetTool(t, miniDoc("3.0.3", item, nil), "post_widgets")
+	if err := tl.Validate(map[string]any{"name": "n", "secret": "s"}); err != nil {
+		t.Errorf("Validate without the readOnly id = %v", err)
+	}
+	if err := tl.Validate(map[string]any{"name": "n", "secret": "s", "id": "x"}); err == nil {
+		t.Errorf("the readOnly id is taken as an argument: %s", tl.InputSchema)
+	}
+	if !strings.Contains(string(tl.OutputSchema), `"required":["id","name"]`) {
+		t.Errorf("the output schema's data does not require id and name only: %s", tl.OutputSchema)
+	}
+}

@@ -330,8 +330,8 @@ func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operatio
 			sort.Strings(names)
 			for _, n := range names {
 				ps := body.props[n]
-				if ps.Deprecated && !slices.Contains(body.required, n) {
-					continue
+				if ps.ReadOnly || ps.Deprecated && !slices.Contains(body.required, n) {
+					continue // readOnly: only in answers, even when required
 				}
 				if err := t.addParam(n, inBody, jsonSchema(ps, 0)); err != nil {
 					return nil, notes, err

@@ -229,8 +229,12 @@ func outputJSONSchema(s *openapi.Schema, depth int) map[string]any {
 			props[n] = outputJSONSchema(p, depth+1)
 		}
 		out["properties"] = props
-		if len(s.Required) > 0 {
-			req := slices.Clone(s.Required)
+		// A writeOnly property is only sent, never answered, even when
+		// required.
+		req := slices.DeleteFunc(slices.Clone(s.Required), func(n string) bool {
+			return s.Properties[n] != nil && s.Properties[n].WriteOnly
+		})
+		if len(req) > 0 {
 			sort.Strings(req)
 			out["required"] = req
 		}

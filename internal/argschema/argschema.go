@@ -3,7 +3,8 @@
 //
 // The subset is what the converter, the overlay and the local tools emit
 // (draft 2020-12 semantics): type (a name or a list of names), enum,
-// minimum, maximum, minLength, maxLength, pattern, minItems, maxItems,
+// minimum, maximum, exclusiveMinimum, exclusiveMaximum (numbers, as in
+// 2020-12), minLength, maxLength, pattern, minItems, maxItems,
 // items, properties, required and additionalProperties, boolean schemas,
 // and the annotations title, description, default, examples, format (an
 // annotation only, as in 2020-12 without format assertion), $comment,
@@ -39,7 +40,8 @@ type Schema struct {
 	hasEnum  bool
 	enumText string // the message when the enum fails
 
-	min, max *bound
+	min, max         *bound
+	exclMin, exclMax *bound
 
 	minLen, maxLen     int // -1: none
 	pattern            *regexp.Regexp

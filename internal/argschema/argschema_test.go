@@ -39,7 +39,7 @@ func TestCompileRejectsWhatItDoesNotImplement(t *testing.T) {
 		location, keyword string
 		reason            string // part of Reason
 	}{
-		{"an unknown keyword at the root", `{"type":"object","exclusiveMinimum":1}`, "", "exclusiveMinimum", "not supported"},
+		{"an unknown keyword at the root", `{"type":"object","multipleOf":1}`, "", "multipleOf", "not supported"},
 		{"a combinator in a property", `{"properties":{"q":{"oneOf":[{"type":"string"}]}}}`, "/properties/q", "oneOf", "not supported"},
 		{"a reference in items", `{"properties":{"ids":{"items":{"$ref":"#/x"}}}}`, "/properties/ids/items", "$ref", "not supported"},
 		{"a keyword in additionalProperties", `{"additionalProperties":{"const":1}}`, "/additionalProperties", "const", "not supported"},
@@ -129,8 +129,16 @@ func TestEachKeyword(t *testing.T) {
 		{"maximum is exact beyond float64", `{"maximum":100}`, json.Number("100.0000000000000001"), []string{": must be <= 100 but got 100.0000000000000001"}},
 		{"maximum with an equal decimal", `{"maximum":100}`, json.Number("1e2"), nil},
 		{"range keywords ignore strings", `{"minimum":1}`, "0", nil},
+		{"exclusiveMinimum refuses the bound", `{"exclusiveMinimum":0}`, 0, []string{": must be > 0 but got 0"}},
+		{"exclusiveMinimum takes what is above", `{"exclusiveMinimum":0}`, json.Number("0.0000000000000000001"), nil},
+		{"exclusiveMaximum refuses the bound", `{"exclusiveMaximum":1.5}`, 1.5, []string{": must be < 1.5 but got 1.5"}},
+		{"exclusiveMaximum takes what is below", `{"exclusiveMaximum":1.5}`, 1, nil},
 		{"minLength", `{"minLength":1}`, "", []string{": length must be >= 1, but got 0"}},
 		{"maxLength counts characters", `{"maxLength":3}`, "héé", nil},
+		{"maxLength counts characters, not UTF-16 units", `{"maxLength":1}`, "😀", nil},
+		{"maxLength beyond an int", `{"maxLength":18446744073709551616}`, "x", nil},
+		{"maxItems beyond a float64's integers", `{"maxItems":1e400}`, []any{1}, nil},
+		{"minLength 2.0", `{"minLength":2.0}`, "x", []string{": length must be >= 2, but got 1"}},
 		{"maxLength", `{"maxLength":200}`, strings.Repeat("x", 300), []string{": length must be <= 200, but got 300"}},
 		{"pattern matches anywhere", `{"pattern":"[0-9]"}`, "ab1", nil},
 		{"pattern refuses", `{"pattern":"^[A-Za-z]{2}$"}`, "USA", []string{`: "USA" does not match pattern "^[A-Za-z]{2}$"`}},

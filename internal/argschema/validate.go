@@ -119,6 +119,12 @@ func (s *Schema) checkNumber(vd *validator, x any) {
 	if s.max != nil && compare(x, s.max) > 0 {
 		vd.add("must be <= " + s.max.text + " but got " + numText(x))
 	}
+	if s.exclMin != nil && compare(x, s.exclMin) <= 0 {
+		vd.add("must be > " + s.exclMin.text + " but got " + numText(x))
+	}
+	if s.exclMax != nil && compare(x, s.exclMax) >= 0 {
+		vd.add("must be < " + s.exclMax.text + " but got " + numText(x))
+	}
 }
 
 func (s *Schema) checkArray(vd *validator, arr []any) {

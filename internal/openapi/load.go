@@ -260,7 +260,7 @@ func (r *resolver) subSchema(s **Schema) error {
 // schema resolves the schemas inside s (s's own $ref is resolve's).
 func (r *resolver) schema(s *Schema) error {
 	if err := s.normalize(); err != nil {
-		return at("const", err)
+		return err
 	}
 	if err := r.optSchema(&s.Items); err != nil {
 		return at("items", err)

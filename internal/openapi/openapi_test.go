@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -266,5 +267,41 @@ func TestLoadEndsOnALoopOfReferences(t *testing.T) {
 	}`, `{"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}`))
 	if len(d.Problems) != 1 || d.Problems[0].Path != "/loop" || !strings.Contains(d.Problems[0].Err.Error(), "a loop?") {
 		t.Errorf("problems %v, want /loop's reference loop", d.Problems)
+	}
+}
+
+func TestLoadReadsExclusiveBoundsAndCountsOfBothVersions(t *testing.T) {
+	d := load(t, doc("3.1.0", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+		"properties": {
+			"v30": {"type": "number", "minimum": 1, "exclusiveMinimum": true, "maximum": 9, "exclusiveMaximum": false},
+			"v31": {"type": "number", "exclusiveMinimum": 1, "maximum": 9},
+			"lengths": {"type": "string", "minLength": 2.0, "maxLength": 1e2},
+			"huge": {"type": "array", "maxItems": 1e400}
+		}}}}}}}}}`, ""))
+	p := d.Paths["/a"].Get.Responses.Status(200).Content.JSON().Schema.Properties
+	is := func(f *float64, want float64) bool { return f != nil && *f == want }
+	switch {
+	case p["v30"].Min != nil || !is(p["v30"].ExclusiveMin, 1) || !is(p["v30"].Max, 9) || p["v30"].ExclusiveMax != nil:
+		t.Errorf("3.0 exclusiveMinimum: true: min %v exclusive %v", p["v30"].Min, p["v30"].ExclusiveMin)
+	case p["v31"].Min != nil || !is(p["v31"].ExclusiveMin, 1) || !is(p["v31"].Max, 9):
+		t.Errorf("3.1 exclusiveMinimum: 1: min %v exclusive %v", p["v31"].Min, p["v31"].ExclusiveMin)
+	case p["lengths"].MinLength != 2 || p["lengths"].MaxLength == nil || *p["lengths"].MaxLength != 100:
+		t.Errorf("minLength 2.0, maxLength 1e2: %v %v", p["lengths"].MinLength, p["lengths"].MaxLength)
+	case p["huge"].MaxItems == nil || *p["huge"].MaxItems != math.MaxUint64:
+		t.Errorf("maxItems 1e400: %v", p["huge"].MaxItems)
+	}
+	for bad, says := range map[string]string{
+		`{"minLength": 1.5}`:                              "non-negative integer, not 1.5",
+		`{"maxItems": -1}`:                                "non-negative integer, not -1",
+		`{"maxLength": 1e-400}`:                           "non-negative integer, not 1e-400",
+		`{"exclusiveMinimum": "0"}`:                       `exclusiveMinimum: "0" is neither a number (OpenAPI 3.1) nor a boolean (3.0)`,
+		`{"exclusiveMaximum": [1]}`:                       "exclusiveMaximum",
+		`{"properties": {"a": {"exclusiveMinimum": {}}}}`: "properties.a.exclusiveMinimum",
+	} {
+		d := load(t, doc("3.1.0", `{"/a": {"get": {"responses": {"200": {"description": "ok"}}}},
+			"/b": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": `+bad+`}}}}}}}`, ""))
+		if len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Err.Error(), says) {
+			t.Errorf("schema %s: problems %v, want one saying %q", bad, d.Problems, says)
+		}
 	}
 }
