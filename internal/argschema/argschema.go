@@ -10,6 +10,10 @@
 // annotation only, as in 2020-12 without format assertion), $comment,
 // deprecated, readOnly and writeOnly.
 //
+// A pattern is ECMA-262's, as JSON Schema says: Compile enforces it with
+// Go's regexp where the two read it alike, and refuses it where they do
+// not (see pattern.go).
+//
 // Compile rejects any other keyword, naming it and where it is, so that a
 // schema tollgate declares to a model and what it enforces can never
 // drift apart: a converter that starts writing a new keyword fails at
@@ -43,9 +47,10 @@ type Schema struct {
 	min, max         *bound
 	exclMin, exclMax *bound
 
-	minLen, maxLen     int // -1: none
-	pattern            *regexp.Regexp
-	minItems, maxItems int // -1: none
+	minLen, maxLen     int            // -1: none
+	pattern            *regexp.Regexp // the ECMA-262 pattern in Go's syntax
+	patternText        string         // the pattern as the schema writes it
+	minItems, maxItems int            // -1: none
 	items              *Schema
 
 	props     map[string]*Schema

@@ -248,3 +248,59 @@ func TestLongValuesAreCutInMessages(t *testing.T) {
 		t.Errorf("problems = %+v, want one message with the value cut short", p)
 	}
 }
+
+// TestPatternsMeanWhatECMA262Says checks that a pattern is enforced as
+// ECMA-262 (JSON Schema's dialect) reads it, or refused where Go's
+// regexp would read it otherwise.
+func TestPatternsMeanWhatECMA262Says(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		value   string
+		ok      bool
+	}{
+		{`^\\s$`, "\u00a0", true},
+		{`^\\s$`, "\u000b", true},
+		{`^\\s$`, "\ufeff", true},
+		{`^[^\\s]+$`, "a\u2003b", false},
+		{`^\\S+$`, "a\u3000b", false},
+		{`^\\S+$`, "ab", true},
+		{`^.$`, "\r", false},
+		{`^.$`, "\u2028", false},
+		{`^.$`, "é", true},
+		{`^[.]$`, ".", true},
+		{`^\\p{Lu}+$`, "ÉA", true},
+		{`^(?:ab)+$`, "abab", true},
+		{`^(?<year>[0-9]{4})$`, "2024", true},
+	} {
+		s := mustCompile(t, `{"pattern":"`+c.pattern+`"}`)
+		if got := len(s.Validate(c.value)) == 0; got != c.ok {
+			t.Errorf("pattern %s on %q: accepted %v, want %v", c.pattern, c.value, got, c.ok)
+		}
+	}
+	for _, c := range []struct{ pattern, says string }{
+		{`\\Aab`, `\\A`},
+		{`ab\\z`, `\\z`},
+		{`\\Q.\\E`, `\\Q`},
+		{`(?i)abc`, "(?flags)"},
+		{`(?s:.)`, "(?flags)"},
+		{`(?P<n>a)`, "(?P<name>"},
+		{`[[:alpha:]]`, "POSIX"},
+		{`\\pL`, "without braces"},
+		{`\\x{41}`, `\x{...}`},
+		{`[]a]`, "[]"},
+		{`[\\S\\d]`, `\S inside a class`},
+		{`(?=a)b`, "Go can compile"},
+		{`(a)\\1`, "Go can compile"},
+	} {
+		_, err := argschema.Compile([]byte(`{"pattern":"` + c.pattern + `"}`))
+		var ce *argschema.CompileError
+		if !errors.As(err, &ce) || ce.Keyword != "pattern" || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("Compile(pattern %s) = %v, want a pattern error saying %s", c.pattern, err, c.says)
+		}
+	}
+	// A refusal quotes the pattern as the schema wrote it.
+	got := problems(mustCompile(t, `{"pattern":"^\\S+$"}`), "a b")
+	if want := []string{`: "a b" does not match pattern "^\\S+$"`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -128,9 +127,10 @@ func (s *Schema) keyword(k string, v any, loc string) error {
 		if !ok {
 			return bad("want a string, got %s", kindOf(v))
 		}
-		if s.pattern, err = regexp.Compile(p); err != nil {
-			return bad("%q is not a regular expression Go can compile: %v", p, err)
+		if s.pattern, err = compilePattern(p); err != nil {
+			return bad("%v", err)
 		}
+		s.patternText = p
 	case "items":
 		s.items, err = compile(v, loc+"/items")
 	case "additionalProperties":

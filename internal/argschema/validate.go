@@ -108,7 +108,7 @@ func (s *Schema) checkString(vd *validator, x string) {
 		}
 	}
 	if s.pattern != nil && !s.pattern.MatchString(x) {
-		vd.add(display(x) + " does not match pattern " + display(s.pattern.String()))
+		vd.add(display(x) + " does not match pattern " + display(s.patternText))
 	}
 }
 
