@@ -304,3 +304,14 @@ func TestPatternsMeanWhatECMA262Says(t *testing.T) {
 		t.Errorf("problems = %q, want %q", got, want)
 	}
 }
+
+func TestAnEnormousEnumIsNotListedWholeInARefusal(t *testing.T) {
+	vals := make([]string, 5000)
+	for i := range vals {
+		vals[i] = `"v` + strings.Repeat("x", i%7) + `"`
+	}
+	got := problems(mustCompile(t, `{"enum":[`+strings.Join(vals, ",")+`]}`), "nope")
+	if len(got) != 1 || len(got[0]) > 400 || !strings.Contains(got[0], "5000 values in all") {
+		t.Errorf("problems = %q (%d bytes), want one short message counting the values", got, len(got[0]))
+	}
+}

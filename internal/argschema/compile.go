@@ -235,12 +235,20 @@ func enumMessage(vals []any) string {
 	if len(vals) == 1 {
 		return "value must be " + display(vals[0])
 	}
-	texts := make([]string, len(vals))
-	for i, v := range vals {
-		texts[i] = display(v)
+	texts := make([]string, 0, min(len(vals), maxEnumShown))
+	for _, v := range vals[:min(len(vals), maxEnumShown)] {
+		texts = append(texts, display(v))
 	}
-	return "value must be one of " + strings.Join(texts, ", ")
+	msg := "value must be one of " + strings.Join(texts, ", ")
+	if len(vals) > maxEnumShown {
+		msg += fmt.Sprintf(", … (%d values in all; the schema's enum lists them)", len(vals))
+	}
+	return msg
 }
+
+// maxEnumShown bounds how many values of an enum a message lists: a
+// live document's enum of thousands would make every refusal as long.
+const maxEnumShown = 20
 
 // supported lists the keywords Compile implements, for its errors.
 func supported() string {

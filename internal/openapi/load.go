@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -385,10 +386,18 @@ func (k *kind[T]) get(ref string, fill func(*T) error, chain int) (*T, error) {
 }
 
 // componentName returns the name a local $ref gives in components'
-// section kind, with the JSON pointer escapes (~1, ~0) undone.
+// section kind: the URI fragment's percent-encoding (%20) and then the
+// JSON pointer's escapes (~1, ~0) undone, as RFC 6901 orders them.
 func componentName(ref, kind string) (string, error) {
 	prefix := "#/components/" + kind + "/"
 	name, ok := strings.CutPrefix(ref, prefix)
+	if ok {
+		unescaped, err := url.PathUnescape(name)
+		if err != nil {
+			return "", fmt.Errorf("$ref %q: a bad percent-encoding: %v", ref, err)
+		}
+		name = unescaped
+	}
 	switch {
 	case !ok && !strings.HasPrefix(ref, "#"):
 		return "", fmt.Errorf("$ref %q: only references inside the document are supported", ref)

@@ -305,3 +305,19 @@ func TestLoadReadsExclusiveBoundsAndCountsOfBothVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadUndoesTheEscapesOfAReference(t *testing.T) {
+	d := load(t, doc("3.0.3", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+		"properties": {
+			"spaced": {"$ref": "#/components/schemas/My%20Widget"},
+			"slashed": {"$ref": "#/components/schemas/a~1b"},
+			"tilde": {"$ref": "#/components/schemas/c~0d%7E0e"}
+		}}}}}}}}}`, `{"schemas": {"My Widget": {"type": "integer"}, "a/b": {"type": "string"}, "c~d~e": {"type": "boolean"}}}`))
+	if len(d.Problems) != 0 {
+		t.Fatalf("problems: %v", d.Problems)
+	}
+	p := d.Paths["/a"].Get.Responses.Status(200).Content.JSON().Schema.Properties
+	if !p["spaced"].Type.Is("integer") || !p["slashed"].Type.Is("string") || !p["tilde"].Type.Is("boolean") {
+		t.Errorf("resolved to %v, %v, %v", p["spaced"].Type, p["slashed"].Type, p["tilde"].Type)
+	}
+}
