@@ -61,6 +61,9 @@ func Load(doc []byte) (*Document, error) {
 		return nil, &Error{Kind: NotJSON, msg: "the document is not a JSON object (" + startOf(trimmed) +
 			"); tollgate reads the JSON form of OpenAPI documents only"}
 	}
+	if depth := nesting(trimmed); depth > MaxNesting {
+		return nil, &Error{Kind: Malformed, msg: fmt.Sprintf("the document nests objects and arrays %d deep, more than the %d tollgate reads", depth, MaxNesting)}
+	}
 	var top struct {
 		OpenAPI    json.RawMessage            `json:"openapi"`
 		Info       json.RawMessage            `json:"info"`
@@ -123,6 +126,34 @@ func Load(doc []byte) (*Document, error) {
 			Err: p.Err}
 	}
 	return d, nil
+}
+
+// MaxNesting bounds how deep a document's objects and arrays nest (a
+// real one nests about a dozen deep). Reading a schema costs time in
+// proportion to its size times its depth, so a hostile document of
+// thousands of nested schemas would take seconds or minutes; Load
+// refuses one deeper than this at once, as Malformed.
+const MaxNesting = 128
+
+// nesting is how deep the objects and arrays of the JSON text b nest at
+// most (b need not be valid: the decoder reports what else is wrong).
+func nesting(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func startOf(b []byte) string {

@@ -11,7 +11,9 @@
 // nothing usable is an error (see [Error]).
 //
 // Recursive schemas are kept as cycles of pointers: a consumer bounds the
-// depth it walks to.
+// depth it walks to. Load's own work is bounded: a document nested
+// deeper than [MaxNesting] is refused whole, and a chain of more than 32
+// components that are only a $ref to the next is a problem of its path.
 package openapi
 
 import (

@@ -321,3 +321,15 @@ func TestLoadUndoesTheEscapesOfAReference(t *testing.T) {
 		t.Errorf("resolved to %v, %v, %v", p["spaced"].Type, p["slashed"].Type, p["tilde"].Type)
 	}
 }
+
+func TestLoadRefusesAHostilelyDeepDocumentAtOnce(t *testing.T) {
+	n := 9000 // each level of additionalProperties is read again: seconds
+	deep := strings.Repeat(`{"additionalProperties":`, n) + "{}" + strings.Repeat("}", n)
+	_, err := openapi.Load(doc("3.0.3", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": `+deep+`}}}}}}}`, ""))
+	var oe *openapi.Error
+	if !errors.As(err, &oe) || oe.Kind != openapi.Malformed || !strings.Contains(err.Error(), "more than the 128 tollgate reads") {
+		t.Errorf("Load = %v, want Malformed naming the nesting limit", err)
+	}
+	// A string full of brackets is not nesting.
+	load(t, doc("3.0.3", `{"/a": {"get": {"summary": "`+strings.Repeat(`{[\"`, 500)+`", "responses": {"200": {"description": "ok"}}}}}`, ""))
+}
