@@ -7,9 +7,9 @@ import "encoding/json"
 // builtInCompiled is the compiled catalogue of the built-in document
 // (compiled.go).
 var builtInCompiled = compiledCatalogue{
-	Format:   1,
+	Format:   2,
 	Digest:   `1b1e99753a304d4d169a9cc66751f4559b5c199649aeac81170d43e06afcf319`,
-	Compiler: `1-3051026176e53294`,
+	Compiler: `2-3051026176e53294`,
 	Tools: []compiledTool{
 		{
 			Name:  `search_ads`,

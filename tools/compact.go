@@ -96,7 +96,7 @@ func rowSchema(op *openapi.Operation) *openapi.Schema {
 	if r == nil {
 		return nil
 	}
-	mt := r.Content.Get("application/json")
+	mt := r.Content.JSON()
 	if mt == nil || mt.Schema == nil {
 		return nil
 	}

@@ -41,7 +41,7 @@ import (
 // compiledTool or what Parse makes of a document changes in a way
 // builtin_gen.go does not show (the built-in document's catalogue
 // fingerprints the converter too; see compiledCatalogue.Compiler).
-const compiledFormat = 1
+const compiledFormat = 2
 
 // compiledCatalogue is the compiled form of a catalogue: its API tools
 // in Parse's order (the local tools are added when it is loaded) and its

@@ -54,15 +54,7 @@ type body struct {
 // allOf), or a reason why tollgate cannot send it as arguments.
 func bodySchema(rb *openapi.RequestBody) (body, string) {
 	b := body{props: map[string]*openapi.Schema{}}
-	mt := rb.Content.Get("application/json")
-	if mt == nil {
-		for _, ct := range rb.Content.Types() {
-			if strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
-				mt = rb.Content[ct]
-				break
-			}
-		}
-	}
+	mt := rb.Content.JSON()
 	if mt == nil {
 		return b, "it is not JSON (" + strings.Join(rb.Content.Types(), ", ") + ")"
 	}
@@ -118,6 +110,12 @@ func jsonSchema(s *openapi.Schema, depth int) map[string]any {
 	}
 	if s.Max != nil {
 		out["maximum"] = *s.Max
+	}
+	if s.ExclusiveMin != nil {
+		out["exclusiveMinimum"] = *s.ExclusiveMin
+	}
+	if s.ExclusiveMax != nil {
+		out["exclusiveMaximum"] = *s.ExclusiveMax
 	}
 	if s.MinLength > 0 {
 		out["minLength"] = s.MinLength

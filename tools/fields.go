@@ -45,7 +45,7 @@ func dataShape(op *openapi.Operation) *shape {
 		if r == nil {
 			continue
 		}
-		mt := r.Content.Get("application/json")
+		mt := r.Content.JSON()
 		if mt == nil || mt.Schema == nil {
 			continue
 		}

@@ -284,8 +284,7 @@ func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operatio
 	note := func(param, reason string) { notes = append(notes, Problem{Param: param, Reason: reason}) }
 
 	var required []string
-	params := append(slices.Clone(item.Parameters), op.Parameters...)
-	for _, p := range params {
+	for _, p := range parameters(item, op) {
 		if p.In != "query" && p.In != "path" {
 			if p.Required {
 				return nil, notes, fmt.Errorf("required %s parameter %q: tollgate only sends path, query and JSON body arguments", p.In, p.Name)
@@ -331,8 +330,8 @@ func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operatio
 			sort.Strings(names)
 			for _, n := range names {
 				ps := body.props[n]
-				if ps.Deprecated && !slices.Contains(body.required, n) {
-					continue
+				if ps.ReadOnly || ps.Deprecated && !slices.Contains(body.required, n) {
+					continue // readOnly: only in answers, even when required
 				}
 				if err := t.addParam(n, inBody, jsonSchema(ps, 0)); err != nil {
 					return nil, notes, err
@@ -485,6 +484,24 @@ func applyLimit(t *Tool, ref *apispec.Operation) []Problem {
 		t.MaxCost = t.MaxLimit
 	}
 	return notes
+}
+
+// parameters are the parameters of op: the path item's, each replaced
+// by the operation's of the same name and location, then the
+// operation's others, as OpenAPI merges them.
+func parameters(item *openapi.PathItem, op *openapi.Operation) []*openapi.Parameter {
+	type key struct{ name, in string }
+	own := make(map[key]bool, len(op.Parameters))
+	for _, p := range op.Parameters {
+		own[key{p.Name, p.In}] = true
+	}
+	var out []*openapi.Parameter
+	for _, p := range item.Parameters {
+		if !own[key{p.Name, p.In}] {
+			out = append(out, p)
+		}
+	}
+	return append(out, op.Parameters...)
 }
 
 func (t *Tool) addParam(name string, in paramIn, s map[string]any) error {

@@ -58,7 +58,7 @@ func successResponseSchema(op *openapi.Operation) *openapi.Schema {
 		if len(code) != 3 || code[0] != '2' {
 			continue
 		}
-		mt := op.Responses[code].Content.Get("application/json")
+		mt := op.Responses[code].Content.JSON()
 		if mt != nil && mt.Schema != nil {
 			return mt.Schema
 		}
@@ -229,8 +229,12 @@ func outputJSONSchema(s *openapi.Schema, depth int) map[string]any {
 			props[n] = outputJSONSchema(p, depth+1)
 		}
 		out["properties"] = props
-		if len(s.Required) > 0 {
-			req := slices.Clone(s.Required)
+		// A writeOnly property is only sent, never answered, even when
+		// required.
+		req := slices.DeleteFunc(slices.Clone(s.Required), func(n string) bool {
+			return s.Properties[n] != nil && s.Properties[n].WriteOnly
+		})
+		if len(req) > 0 {
 			sort.Strings(req)
 			out["required"] = req
 		}

@@ -126,5 +126,11 @@ func (t *Tool) allowed(field string) string {
 	case hasMax:
 		parts = append(parts, fmt.Sprintf("at most %v", maxV))
 	}
+	if v, ok := s["exclusiveMinimum"]; ok {
+		parts = append(parts, fmt.Sprintf("above %v", v))
+	}
+	if v, ok := s["exclusiveMaximum"]; ok {
+		parts = append(parts, fmt.Sprintf("below %v", v))
+	}
 	return strings.Join(parts, ", ")
 }

@@ -3,11 +3,16 @@
 //
 // The subset is what the converter, the overlay and the local tools emit
 // (draft 2020-12 semantics): type (a name or a list of names), enum,
-// minimum, maximum, minLength, maxLength, pattern, minItems, maxItems,
+// minimum, maximum, exclusiveMinimum, exclusiveMaximum (numbers, as in
+// 2020-12), minLength, maxLength, pattern, minItems, maxItems,
 // items, properties, required and additionalProperties, boolean schemas,
 // and the annotations title, description, default, examples, format (an
 // annotation only, as in 2020-12 without format assertion), $comment,
 // deprecated, readOnly and writeOnly.
+//
+// A pattern is ECMA-262's, as JSON Schema says: Compile enforces it with
+// Go's regexp where the two read it alike, and refuses it where they do
+// not (see pattern.go).
 //
 // Compile rejects any other keyword, naming it and where it is, so that a
 // schema tollgate declares to a model and what it enforces can never
@@ -39,11 +44,13 @@ type Schema struct {
 	hasEnum  bool
 	enumText string // the message when the enum fails
 
-	min, max *bound
+	min, max         *bound
+	exclMin, exclMax *bound
 
-	minLen, maxLen     int // -1: none
-	pattern            *regexp.Regexp
-	minItems, maxItems int // -1: none
+	minLen, maxLen     int            // -1: none
+	pattern            *regexp.Regexp // the ECMA-262 pattern in Go's syntax
+	patternText        string         // the pattern as the schema writes it
+	minItems, maxItems int            // -1: none
 	items              *Schema
 
 	props     map[string]*Schema

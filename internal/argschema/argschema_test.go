@@ -39,7 +39,7 @@ func TestCompileRejectsWhatItDoesNotImplement(t *testing.T) {
 		location, keyword string
 		reason            string // part of Reason
 	}{
-		{"an unknown keyword at the root", `{"type":"object","exclusiveMinimum":1}`, "", "exclusiveMinimum", "not supported"},
+		{"an unknown keyword at the root", `{"type":"object","multipleOf":1}`, "", "multipleOf", "not supported"},
 		{"a combinator in a property", `{"properties":{"q":{"oneOf":[{"type":"string"}]}}}`, "/properties/q", "oneOf", "not supported"},
 		{"a reference in items", `{"properties":{"ids":{"items":{"$ref":"#/x"}}}}`, "/properties/ids/items", "$ref", "not supported"},
 		{"a keyword in additionalProperties", `{"additionalProperties":{"const":1}}`, "/additionalProperties", "const", "not supported"},
@@ -129,8 +129,16 @@ func TestEachKeyword(t *testing.T) {
 		{"maximum is exact beyond float64", `{"maximum":100}`, json.Number("100.0000000000000001"), []string{": must be <= 100 but got 100.0000000000000001"}},
 		{"maximum with an equal decimal", `{"maximum":100}`, json.Number("1e2"), nil},
 		{"range keywords ignore strings", `{"minimum":1}`, "0", nil},
+		{"exclusiveMinimum refuses the bound", `{"exclusiveMinimum":0}`, 0, []string{": must be > 0 but got 0"}},
+		{"exclusiveMinimum takes what is above", `{"exclusiveMinimum":0}`, json.Number("0.0000000000000000001"), nil},
+		{"exclusiveMaximum refuses the bound", `{"exclusiveMaximum":1.5}`, 1.5, []string{": must be < 1.5 but got 1.5"}},
+		{"exclusiveMaximum takes what is below", `{"exclusiveMaximum":1.5}`, 1, nil},
 		{"minLength", `{"minLength":1}`, "", []string{": length must be >= 1, but got 0"}},
 		{"maxLength counts characters", `{"maxLength":3}`, "héé", nil},
+		{"maxLength counts characters, not UTF-16 units", `{"maxLength":1}`, "😀", nil},
+		{"maxLength beyond an int", `{"maxLength":18446744073709551616}`, "x", nil},
+		{"maxItems beyond a float64's integers", `{"maxItems":1e400}`, []any{1}, nil},
+		{"minLength 2.0", `{"minLength":2.0}`, "x", []string{": length must be >= 2, but got 1"}},
 		{"maxLength", `{"maxLength":200}`, strings.Repeat("x", 300), []string{": length must be <= 200, but got 300"}},
 		{"pattern matches anywhere", `{"pattern":"[0-9]"}`, "ab1", nil},
 		{"pattern refuses", `{"pattern":"^[A-Za-z]{2}$"}`, "USA", []string{`: "USA" does not match pattern "^[A-Za-z]{2}$"`}},
@@ -238,5 +246,72 @@ func TestLongValuesAreCutInMessages(t *testing.T) {
 	p := s.Validate(strings.Repeat("é", 500))
 	if len(p) != 1 || len(p[0].Message) > 150 || !strings.Contains(p[0].Message, "…") {
 		t.Errorf("problems = %+v, want one message with the value cut short", p)
+	}
+}
+
+// TestPatternsMeanWhatECMA262Says checks that a pattern is enforced as
+// ECMA-262 (JSON Schema's dialect) reads it, or refused where Go's
+// regexp would read it otherwise.
+func TestPatternsMeanWhatECMA262Says(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		value   string
+		ok      bool
+	}{
+		{`^\\s$`, "\u00a0", true},
+		{`^\\s$`, "\u000b", true},
+		{`^\\s$`, "\ufeff", true},
+		{`^[^\\s]+$`, "a\u2003b", false},
+		{`^\\S+$`, "a\u3000b", false},
+		{`^\\S+$`, "ab", true},
+		{`^.$`, "\r", false},
+		{`^.$`, "\u2028", false},
+		{`^.$`, "é", true},
+		{`^[.]$`, ".", true},
+		{`^\\p{Lu}+$`, "ÉA", true},
+		{`^(?:ab)+$`, "abab", true},
+		{`^(?<year>[0-9]{4})$`, "2024", true},
+	} {
+		s := mustCompile(t, `{"pattern":"`+c.pattern+`"}`)
+		if got := len(s.Validate(c.value)) == 0; got != c.ok {
+			t.Errorf("pattern %s on %q: accepted %v, want %v", c.pattern, c.value, got, c.ok)
+		}
+	}
+	for _, c := range []struct{ pattern, says string }{
+		{`\\Aab`, `\\A`},
+		{`ab\\z`, `\\z`},
+		{`\\Q.\\E`, `\\Q`},
+		{`(?i)abc`, "(?flags)"},
+		{`(?s:.)`, "(?flags)"},
+		{`(?P<n>a)`, "(?P<name>"},
+		{`[[:alpha:]]`, "POSIX"},
+		{`\\pL`, "without braces"},
+		{`\\x{41}`, `\x{...}`},
+		{`[]a]`, "[]"},
+		{`[\\S\\d]`, `\S inside a class`},
+		{`(?=a)b`, "Go can compile"},
+		{`(a)\\1`, "Go can compile"},
+	} {
+		_, err := argschema.Compile([]byte(`{"pattern":"` + c.pattern + `"}`))
+		var ce *argschema.CompileError
+		if !errors.As(err, &ce) || ce.Keyword != "pattern" || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("Compile(pattern %s) = %v, want a pattern error saying %s", c.pattern, err, c.says)
+		}
+	}
+	// A refusal quotes the pattern as the schema wrote it.
+	got := problems(mustCompile(t, `{"pattern":"^\\S+$"}`), "a b")
+	if want := []string{`: "a b" does not match pattern "^\\S+$"`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+}
+
+func TestAnEnormousEnumIsNotListedWholeInARefusal(t *testing.T) {
+	vals := make([]string, 5000)
+	for i := range vals {
+		vals[i] = `"v` + strings.Repeat("x", i%7) + `"`
+	}
+	got := problems(mustCompile(t, `{"enum":[`+strings.Join(vals, ",")+`]}`), "nope")
+	if len(got) != 1 || len(got[0]) > 400 || !strings.Contains(got[0], "5000 values in all") {
+		t.Errorf("problems = %q (%d bytes), want one short message counting the values", got, len(got[0]))
 	}
 }

@@ -3,9 +3,10 @@ package argschema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -86,7 +87,7 @@ func (s *Schema) keyword(k string, v any, loc string) error {
 		}
 		s.enum, s.hasEnum = vals, true
 		s.enumText = enumMessage(vals)
-	case "minimum", "maximum":
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
 		n, ok := v.(json.Number)
 		if !ok {
 			return bad("want a number, got %s", kindOf(v))
@@ -95,10 +96,16 @@ func (s *Schema) keyword(k string, v any, loc string) error {
 		if perr != nil {
 			return bad("%s is out of range", n)
 		}
-		if k == "minimum" {
-			s.min = &bound{f: f, text: string(n)}
-		} else {
-			s.max = &bound{f: f, text: string(n)}
+		b := &bound{f: f, text: string(n)}
+		switch k {
+		case "minimum":
+			s.min = b
+		case "maximum":
+			s.max = b
+		case "exclusiveMinimum":
+			s.exclMin = b
+		default:
+			s.exclMax = b
 		}
 	case "minLength", "maxLength", "minItems", "maxItems":
 		n, ok := count(v)
@@ -120,9 +127,10 @@ func (s *Schema) keyword(k string, v any, loc string) error {
 		if !ok {
 			return bad("want a string, got %s", kindOf(v))
 		}
-		if s.pattern, err = regexp.Compile(p); err != nil {
-			return bad("%q is not a regular expression Go can compile: %v", p, err)
+		if s.pattern, err = compilePattern(p); err != nil {
+			return bad("%v", err)
 		}
+		s.patternText = p
 	case "items":
 		s.items, err = compile(v, loc+"/items")
 	case "additionalProperties":
@@ -202,7 +210,8 @@ func (s *Schema) compileType(v any, loc string) error {
 }
 
 // count is v as the non-negative integer a length keyword takes (1.0 is
-// 1, as in JSON Schema).
+// 1, as in JSON Schema). A count beyond an int is the largest int: no
+// value is that long.
 func count(v any) (int, bool) {
 	n, ok := v.(json.Number)
 	if !ok {
@@ -212,7 +221,10 @@ func count(v any) (int, bool) {
 		return int(i), i >= 0
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || f < 0 || f != float64(int(f)) {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && f > 0, err == nil && f >= math.MaxInt:
+		return math.MaxInt, true
+	case err != nil || f < 0 || f != math.Trunc(f):
 		return 0, false
 	}
 	return int(f), true
@@ -223,16 +235,24 @@ func enumMessage(vals []any) string {
 	if len(vals) == 1 {
 		return "value must be " + display(vals[0])
 	}
-	texts := make([]string, len(vals))
-	for i, v := range vals {
-		texts[i] = display(v)
+	texts := make([]string, 0, min(len(vals), maxEnumShown))
+	for _, v := range vals[:min(len(vals), maxEnumShown)] {
+		texts = append(texts, display(v))
 	}
-	return "value must be one of " + strings.Join(texts, ", ")
+	msg := "value must be one of " + strings.Join(texts, ", ")
+	if len(vals) > maxEnumShown {
+		msg += fmt.Sprintf(", … (%d values in all; the schema's enum lists them)", len(vals))
+	}
+	return msg
 }
+
+// maxEnumShown bounds how many values of an enum a message lists: a
+// live document's enum of thousands would make every refusal as long.
+const maxEnumShown = 20
 
 // supported lists the keywords Compile implements, for its errors.
 func supported() string {
-	kws := []string{"type", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
+	kws := []string{"type", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
 		"minItems", "maxItems", "items", "properties", "required", "additionalProperties",
 		// the annotations (see annotation), sorted
 		"$comment", "default", "deprecated", "description", "examples", "format", "readOnly", "title", "writeOnly"}

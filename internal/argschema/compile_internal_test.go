@@ -12,7 +12,8 @@ import (
 // compiles (with a value of the right kind), and the annotations among
 // them are the ones annotation knows.
 func TestSupportedListsWhatCompileTakes(t *testing.T) {
-	values := map[string]any{"type": "string", "enum": []any{"a"}, "minimum": json.Number("1"), "maximum": json.Number("1"), "minLength": json.Number("1"),
+	values := map[string]any{"type": "string", "enum": []any{"a"}, "minimum": json.Number("1"), "maximum": json.Number("1"),
+		"exclusiveMinimum": json.Number("1"), "exclusiveMaximum": json.Number("1"), "minLength": json.Number("1"),
 		"maxLength": json.Number("1"), "pattern": "a", "minItems": json.Number("1"), "maxItems": json.Number("1"), "items": map[string]any{},
 		"properties": map[string]any{}, "required": []any{}, "additionalProperties": false}
 	names := strings.Split(supported(), ", ")

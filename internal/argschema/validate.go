@@ -108,7 +108,7 @@ func (s *Schema) checkString(vd *validator, x string) {
 		}
 	}
 	if s.pattern != nil && !s.pattern.MatchString(x) {
-		vd.add(display(x) + " does not match pattern " + display(s.pattern.String()))
+		vd.add(display(x) + " does not match pattern " + display(s.patternText))
 	}
 }
 
@@ -118,6 +118,12 @@ func (s *Schema) checkNumber(vd *validator, x any) {
 	}
 	if s.max != nil && compare(x, s.max) > 0 {
 		vd.add("must be <= " + s.max.text + " but got " + numText(x))
+	}
+	if s.exclMin != nil && compare(x, s.exclMin) <= 0 {
+		vd.add("must be > " + s.exclMin.text + " but got " + numText(x))
+	}
+	if s.exclMax != nil && compare(x, s.exclMax) >= 0 {
+		vd.add("must be < " + s.exclMax.text + " but got " + numText(x))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,9 @@ func Load(doc []byte) (*Document, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, &Error{Kind: NotJSON, msg: "the document is not a JSON object (" + startOf(trimmed) +
 			"); tollgate reads the JSON form of OpenAPI documents only"}
+	}
+	if depth := nesting(trimmed); depth > MaxNesting {
+		return nil, &Error{Kind: Malformed, msg: fmt.Sprintf("the document nests objects and arrays %d deep, more than the %d tollgate reads", depth, MaxNesting)}
 	}
 	var top struct {
 		OpenAPI    json.RawMessage            `json:"openapi"`
@@ -122,6 +126,34 @@ func Load(doc []byte) (*Document, error) {
 			Err: p.Err}
 	}
 	return d, nil
+}
+
+// MaxNesting bounds how deep a document's objects and arrays nest (a
+// real one nests about a dozen deep). Reading a schema costs time in
+// proportion to its size times its depth, so a hostile document of
+// thousands of nested schemas would take seconds or minutes; Load
+// refuses one deeper than this at once, as Malformed.
+const MaxNesting = 128
+
+// nesting is how deep the objects and arrays of the JSON text b nest at
+// most (b need not be valid: the decoder reports what else is wrong).
+func nesting(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func startOf(b []byte) string {
@@ -260,7 +292,7 @@ func (r *resolver) subSchema(s **Schema) error {
 // schema resolves the schemas inside s (s's own $ref is resolve's).
 func (r *resolver) schema(s *Schema) error {
 	if err := s.normalize(); err != nil {
-		return at("const", err)
+		return err
 	}
 	if err := r.optSchema(&s.Items); err != nil {
 		return at("items", err)
@@ -385,10 +417,18 @@ func (k *kind[T]) get(ref string, fill func(*T) error, chain int) (*T, error) {
 }
 
 // componentName returns the name a local $ref gives in components'
-// section kind, with the JSON pointer escapes (~1, ~0) undone.
+// section kind: the URI fragment's percent-encoding (%20) and then the
+// JSON pointer's escapes (~1, ~0) undone, as RFC 6901 orders them.
 func componentName(ref, kind string) (string, error) {
 	prefix := "#/components/" + kind + "/"
 	name, ok := strings.CutPrefix(ref, prefix)
+	if ok {
+		unescaped, err := url.PathUnescape(name)
+		if err != nil {
+			return "", fmt.Errorf("$ref %q: a bad percent-encoding: %v", ref, err)
+		}
+		name = unescaped
+	}
 	switch {
 	case !ok && !strings.HasPrefix(ref, "#"):
 		return "", fmt.Errorf("$ref %q: only references inside the document are supported", ref)

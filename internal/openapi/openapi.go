@@ -11,7 +11,9 @@
 // nothing usable is an error (see [Error]).
 //
 // Recursive schemas are kept as cycles of pointers: a consumer bounds the
-// depth it walks to.
+// depth it walks to. Load's own work is bounded: a document nested
+// deeper than [MaxNesting] is refused whole, and a chain of more than 32
+// components that are only a $ref to the next is a problem of its path.
 package openapi
 
 import (
@@ -189,34 +191,51 @@ type Content map[string]*MediaType
 // Get returns the representation of a media type: the key equal to it,
 // else one whose comma-separated media ranges list it or its range
 // ("application/*", "*/*"), compared case-insensitively and without
-// parameters; nil when none.
+// parameters on either side ("application/json; charset=utf-8" is
+// application/json); nil when none.
 func (c Content) Get(mime string) *MediaType {
 	if v := c[mime]; v != nil {
 		return v
 	}
-	mime = strings.ToLower(strings.TrimSpace(mime))
-	base, _, _ := strings.Cut(mime, ";")
-	base = strings.TrimSpace(base)
+	base := mediaBase(mime)
 	typ, _, ok := strings.Cut(base, "/")
-	wants := []string{mime, base}
+	wants := []string{base}
 	if ok {
 		wants = append(wants, typ+"/*", "*/*")
 	}
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := c.Types()
 	for _, want := range wants {
 		for _, k := range keys {
 			for entry := range strings.SplitSeq(k, ",") {
-				if strings.ToLower(strings.TrimSpace(entry)) == want {
+				if mediaBase(entry) == want {
 					return c[k]
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// JSON returns the JSON representation: application/json as Get finds
+// it, else the first (in Types order) whose type is a +json one
+// ("application/problem+json"); nil when there is none.
+func (c Content) JSON() *MediaType {
+	if v := c.Get("application/json"); v != nil {
+		return v
+	}
+	for _, k := range c.Types() {
+		if strings.HasSuffix(mediaBase(k), "+json") {
+			return c[k]
+		}
+	}
+	return nil
+}
+
+// mediaBase is a media type without its parameters, trimmed and in
+// lower case: "application/json" of "Application/JSON; charset=utf-8".
+func mediaBase(mime string) string {
+	base, _, _ := strings.Cut(mime, ";")
+	return strings.ToLower(strings.TrimSpace(base))
 }
 
 // Types returns the content's media types in order.

@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -179,9 +180,28 @@ func TestContentGetMatchesMediaRanges(t *testing.T) {
 		{openapi.Content{"application/*": wild}, "application/json", wild},
 		{openapi.Content{"text/csv, application/json": list}, "application/json", list},
 		{openapi.Content{"text/csv": mt()}, "application/json", nil},
+		{openapi.Content{"application/json; charset=utf-8": param}, "application/json", param},
+		{openapi.Content{"text/csv, Application/JSON ; charset=utf-8": list}, "application/json", list},
 	} {
 		if got := c.content.Get(c.ask); got != c.want {
 			t.Errorf("%v.Get(%q) = %p, want %p", c.content.Types(), c.ask, got, c.want)
+		}
+	}
+}
+
+func TestContentJSONFindsJSONAndPlusJSONTypes(t *testing.T) {
+	mt := func() *openapi.MediaType { return &openapi.MediaType{} }
+	plain, problem, vnd := mt(), mt(), mt()
+	for _, c := range []struct {
+		content openapi.Content
+		want    *openapi.MediaType
+	}{
+		{openapi.Content{"application/json; charset=utf-8": plain, "application/problem+json": problem}, plain},
+		{openapi.Content{"application/vnd.api+json; charset=utf-8": vnd, "text/html": mt()}, vnd},
+		{openapi.Content{"text/html": mt(), "application/xml": mt()}, nil},
+	} {
+		if got := c.content.JSON(); got != c.want {
+			t.Errorf("%v.JSON() = %p, want %p", c.content.Types(), got, c.want)
 		}
 	}
 }
@@ -248,4 +268,68 @@ func TestLoadEndsOnALoopOfReferences(t *testing.T) {
 	if len(d.Problems) != 1 || d.Problems[0].Path != "/loop" || !strings.Contains(d.Problems[0].Err.Error(), "a loop?") {
 		t.Errorf("problems %v, want /loop's reference loop", d.Problems)
 	}
+}
+
+func TestLoadReadsExclusiveBoundsAndCountsOfBothVersions(t *testing.T) {
+	d := load(t, doc("3.1.0", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+		"properties": {
+			"v30": {"type": "number", "minimum": 1, "exclusiveMinimum": true, "maximum": 9, "exclusiveMaximum": false},
+			"v31": {"type": "number", "exclusiveMinimum": 1, "maximum": 9},
+			"lengths": {"type": "string", "minLength": 2.0, "maxLength": 1e2},
+			"huge": {"type": "array", "maxItems": 1e400}
+		}}}}}}}}}`, ""))
+	p := d.Paths["/a"].Get.Responses.Status(200).Content.JSON().Schema.Properties
+	is := func(f *float64, want float64) bool { return f != nil && *f == want }
+	switch {
+	case p["v30"].Min != nil || !is(p["v30"].ExclusiveMin, 1) || !is(p["v30"].Max, 9) || p["v30"].ExclusiveMax != nil:
+		t.Errorf("3.0 exclusiveMinimum: true: min %v exclusive %v", p["v30"].Min, p["v30"].ExclusiveMin)
+	case p["v31"].Min != nil || !is(p["v31"].ExclusiveMin, 1) || !is(p["v31"].Max, 9):
+		t.Errorf("3.1 exclusiveMinimum: 1: min %v exclusive %v", p["v31"].Min, p["v31"].ExclusiveMin)
+	case p["lengths"].MinLength != 2 || p["lengths"].MaxLength == nil || *p["lengths"].MaxLength != 100:
+		t.Errorf("minLength 2.0, maxLength 1e2: %v %v", p["lengths"].MinLength, p["lengths"].MaxLength)
+	case p["huge"].MaxItems == nil || *p["huge"].MaxItems != math.MaxUint64:
+		t.Errorf("maxItems 1e400: %v", p["huge"].MaxItems)
+	}
+	for bad, says := range map[string]string{
+		`{"minLength": 1.5}`:                              "non-negative integer, not 1.5",
+		`{"maxItems": -1}`:                                "non-negative integer, not -1",
+		`{"maxLength": 1e-400}`:                           "non-negative integer, not 1e-400",
+		`{"exclusiveMinimum": "0"}`:                       `exclusiveMinimum: "0" is neither a number (OpenAPI 3.1) nor a boolean (3.0)`,
+		`{"exclusiveMaximum": [1]}`:                       "exclusiveMaximum",
+		`{"properties": {"a": {"exclusiveMinimum": {}}}}`: "properties.a.exclusiveMinimum",
+	} {
+		d := load(t, doc("3.1.0", `{"/a": {"get": {"responses": {"200": {"description": "ok"}}}},
+			"/b": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": `+bad+`}}}}}}}`, ""))
+		if len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Err.Error(), says) {
+			t.Errorf("schema %s: problems %v, want one saying %q", bad, d.Problems, says)
+		}
+	}
+}
+
+func TestLoadUndoesTheEscapesOfAReference(t *testing.T) {
+	d := load(t, doc("3.0.3", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+		"properties": {
+			"spaced": {"$ref": "#/components/schemas/My%20Widget"},
+			"slashed": {"$ref": "#/components/schemas/a~1b"},
+			"tilde": {"$ref": "#/components/schemas/c~0d%7E0e"}
+		}}}}}}}}}`, `{"schemas": {"My Widget": {"type": "integer"}, "a/b": {"type": "string"}, "c~d~e": {"type": "boolean"}}}`))
+	if len(d.Problems) != 0 {
+		t.Fatalf("problems: %v", d.Problems)
+	}
+	p := d.Paths["/a"].Get.Responses.Status(200).Content.JSON().Schema.Properties
+	if !p["spaced"].Type.Is("integer") || !p["slashed"].Type.Is("string") || !p["tilde"].Type.Is("boolean") {
+		t.Errorf("resolved to %v, %v, %v", p["spaced"].Type, p["slashed"].Type, p["tilde"].Type)
+	}
+}
+
+func TestLoadRefusesAHostilelyDeepDocumentAtOnce(t *testing.T) {
+	n := 9000 // each level of additionalProperties is read again: seconds
+	deep := strings.Repeat(`{"additionalProperties":`, n) + "{}" + strings.Repeat("}", n)
+	_, err := openapi.Load(doc("3.0.3", `{"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": `+deep+`}}}}}}}`, ""))
+	var oe *openapi.Error
+	if !errors.As(err, &oe) || oe.Kind != openapi.Malformed || !strings.Contains(err.Error(), "more than the 128 tollgate reads") {
+		t.Errorf("Load = %v, want Malformed naming the nesting limit", err)
+	}
+	// A string full of brackets is not nesting.
+	load(t, doc("3.0.3", `{"/a": {"get": {"summary": "`+strings.Repeat(`{[\"`, 500)+`", "responses": {"200": {"description": "ok"}}}}}`, ""))
 }
