@@ -11,8 +11,8 @@
 //	if err != nil {
 //		return err
 //	}
-//	req.Tools = kit.Tools.OpenAITools()              // go-openai function definitions
-//	msg, _ := kit.Tools.DispatchOpenAI(ctx, call)     // the role=tool message to append
+//	req.Tools = agent.Tools(kit.Tools)             // go-openai function definitions
+//	msg, _ := agent.Dispatch(ctx, kit.Tools, call) // the role=tool message to append
 //
 // or hand kit.Tools to agent.Runner, or batch.Run. The same kit serves
 // every face, so a model sees the same results and advice through each.

@@ -2,8 +2,8 @@
 // Toolbox, with the credit budget in charge of when it ends.
 //
 // A Runner asks the model a question with every tool of the Toolbox
-// offered as a function, runs the tool calls the model makes through
-// [tools.Toolbox.DispatchOpenAI], appends the results (the same result
+// offered as a function ([Tools]), runs the tool calls the model makes
+// through [Dispatch], appends the results (the same result
 // and advice JSON the MCP face returns) and asks again, until one of:
 //
 //   - the model answers without calling a tool (StopAnswered);
@@ -252,7 +252,7 @@ func (r *Runner) Run(ctx context.Context, question string) (*Outcome, error) {
 		st, before = ctrl.Status(ctx)
 		spentBefore = st.RunSpent
 	}
-	s := &run{r: r, out: out, log: log, defs: r.Box.OpenAITools()}
+	s := &run{r: r, out: out, log: log, defs: Tools(r.Box)}
 	out.Transcript = []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: system},
 		{Role: openai.ChatMessageRoleUser, Content: question},
@@ -400,7 +400,7 @@ func (s *run) dispatch(ctx context.Context, turn int, calls []openai.ToolCall) *
 	results := make([]answered, len(calls))
 	one := func(i int) {
 		start := time.Now()
-		msg, res := s.r.Box.DispatchOpenAI(ctx, calls[i])
+		msg, res := Dispatch(ctx, s.r.Box, calls[i])
 		results[i] = answered{msg: msg, res: res, ran: true, elapsed: time.Since(start)}
 	}
 	if s.r.Parallel && len(calls) > 1 {

@@ -36,8 +36,8 @@
 // into a [Result]: the data with pagination, the arguments of the next
 // page and the call's metering on success, or the advice object on
 // failure. The MCP server (package mcpserver) and the go-openai adapter
-// ([Toolbox.OpenAITools], [Toolbox.DispatchOpenAI]) only translate that
-// Result to their protocol, so a model sees the same JSON through both.
+// (agent.Tools, agent.Dispatch) only translate that Result to their
+// protocol, so a model sees the same JSON through both.
 // Every tool also carries the JSON Schema of what it returns
 // ([Tool.OutputSchema]), built from the document's response schemas.
 package tools

@@ -1,10 +1,9 @@
-package tools
+package agent_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -13,15 +12,18 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/tollgate-mcp/tollgate/agent"
 	"github.com/tollgate-mcp/tollgate/budget"
+	"github.com/tollgate-mcp/tollgate/internal/argschema"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
+	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // oaiStack is a Toolbox wired to a sandbox over httptest, with a budget
 // and a count of the API's responses by status.
 type oaiStack struct {
-	box  *Toolbox
+	box  *tools.Toolbox
 	ctrl *budget.Controller
 
 	mu       sync.Mutex
@@ -46,7 +48,7 @@ func (s *oaiStack) total() int {
 
 // oaiCatalogue is parsed once: a Catalogue is immutable, and parsing is
 // slow under the race detector.
-var oaiCatalogue = sync.OnceValue(BuiltIn)
+var oaiCatalogue = sync.OnceValue(tools.BuiltIn)
 
 func newOAIStack(t *testing.T, maxCredits int64) *oaiStack {
 	t.Helper()
@@ -67,7 +69,7 @@ func newOAIStack(t *testing.T, maxCredits int64) *oaiStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := NewToolbox(Config{Catalogue: oaiCatalogue(), Client: c, Budget: ctrl})
+	box, err := tools.NewToolbox(tools.Config{Catalogue: oaiCatalogue(), Client: c, Budget: ctrl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +95,12 @@ func failureOf(t *testing.T, content string) map[string]any {
 
 var openAIName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
-func TestOpenAIToolsOffersEveryToolWithAValidSchema(t *testing.T) {
+func TestToolsOffersEveryToolWithAValidSchema(t *testing.T) {
 	s := newOAIStack(t, 100)
-	got := s.box.OpenAITools()
+	got := agent.Tools(s.box)
 	want := s.box.Catalogue().Tools()
 	if len(got) != len(want) {
-		t.Fatalf("OpenAITools has %d tools, the catalogue %d", len(got), len(want))
+		t.Fatalf("Tools has %d tools, the catalogue %d", len(got), len(want))
 	}
 	for i, ot := range got {
 		ct := want[i]
@@ -132,7 +134,7 @@ func TestOpenAIToolsOffersEveryToolWithAValidSchema(t *testing.T) {
 		if _, ok := schema["properties"].(map[string]any); !ok {
 			t.Errorf("%s: parameters have no properties object", f.Name)
 		}
-		if _, err := compileSchema("openai_"+f.Name, raw); err != nil {
+		if _, err := argschema.Compile(raw); err != nil {
 			t.Errorf("%s: parameters are not a valid JSON Schema: %v", f.Name, err)
 		}
 		// The wire form is what an endpoint receives.
@@ -154,20 +156,20 @@ func TestOpenAIToolsOffersEveryToolWithAValidSchema(t *testing.T) {
 	}
 }
 
-func TestOpenAIToolsCannotChangeTheCatalogue(t *testing.T) {
+func TestToolsCannotChangeTheCatalogue(t *testing.T) {
 	s := newOAIStack(t, 100)
-	first := s.box.OpenAITools()
+	first := agent.Tools(s.box)
 	raw := first[0].Function.Parameters.(json.RawMessage)
 	for i := range raw {
 		raw[i] = 'x'
 	}
-	again := s.box.OpenAITools()[0].Function.Parameters.(json.RawMessage)
+	again := agent.Tools(s.box)[0].Function.Parameters.(json.RawMessage)
 	if !json.Valid(again) {
 		t.Fatalf("editing a returned schema changed the catalogue: %s", again)
 	}
 }
 
-func TestDispatchOpenAI(t *testing.T) {
+func TestDispatch(t *testing.T) {
 	tests := []struct {
 		name      string
 		tool      string
@@ -183,17 +185,17 @@ func TestDispatchOpenAI(t *testing.T) {
 		{name: "empty arguments mean none", tool: "get_budget", args: ``, apiCalled: true},
 		{name: "null arguments mean none", tool: "get_budget", args: ` null `, apiCalled: true},
 		{name: "truncated JSON is invalid_arguments", tool: "search_ads", args: `{"search":"cof`,
-			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+			isError: true, code: tools.CodeInvalidArguments, source: tools.SourceTool, field: "(arguments)"},
 		{name: "a JSON array is invalid_arguments", tool: "search_ads", args: `[{"search":"coffee"}]`,
-			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+			isError: true, code: tools.CodeInvalidArguments, source: tools.SourceTool, field: "(arguments)"},
 		{name: "a JSON string is invalid_arguments", tool: "search_ads", args: `"coffee"`,
-			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+			isError: true, code: tools.CodeInvalidArguments, source: tools.SourceTool, field: "(arguments)"},
 		{name: "text after the object is invalid_arguments", tool: "search_ads", args: `{"search":"coffee"} {"limit":2}`,
-			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "(arguments)"},
+			isError: true, code: tools.CodeInvalidArguments, source: tools.SourceTool, field: "(arguments)"},
 		{name: "schema violation is invalid_arguments", tool: "search_ads", args: `{"search":"coffee","limit":500}`,
-			isError: true, code: CodeInvalidArguments, source: SourceTool, field: "limit"},
+			isError: true, code: tools.CodeInvalidArguments, source: tools.SourceTool, field: "limit"},
 		{name: "unknown tool", tool: "search_the_web", args: `{}`,
-			isError: true, code: CodeUnknownTool, source: SourceTool},
+			isError: true, code: tools.CodeUnknownTool, source: tools.SourceTool},
 		{name: "API error reaches the model", tool: "get_ad", args: `{"adId":"facebook_0000000000000000"}`,
 			isError: true, code: runtime.CodeNotFound, source: runtime.SourceAPI, apiCalled: true},
 	}
@@ -202,7 +204,7 @@ func TestDispatchOpenAI(t *testing.T) {
 			s := newOAIStack(t, 100)
 			call := openai.ToolCall{ID: "call_42", Type: openai.ToolTypeFunction,
 				Function: openai.FunctionCall{Name: tc.tool, Arguments: tc.args}}
-			msg, res := s.box.DispatchOpenAI(context.Background(), call)
+			msg, res := agent.Dispatch(context.Background(), s.box, call)
 			if res == nil {
 				t.Fatal("nil Result")
 			}
@@ -247,10 +249,10 @@ func TestDispatchOpenAI(t *testing.T) {
 	}
 }
 
-func TestDispatchOpenAIBudgetHaltIsAdviceNot402(t *testing.T) {
+func TestDispatchBudgetHaltIsAdviceNot402(t *testing.T) {
 	s := newOAIStack(t, 5)
 	call := func(args string) map[string]any {
-		msg, _ := s.box.DispatchOpenAI(context.Background(), openai.ToolCall{ID: "c", Type: openai.ToolTypeFunction,
+		msg, _ := agent.Dispatch(context.Background(), s.box, openai.ToolCall{ID: "c", Type: openai.ToolTypeFunction,
 			Function: openai.FunctionCall{Name: "search_ads", Arguments: args}})
 		var m map[string]any
 		if err := json.Unmarshal([]byte(msg.Content), &m); err != nil {
@@ -275,12 +277,12 @@ func TestDispatchOpenAIBudgetHaltIsAdviceNot402(t *testing.T) {
 	}
 }
 
-func TestDispatchOpenAIRecoversFromAPanic(t *testing.T) {
+func TestDispatchRecoversFromAPanic(t *testing.T) {
 	// A Toolbox without a catalogue panics inside Call.
-	box := &Toolbox{log: slog.New(slog.DiscardHandler)}
-	msg, res := box.DispatchOpenAI(context.Background(), openai.ToolCall{ID: "c1",
+	box := &tools.Toolbox{}
+	msg, res := agent.Dispatch(context.Background(), box, openai.ToolCall{ID: "c1",
 		Function: openai.FunctionCall{Name: "lookup", Arguments: `{}`}})
-	if !res.IsError || res.Advice.Code != CodeToolPanic || res.Advice.Source != SourceTool {
+	if !res.IsError || res.Advice.Code != tools.CodeToolPanic || res.Advice.Source != tools.SourceTool {
 		t.Fatalf("want a tool_panic advice, got %+v", res.Advice)
 	}
 	if msg.ToolCallID != "c1" || msg.Role != openai.ChatMessageRoleTool || msg.Content != string(res.JSON()) {

@@ -1,4 +1,4 @@
-package tools
+package agent
 
 import (
 	"context"
@@ -10,24 +10,26 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/tollgate-mcp/tollgate/runtime"
+	"github.com/tollgate-mcp/tollgate/tools"
 )
 
 // This file is the go-openai face: the catalogue as function tools, and a
 // dispatcher that turns the model's tool call into the tool message to
 // append. Like the MCP face it only translates: Toolbox.Call does the
 // work, so the tool message holds the same result or advice JSON that MCP
-// hosts see as text content.
+// hosts see as text content. Runner uses both; a program with its own
+// loop calls them directly.
 
-// OpenAITools returns the Toolbox's tools as go-openai function tools, in
-// catalogue order, ready for ChatCompletionRequest.Tools. Each carries the
-// tool's name, its description (which says what a call costs) and its
-// input schema as Parameters. Strict mode is off: the schemas use JSON
-// Schema features (optional arguments, ranges, patterns) that OpenAI's
-// strict subset does not allow, and Toolbox.Call validates the arguments
-// anyway.
-func (b *Toolbox) OpenAITools() []openai.Tool {
-	out := make([]openai.Tool, 0, b.cat.Len())
-	for _, t := range b.cat.tools {
+// Tools returns box's tools as go-openai function tools, in catalogue
+// order, ready for ChatCompletionRequest.Tools. Each carries the tool's
+// name, its description (which says what a call costs) and its input
+// schema as Parameters. Strict mode is off: the schemas use JSON Schema
+// features (optional arguments, ranges, patterns) that OpenAI's strict
+// subset does not allow, and Toolbox.Call validates the arguments anyway.
+func Tools(box *tools.Toolbox) []openai.Tool {
+	cat := box.Catalogue().Tools()
+	out := make([]openai.Tool, 0, len(cat))
+	for _, t := range cat {
 		out = append(out, openai.Tool{
 			Type: openai.ToolTypeFunction,
 			Function: &openai.FunctionDefinition{
@@ -43,7 +45,7 @@ func (b *Toolbox) OpenAITools() []openai.Tool {
 	return out
 }
 
-// DispatchOpenAI runs one tool call of a model's assistant message and
+// Dispatch runs one tool call of a model's assistant message on box and
 // returns the message to append to the conversation (role "tool",
 // ToolCallID set to call.ID, Content the Result's JSON) with the Result
 // itself, for a caller that wants to branch on it (Result.IsError,
@@ -55,27 +57,26 @@ func (b *Toolbox) OpenAITools() []openai.Tool {
 // inside the call a tool_panic advice, each with source "tool", so the
 // model reads what went wrong and can correct itself. Empty arguments
 // ("" or "null") mean no arguments.
-func (b *Toolbox) DispatchOpenAI(ctx context.Context, call openai.ToolCall) (msg openai.ChatCompletionMessage, res *Result) {
+func Dispatch(ctx context.Context, box *tools.Toolbox, call openai.ToolCall) (msg openai.ChatCompletionMessage, res *tools.Result) {
 	name := call.Function.Name
 	defer func() {
 		if p := recover(); p != nil {
-			b.log.Error("panic in tool call", "tool", name, "panic", p)
-			res = b.Fail(ctx, &ToolError{Code: CodeToolPanic,
+			res = box.Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
 				Message: fmt.Sprintf("tollgate failed while running %s: %v", name, p),
 				Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."})
-			msg = openAIToolMessage(call.ID, res)
+			msg = toolMessage(call.ID, res)
 		}
 	}()
-	args, err := parseOpenAIArguments(name, call.Function.Arguments)
+	args, err := parseArguments(name, call.Function.Arguments)
 	if err != nil {
-		res = b.Fail(ctx, err)
+		res = box.Fail(ctx, err)
 	} else {
-		res = b.Call(ctx, name, args)
+		res = box.Call(ctx, name, args)
 	}
-	return openAIToolMessage(call.ID, res), res
+	return toolMessage(call.ID, res), res
 }
 
-func openAIToolMessage(id string, r *Result) openai.ChatCompletionMessage {
+func toolMessage(id string, r *tools.Result) openai.ChatCompletionMessage {
 	return openai.ChatCompletionMessage{
 		Role:       openai.ChatMessageRoleTool,
 		Content:    string(r.JSON()),
@@ -83,16 +84,16 @@ func openAIToolMessage(id string, r *Result) openai.ChatCompletionMessage {
 	}
 }
 
-// parseOpenAIArguments decodes the JSON text of a function call's
-// arguments into the map Toolbox.Call takes. Anything but a JSON object
-// (or nothing) is an *ArgumentError.
-func parseOpenAIArguments(tool, raw string) (map[string]any, error) {
+// parseArguments decodes the JSON text of a function call's arguments
+// into the map Toolbox.Call takes. Anything but a JSON object (or
+// nothing) is a *tools.ArgumentError.
+func parseArguments(tool, raw string) (map[string]any, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == "null" {
 		return map[string]any{}, nil
 	}
 	bad := func(why string) error {
-		return &ArgumentError{Tool: tool, Problems: []runtime.ValidationError{{
+		return &tools.ArgumentError{Tool: tool, Problems: []runtime.ValidationError{{
 			Field: "(arguments)", Location: "arguments",
 			Expected: []string{"the arguments must be one JSON object, e.g. {\"limit\": 10}: " + why},
 		}}}

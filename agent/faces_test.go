@@ -1,4 +1,4 @@
-package tools_test
+package agent_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/tollgate-mcp/tollgate/agent"
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 )
 
 // The OpenAI tool message holds the same JSON an MCP host gets as text
 // content.
-func TestDispatchOpenAIMatchesTheMCPFace(t *testing.T) {
+func TestDispatchMatchesTheMCPFace(t *testing.T) {
 	e := testenv.New(t, testenv.Config{Budget: &budget.Config{MaxCredits: 100}})
 	ctx := context.Background()
 	mc := e.MCP
@@ -37,7 +38,7 @@ func TestDispatchOpenAIMatchesTheMCPFace(t *testing.T) {
 		}
 		text := mr.Content[0].(mcp.TextContent).Text
 		raw, _ := json.Marshal(tc.args)
-		msg, res := e.Box.DispatchOpenAI(ctx, openai.ToolCall{ID: "x", Function: openai.FunctionCall{Name: tc.tool, Arguments: string(raw)}})
+		msg, res := agent.Dispatch(ctx, e.Box, openai.ToolCall{ID: "x", Function: openai.FunctionCall{Name: tc.tool, Arguments: string(raw)}})
 		if msg.Content != text {
 			t.Errorf("%s: OpenAI and MCP differ:\nopenai %s\nmcp    %s", tc.tool, msg.Content, text)
 		}
