@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -16,65 +14,14 @@ import (
 	"github.com/tollgate-mcp/tollgate/budget"
 	"github.com/tollgate-mcp/tollgate/internal/argschema"
 	"github.com/tollgate-mcp/tollgate/runtime"
-	"github.com/tollgate-mcp/tollgate/sandbox"
 	"github.com/tollgate-mcp/tollgate/tools"
 )
 
-// oaiStack is a Toolbox wired to a sandbox over httptest, with a budget
-// and a count of the API's responses by status.
-type oaiStack struct {
-	box  *tools.Toolbox
-	ctrl *budget.Controller
-
-	mu       sync.Mutex
-	statuses map[int]int
-}
-
-func (s *oaiStack) responses(status int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.statuses[status]
-}
-
-func (s *oaiStack) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.statuses {
-		n += c
-	}
-	return n
-}
-
-// oaiCatalogue is parsed once: a Catalogue is immutable, and parsing is
-// slow under the race detector.
-var oaiCatalogue = sync.OnceValue(tools.BuiltIn)
-
-func newOAIStack(t *testing.T, maxCredits int64) *oaiStack {
+// newOAIStack is the tollgate side (stack) with a budget that has not
+// read the balance: a call that must not reach the API makes no request.
+func newOAIStack(t *testing.T, maxCredits int64) *stack {
 	t.Helper()
-	ts := httptest.NewServer(sandbox.New(sandbox.Config{}))
-	t.Cleanup(ts.Close)
-	s := &oaiStack{statuses: map[int]int{}}
-	ctrl, err := budget.New(budget.Config{MaxCredits: maxCredits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := runtime.ObserverFuncs{Response: func(_ context.Context, _ *runtime.Request, status int, _ runtime.Metering) {
-		s.mu.Lock()
-		s.statuses[status]++
-		s.mu.Unlock()
-	}}
-	c, err := runtime.New(runtime.WithBaseURL(ts.URL), runtime.WithAPIKey(sandbox.DemoKey),
-		runtime.WithObserver(ctrl), runtime.WithObserver(count))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := tools.NewToolbox(tools.Config{Catalogue: oaiCatalogue(), Client: c, Budget: ctrl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.box, s.ctrl = box, ctrl
-	return s
+	return newStackWith(t, maxCredits, nil, false)
 }
 
 // failureOf decodes a tool message's content as the advice object.
@@ -97,8 +44,8 @@ var openAIName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
 func TestToolsOffersEveryToolWithAValidSchema(t *testing.T) {
 	s := newOAIStack(t, 100)
-	got := agent.Tools(s.box)
-	want := s.box.Catalogue().Tools()
+	got := agent.Tools(s.Box)
+	want := s.Box.Catalogue().Tools()
 	if len(got) != len(want) {
 		t.Fatalf("Tools has %d tools, the catalogue %d", len(got), len(want))
 	}
@@ -158,12 +105,12 @@ func TestToolsOffersEveryToolWithAValidSchema(t *testing.T) {
 
 func TestToolsCannotChangeTheCatalogue(t *testing.T) {
 	s := newOAIStack(t, 100)
-	first := agent.Tools(s.box)
+	first := agent.Tools(s.Box)
 	raw := first[0].Function.Parameters.(json.RawMessage)
 	for i := range raw {
 		raw[i] = 'x'
 	}
-	again := agent.Tools(s.box)[0].Function.Parameters.(json.RawMessage)
+	again := agent.Tools(s.Box)[0].Function.Parameters.(json.RawMessage)
 	if !json.Valid(again) {
 		t.Fatalf("editing a returned schema changed the catalogue: %s", again)
 	}
@@ -204,7 +151,7 @@ func TestDispatch(t *testing.T) {
 			s := newOAIStack(t, 100)
 			call := openai.ToolCall{ID: "call_42", Type: openai.ToolTypeFunction,
 				Function: openai.FunctionCall{Name: tc.tool, Arguments: tc.args}}
-			msg, res := agent.Dispatch(context.Background(), s.box, call)
+			msg, res := agent.Dispatch(context.Background(), s.Box, call)
 			if res == nil {
 				t.Fatal("nil Result")
 			}
@@ -217,8 +164,8 @@ func TestDispatch(t *testing.T) {
 			if res.IsError != tc.isError {
 				t.Fatalf("IsError = %v, want %v: %s", res.IsError, tc.isError, msg.Content)
 			}
-			if !tc.apiCalled && s.total() != 0 {
-				t.Errorf("%d requests reached the API; want none", s.total())
+			if !tc.apiCalled && s.Requests() != 0 {
+				t.Errorf("%d requests reached the API; want none", s.Requests())
 			}
 			if !tc.isError {
 				if !json.Valid([]byte(msg.Content)) || strings.Contains(msg.Content, `"error"`) {
@@ -252,7 +199,7 @@ func TestDispatch(t *testing.T) {
 func TestDispatchBudgetHaltIsAdviceNot402(t *testing.T) {
 	s := newOAIStack(t, 5)
 	call := func(args string) map[string]any {
-		msg, _ := agent.Dispatch(context.Background(), s.box, openai.ToolCall{ID: "c", Type: openai.ToolTypeFunction,
+		msg, _ := agent.Dispatch(context.Background(), s.Box, openai.ToolCall{ID: "c", Type: openai.ToolTypeFunction,
 			Function: openai.FunctionCall{Name: "search_ads", Arguments: args}})
 		var m map[string]any
 		if err := json.Unmarshal([]byte(msg.Content), &m); err != nil {
@@ -269,10 +216,10 @@ func TestDispatchBudgetHaltIsAdviceNot402(t *testing.T) {
 	if e == nil || e["source"] != budget.SourceBudget || e["code"] != budget.CodeCapReached {
 		t.Fatalf("want a budget_cap_reached halt with source budget, got %v", second)
 	}
-	if s.responses(402) != 0 {
-		t.Fatalf("%d 402s reached the client", s.responses(402))
+	if s.Status(402) != 0 {
+		t.Fatalf("%d 402s reached the client", s.Status(402))
 	}
-	if st, err := s.ctrl.Status(context.Background()); err != nil || st.RunSpent > 5 {
+	if st, err := s.Ctrl.Status(context.Background()); err != nil || st.RunSpent > 5 {
 		t.Fatalf("spent %d over a cap of 5 (%v)", st.RunSpent, err)
 	}
 }
