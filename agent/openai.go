@@ -61,9 +61,7 @@ func Dispatch(ctx context.Context, box *tools.Toolbox, call openai.ToolCall) (ms
 	name := call.Function.Name
 	defer func() {
 		if p := recover(); p != nil {
-			res = box.Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
-				Message: fmt.Sprintf("tollgate failed while running %s: %v", name, p),
-				Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."})
+			res = box.FailPanic(ctx, name, p)
 			msg = toolMessage(call.ID, res)
 		}
 	}()

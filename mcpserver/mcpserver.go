@@ -30,7 +30,6 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -307,10 +306,7 @@ func (f *face) recoverPanics(next server.ToolHandlerFunc) server.ToolHandlerFunc
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		defer func() {
 			if p := recover(); p != nil {
-				f.o.Logger.Error("panic in tool handler", "tool", req.Params.Name, "panic", p)
-				res = toMCP(f.boxFor(ctx).Fail(ctx, &tools.ToolError{Code: tools.CodeToolPanic,
-					Message: fmt.Sprintf("tollgate failed while running %s: %v", req.Params.Name, p),
-					Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."}))
+				res = toMCP(f.boxFor(ctx).FailPanic(ctx, req.Params.Name, p))
 				err = nil
 			}
 		}()

@@ -597,6 +597,19 @@ func (b *Toolbox) Fail(ctx context.Context, err error) *Result {
 	return b.failAfter(ctx, nil, err)
 }
 
+// FailPanic is the failure of a call of tool that panicked with p: it
+// logs the panic and returns a tool_panic advice. The faces that recover
+// a panic around a call (MCP, go-openai) answer with it, so that both log
+// and word it alike.
+func (b *Toolbox) FailPanic(ctx context.Context, tool string, p any) *Result {
+	if b.log != nil { // a zero Toolbox
+		b.log.Error("panic in tool call", "tool", tool, "panic", p)
+	}
+	return b.Fail(ctx, &ToolError{Code: CodeToolPanic,
+		Message: fmt.Sprintf("tollgate failed while running %s: %v", tool, p),
+		Action:  "Do not retry this exact call; tell the user tollgate hit an internal error."})
+}
+
 // failAfter is Fail with the budget as it stands: the one res's
 // settlement left when the call held res, else read from the store
 // (left out when it cannot be read).

@@ -2,11 +2,13 @@ package tools_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tollgate-mcp/tollgate/internal/syncbuffer"
 	"github.com/tollgate-mcp/tollgate/internal/testenv"
 	"github.com/tollgate-mcp/tollgate/runtime"
 	"github.com/tollgate-mcp/tollgate/sandbox"
@@ -183,5 +185,29 @@ func TestCallOfAnUnknownToolIsAdvice(t *testing.T) {
 	r := e.Box.Call(context.Background(), "no_such_tool", nil)
 	if !r.IsError || r.Advice == nil || r.Advice.Code != tools.CodeUnknownTool || r.Advice.Source != tools.SourceTool {
 		t.Fatalf("Call of an unknown tool = %s, want unknown_tool advice", r.JSON())
+	}
+}
+
+// TestFailPanicLogsAndAdvises holds what a face answers for a call that
+// panicked: a tool_panic advice naming the tool and the panic, and one
+// error line in the Toolbox's log.
+func TestFailPanicLogsAndAdvises(t *testing.T) {
+	t.Parallel()
+	var logs syncbuffer.Buffer
+	c, err := runtime.New(runtime.WithAPIKey("tt_live_test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := tools.NewToolbox(tools.Config{Catalogue: tools.BuiltIn(), Client: c, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := box.FailPanic(context.Background(), "search_ads", "boom")
+	if !r.IsError || r.Advice == nil || r.Advice.Code != tools.CodeToolPanic || r.Advice.Source != tools.SourceTool ||
+		!strings.Contains(r.Advice.Message, "search_ads") || !strings.Contains(r.Advice.Message, "boom") {
+		t.Fatalf("FailPanic = %s, want a tool_panic advice naming the tool and the panic", r.JSON())
+	}
+	if l := logs.String(); strings.Count(l, "level=ERROR") != 1 || !strings.Contains(l, "tool=search_ads") {
+		t.Errorf("log %q, want one error line naming the tool", l)
 	}
 }
