@@ -97,9 +97,12 @@ func parse(args []string, stderr io.Writer) (bench.Config, string, error) {
 	if fs.NArg() > 0 {
 		return cfg, "", usagef("unexpected argument %q: the harness takes flags only", fs.Arg(0))
 	}
-	for name, n := range map[string]int{"-rounds": cfg.Rounds, "-calls": cfg.Calls, "-load-rounds": cfg.LoadRounds} {
-		if n < 1 {
-			return cfg, "", usagef("%s %d: want 1 or more", name, n)
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"-rounds", cfg.Rounds}, {"-calls", cfg.Calls}, {"-load-rounds", cfg.LoadRounds}} {
+		if f.n < 1 {
+			return cfg, "", usagef("%s %d: want 1 or more", f.name, f.n)
 		}
 	}
 	var err error
