@@ -217,7 +217,7 @@ func newDerived(name string, input json.RawMessage, paths []string, schema *args
 func (d *derived) get() *derived {
 	d.once.Do(func() {
 		if d.schema == nil {
-			if d.schema, d.err = compileSchema(d.name, d.input); d.err != nil {
+			if d.schema, d.err = argschema.Compile(d.input); d.err != nil {
 				d.err = &ToolError{Code: CodeToolPanic, Message: fmt.Sprintf("the input schema of %s does not compile: %v", d.name, d.err),
 					Action: "Report this to the tollgate maintainers; the call was not made."}
 			}

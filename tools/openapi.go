@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/tollgate-mcp/tollgate/internal/apispec"
+	"github.com/tollgate-mcp/tollgate/internal/argschema"
 	"github.com/tollgate-mcp/tollgate/internal/openapi"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
@@ -360,7 +361,7 @@ func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operatio
 	if err != nil {
 		return nil, notes, err
 	}
-	sch, err := compileSchema(t.Name, raw)
+	sch, err := argschema.Compile(raw)
 	if err != nil {
 		// A pattern the validator cannot compile: drop the patterns, the
 		// API validates its own arguments.
@@ -372,7 +373,7 @@ func buildTool(method, path string, item *openapi.PathItem, op *openapi.Operatio
 		if raw, err = json.Marshal(schema); err != nil {
 			return nil, notes, err
 		}
-		if sch, err = compileSchema(t.Name, raw); err != nil {
+		if sch, err = argschema.Compile(raw); err != nil {
 			return nil, notes, fmt.Errorf("input schema does not compile: %w", err)
 		}
 	}

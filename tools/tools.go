@@ -49,6 +49,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/tollgate-mcp/tollgate/internal/argschema"
 )
 
 // Instructions is what a face tells the model about these tools: the MCP
@@ -227,7 +229,7 @@ func NewLocal(s LocalSpec) (*Tool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: schema of %s: %w", s.Name, err)
 	}
-	sch, err := compileSchema(s.Name, raw)
+	sch, err := argschema.Compile(raw)
 	if err != nil {
 		return nil, fmt.Errorf("tools: schema of %s: %w", s.Name, err)
 	}

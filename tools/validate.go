@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tollgate-mcp/tollgate/internal/argschema"
 	"github.com/tollgate-mcp/tollgate/runtime"
 )
 
@@ -13,12 +12,6 @@ import (
 // JSON Schema subset tollgate writes for arguments and refuses to compile
 // any other keyword, so a tool's declared input schema and what tollgate
 // enforces can never drift apart.
-
-// compileSchema compiles the input schema of tool name (its callers name
-// the tool in their errors; a *argschema.CompileError names the keyword).
-func compileSchema(name string, raw []byte) (*argschema.Schema, error) {
-	return argschema.Compile(raw)
-}
 
 // ArgumentError is a tool call whose arguments do not match the tool's
 // input schema. It is caught before any credit is reserved.
